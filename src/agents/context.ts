@@ -1,0 +1,93 @@
+import type { BarDrivenBroker } from "../broker/port";
+import type { EventBus } from "../bus/port";
+import type { Settings } from "../config/load";
+import type { Clock } from "../core/clock";
+import type { Envelope } from "../core/events";
+import type { Logger } from "../obs/log";
+import type { Metrics } from "../obs/metrics";
+import type { Store } from "../store/port";
+
+/** Counters behind the run summary (`awet replay --json`) and /api/status. */
+export interface RunStats {
+  bars_read: number;
+  bars_processed: number;
+  bars_rejected: number;
+  rejected_by_reason: Record<string, number>;
+  predictions: number;
+  intents: number;
+  risk_rejected: number;
+  risk_rejected_by_reason: Record<string, number>;
+  orders_submitted: number;
+  orders_blocked: number;
+  blocked_by_reason: Record<string, number>;
+  orders_rejected: number;
+  fills: number;
+  handler_errors: number;
+}
+
+export function newStats(): RunStats {
+  return {
+    bars_read: 0,
+    bars_processed: 0,
+    bars_rejected: 0,
+    rejected_by_reason: {},
+    predictions: 0,
+    intents: 0,
+    risk_rejected: 0,
+    risk_rejected_by_reason: {},
+    orders_submitted: 0,
+    orders_blocked: 0,
+    blocked_by_reason: {},
+    orders_rejected: 0,
+    fills: 0,
+    handler_errors: 0,
+  };
+}
+
+export function bump(m: Record<string, number>, k: string): void {
+  m[k] = (m[k] ?? 0) + 1;
+}
+
+/** What every agent gets: the ports, the settings, and `emit` (audit + metrics + bus). */
+export interface AgentContext {
+  settings: Settings;
+  store: Store;
+  bus: EventBus;
+  broker: BarDrivenBroker;
+  clock: Clock;
+  metrics: Metrics;
+  log: Logger;
+  stats: RunStats;
+  runId: string;
+  emit(e: Envelope): Promise<void>;
+}
+
+export type AgentState = "starting" | "running" | "idle" | "stopped" | "failed";
+
+/** Per-agent bookkeeping that /health reports. */
+export class AgentStatus {
+  state: AgentState = "starting";
+  lastEventTs: number | null = null;
+  lastWallTs: number | null = null;
+  processed = 0;
+  errors = 0;
+  lastError: string | null = null;
+  constructor(readonly name: string) {}
+
+  seen(eventTs: number): void {
+    this.processed++;
+    this.lastEventTs = eventTs;
+    this.lastWallTs = Date.now();
+  }
+
+  toJSON() {
+    return {
+      state: this.state,
+      last_event_ts: this.lastEventTs === null ? null : new Date(this.lastEventTs).toISOString(),
+      last_activity: this.lastWallTs === null ? null : new Date(this.lastWallTs).toISOString(),
+      processed: this.processed,
+      errors: this.errors,
+      last_error: this.lastError,
+    };
+  }
+}

@@ -1,0 +1,238 @@
+import { existsSync } from "node:fs";
+import { envelope, type Bar, type Envelope, type OrderIntent } from "../core/events";
+import { errorMessage } from "../core/errors";
+import { notional, round6 } from "../core/money";
+import { nyDayStart } from "../core/time";
+import type { Fill } from "../broker/port";
+import { runChain, type Limits, type Snapshot, type TradingState } from "../gates";
+import type { NewTrade, Position } from "../store/port";
+import { AgentStatus, bump, type AgentContext } from "./context";
+
+export function limitsFrom(app: AgentContext["settings"]["app"]): Limits {
+  return {
+    maxOrdersPerMinute: app.max_orders_per_minute,
+    maxOrdersPerSymbolPerDay: app.max_orders_per_symbol_per_day,
+    maxOpenOrdersTotal: app.max_open_orders_total,
+    cooldownSeconds: app.cooldown_seconds_per_symbol,
+    maxTotalExposureUsd: app.max_total_exposure_usd,
+    maxSymbolExposureUsd: app.max_exposure_per_symbol_usd,
+    allowAddToPosition: app.allow_add_to_position,
+  };
+}
+
+/**
+ * Execution: runs the gate chain on every approved intent and writes exactly one trade row for it
+ * (blocked, or write-ahead `pending_submit` then the broker's answer). Also applies the paper
+ * broker's fills to the trade rows and the positions table, as a reconciliation would.
+ */
+export class ExecutionAgent {
+  readonly status = new AgentStatus("Execution");
+  private limits: Limits;
+  private lastPrice = new Map<string, number>();
+  private openSells = new Map<string, number>();
+  /** Symbols with a non-zero position; only they need a mark per bar (saves a read per bar). */
+  private held: Set<string> | null = null;
+
+  constructor(private ctx: AgentContext) {
+    this.limits = limitsFrom(ctx.settings.app);
+    // Subscribed before FeatureEngineering, so a bar's fills land before that bar's decisions.
+    ctx.bus.subscribe("market.raw", "Execution.fills", (e) => this.onBar(e as Envelope<Bar>));
+    ctx.bus.subscribe("risk.approved", this.status.name, (e) => this.onIntent(e as Envelope<OrderIntent>));
+    this.status.state = "running";
+  }
+
+  async tradingState(): Promise<TradingState> {
+    return ((await this.ctx.store.getState("trading_state")) as TradingState | null) ?? "ACTIVE";
+  }
+
+  async snapshot(intent: OrderIntent, now: number): Promise<Snapshot> {
+    const { ctx } = this;
+    const app = ctx.settings.app;
+    const [stats, positions, existing, state] = await Promise.all([
+      ctx.store.orderStats(intent.symbol, now - 60_000, nyDayStart(now)),
+      ctx.store.positions(),
+      ctx.store.getTradeByKey(intent.idempotency_key),
+      this.tradingState(),
+    ]);
+    let total = stats.pendingBuyNotional;
+    let sym = stats.pendingSymbolBuyNotional;
+    let posQty = 0;
+    for (const p of positions) {
+      if (p.qty === 0) continue;
+      const mv = notional(this.lastPrice.get(p.symbol) ?? p.last_price ?? p.avg_entry_price, p.qty);
+      total += mv;
+      if (p.symbol === intent.symbol) {
+        sym += mv;
+        posQty = p.qty;
+      }
+    }
+    return {
+      brokerName: ctx.broker.name,
+      brokerIsPaper: ctx.broker.isPaper,
+      dryRun: app.execution_dry_run,
+      approved: existsSync(ctx.settings.paths.approvalFile),
+      tradingState: state,
+      duplicate: existing !== null,
+      ordersLastMinute: stats.ordersSince,
+      symbolOrdersToday: stats.symbolOrdersSince,
+      openOrders: stats.openOrders,
+      lastSymbolOrderTs: stats.lastSymbolOrderTs,
+      positionQty: posQty,
+      openSellQty: this.openSells.get(intent.symbol) ?? 0,
+      totalExposureUsd: round6(total),
+      symbolExposureUsd: round6(sym),
+      lastPrice: this.lastPrice.get(intent.symbol) ?? null,
+    };
+  }
+
+  private row(intent: OrderIntent, s: Snapshot, now: number): NewTrade {
+    return {
+      ts: intent.ts, correlation_id: intent.correlation_id, idempotency_key: intent.idempotency_key, symbol: intent.symbol,
+      side: intent.side, qty: intent.qty, price: intent.reference_price, status: "blocked", error_message: null,
+      alpaca_order_id: null, client_order_id: null, alpaca_status: null, filled_qty: 0, avg_fill_price: null, filled_at: null,
+      updated_at: now, paper_trade: true, dry_run: s.dryRun, order_type: "market", take_profit_price: null,
+      stop_loss_price: null, exit_reason: intent.exit_reason ?? null, run_id: this.ctx.runId,
+    };
+  }
+
+  async onIntent(e: Envelope<OrderIntent>): Promise<void> {
+    const { ctx } = this;
+    const now = ctx.clock.now();
+    const intent = e.payload;
+    this.status.seen(e.ts);
+    const snap = await this.snapshot(intent, now);
+    const verdict = runChain(intent, snap, this.limits, now);
+    if (!verdict.allow) {
+      // A duplicate already has its row (the key is unique); every other block gets one now.
+      if (verdict.reason !== "duplicate_idempotency_key") {
+        const r = await ctx.store.insertTrade({ ...this.row(intent, snap, now), status: "blocked", error_message: verdict.reason });
+        if (r) ctx.metrics.orders.inc({ status: "blocked" });
+      }
+      return this.blocked(e, intent, verdict.reason, verdict.detail);
+    }
+    const shaped = verdict.intent;
+    for (const n of verdict.notes) ctx.log.info({ correlation_id: intent.correlation_id, symbol: intent.symbol }, n);
+    const row = await ctx.store.insertTrade({
+      ...this.row(shaped, snap, now), status: "pending_submit", client_order_id: shaped.idempotency_key,
+    });
+    if (!row) return this.blocked(e, intent, "duplicate_idempotency_key", `idempotency key ${intent.idempotency_key} already has a trade row`);
+    ctx.metrics.pendingOrders.inc();
+    if (shaped.side === "sell") this.openSells.set(shaped.symbol, (this.openSells.get(shaped.symbol) ?? 0) + shaped.qty);
+    try {
+      const ack = await ctx.broker.submit(
+        { client_order_id: shaped.idempotency_key, symbol: shaped.symbol, side: shaped.side, qty: shaped.qty, type: "market" },
+        now,
+      );
+      await ctx.store.updateTrade(row.id, { status: "submitted", alpaca_order_id: ack.broker_order_id, alpaca_status: ack.status, updated_at: now });
+      ctx.stats.orders_submitted++;
+      ctx.metrics.orders.inc({ status: "submitted" });
+      await ctx.emit(
+        envelope("execution.completed", {
+          ts: e.ts, correlation_id: e.correlation_id, idempotency_key: shaped.idempotency_key, source: this.status.name, symbol: shaped.symbol,
+          payload: { trade_id: row.id, side: shaped.side, qty: shaped.qty, broker: ctx.broker.name, broker_order_id: ack.broker_order_id, alpaca_status: ack.status, dry_run: false, paper_trade: true },
+        }),
+      );
+    } catch (err) {
+      const msg = errorMessage(err);
+      ctx.metrics.pendingOrders.dec();
+      if (shaped.side === "sell") this.openSells.set(shaped.symbol, Math.max(0, (this.openSells.get(shaped.symbol) ?? 0) - shaped.qty));
+      await ctx.store.updateTrade(row.id, { status: "rejected", error_message: `broker: ${msg}`, updated_at: now });
+      ctx.stats.orders_rejected++;
+      ctx.metrics.orders.inc({ status: "rejected" });
+      ctx.log.error({ correlation_id: e.correlation_id, symbol: shaped.symbol, err: msg }, "broker rejected order");
+      await ctx.emit(
+        envelope("execution.blocked", {
+          ts: e.ts, correlation_id: e.correlation_id, idempotency_key: shaped.idempotency_key, source: this.status.name, symbol: shaped.symbol,
+          payload: { reason: "broker_rejected", detail: msg, trade_id: row.id },
+        }),
+      );
+    }
+  }
+
+  private async blocked(e: Envelope<OrderIntent>, intent: OrderIntent, reason: string, detail: string): Promise<void> {
+    const { ctx } = this;
+    ctx.stats.orders_blocked++;
+    bump(ctx.stats.blocked_by_reason, reason);
+    ctx.metrics.gateBlocks.inc({ reason });
+    await ctx.emit(
+      envelope("execution.blocked", {
+        ts: e.ts, correlation_id: e.correlation_id, idempotency_key: intent.idempotency_key, source: this.status.name, symbol: intent.symbol,
+        payload: { reason, detail, side: intent.side, qty: intent.qty, dry_run: ctx.settings.app.execution_dry_run },
+      }),
+    );
+  }
+
+  /** A new bar: the paper broker fills what was working, and held positions are marked. */
+  private async onBar(e: Envelope<Bar>): Promise<void> {
+    const bar = e.payload;
+    this.lastPrice.set(bar.symbol, bar.close);
+    for (const f of this.ctx.broker.onBar(bar)) await this.applyFill(f, e);
+    if (!this.held) this.held = new Set((await this.ctx.store.positions()).filter((p) => p.qty !== 0).map((p) => p.symbol));
+    if (!this.held.has(bar.symbol)) return;
+    const pos = await this.ctx.store.getPosition(bar.symbol);
+    if (pos && pos.qty !== 0 && pos.last_price !== bar.close) await this.ctx.store.upsertPosition(mark(pos, bar.close, bar.ts));
+  }
+
+  async applyFill(f: Fill, e: Envelope<Bar>): Promise<void> {
+    const { ctx } = this;
+    const t = await ctx.store.getTradeByKey(f.client_order_id);
+    if (!t) {
+      ctx.log.error({ client_order_id: f.client_order_id }, "fill for an unknown order");
+      return;
+    }
+    await ctx.store.updateTrade(t.id, {
+      status: "filled", alpaca_status: "filled", filled_qty: f.qty, avg_fill_price: f.price, filled_at: f.ts, updated_at: f.ts,
+    });
+    ctx.metrics.pendingOrders.dec();
+    ctx.metrics.orders.inc({ status: "filled" });
+    ctx.stats.fills++;
+    if (f.side === "sell") this.openSells.set(f.symbol, Math.max(0, (this.openSells.get(f.symbol) ?? 0) - f.qty));
+    const prev = await ctx.store.getPosition(f.symbol);
+    const next = applyFillToPosition(prev, f);
+    await ctx.store.upsertPosition(mark(next, f.price, f.ts));
+    if (next.qty !== 0) this.held?.add(f.symbol);
+    else this.held?.delete(f.symbol);
+    await this.refreshPortfolioGauges();
+    await ctx.emit(
+      envelope("audit", {
+        ts: f.ts, correlation_id: t.correlation_id, idempotency_key: `${f.client_order_id}:fill`, source: "Execution.fills", symbol: f.symbol,
+        payload: { event: "fill", trade_id: t.id, side: f.side, qty: f.qty, price: f.price, broker_order_id: f.broker_order_id, bar_correlation_id: e.correlation_id },
+      }),
+    );
+  }
+
+  private async refreshPortfolioGauges(): Promise<void> {
+    const ps = (await this.ctx.store.positions()).filter((p) => p.qty !== 0);
+    this.ctx.metrics.openPositions.set(ps.length);
+    this.ctx.metrics.portfolioValue.set(ps.reduce((s, p) => s + p.market_value, 0));
+  }
+}
+
+/** Pure: a position after a fill (average-cost basis for the book; PnL reports use FIFO lots). */
+export function applyFillToPosition(prev: Position | null, f: Fill): Position {
+  const q = prev?.qty ?? 0;
+  const avg = prev?.avg_entry_price ?? 0;
+  if (f.side === "buy") {
+    const nq = q + f.qty;
+    return {
+      symbol: f.symbol, qty: nq, avg_entry_price: round6((q * avg + f.qty * f.price) / nq), last_price: f.price,
+      market_value: 0, unrealized_pl: 0, opened_at: q > 0 && prev?.opened_at != null ? prev.opened_at : f.ts, updated_at: f.ts,
+    };
+  }
+  const nq = Math.max(0, q - f.qty);
+  return {
+    symbol: f.symbol, qty: nq, avg_entry_price: nq === 0 ? 0 : avg, last_price: f.price, market_value: 0, unrealized_pl: 0,
+    opened_at: nq === 0 ? null : (prev?.opened_at ?? null), updated_at: f.ts,
+  };
+}
+
+/** Pure: mark a position at a price. */
+export function mark(p: Position, price: number, ts: number): Position {
+  return {
+    ...p,
+    last_price: price,
+    market_value: notional(price, p.qty),
+    unrealized_pl: round6(notional(price, p.qty) - notional(p.avg_entry_price, p.qty)),
+    updated_at: ts,
+  };
+}

@@ -1,0 +1,63 @@
+import { envelope, type Envelope, type Forecast, type OrderIntent, type RiskRejection } from "../core/events";
+import { intentKey } from "../core/ids";
+import { inRegularSession } from "../core/time";
+import { AgentStatus, bump, type AgentContext } from "./context";
+
+/** Rule-based sizing of one forecast into an intent, or a rejection. Pure. */
+export function sizeIntent(
+  f: Forecast,
+  p: { symbol: string; ts: number; positionQty: number; positionSizeUsd: number; extendedHours: boolean },
+): { side: "buy" | "sell"; qty: number } | { reject: string; detail: string } | null {
+  if (f.signal === "hold") return null;
+  if (!p.extendedHours && !inRegularSession(p.ts))
+    return { reject: "outside_regular_session", detail: "entries only 09:30-16:00 New York time (extended_hours is false)" };
+  if (f.signal === "sell") {
+    if (p.positionQty <= 0) return { reject: "no_position", detail: `sell signal but no ${p.symbol} position (paper trading is long only)` };
+    return { side: "sell", qty: p.positionQty };
+  }
+  const qty = Math.floor(p.positionSizeUsd / f.close);
+  if (qty < 1) return { reject: "size_below_one_share", detail: `position_size_usd ${p.positionSizeUsd} buys less than one share at ${f.close}` };
+  return { side: "buy", qty };
+}
+
+/** Risk: turns signals into sized order intents (risk.approved) or says why not (risk.rejected). */
+export class RiskAgent {
+  readonly status = new AgentStatus("Risk");
+
+  constructor(private ctx: AgentContext) {
+    ctx.bus.subscribe("predictions", this.status.name, (e) => this.onForecast(e as Envelope<Forecast>));
+    this.status.state = "running";
+  }
+
+  private async onForecast(e: Envelope<Forecast>): Promise<void> {
+    const { ctx } = this;
+    const f = e.payload;
+    this.status.seen(e.ts);
+    if (f.signal === "hold") return;
+    const pos = await ctx.store.getPosition(e.symbol);
+    const app = ctx.settings.app;
+    const r = sizeIntent(f, { symbol: e.symbol, ts: e.ts, positionQty: pos?.qty ?? 0, positionSizeUsd: app.position_size_usd, extendedHours: app.extended_hours });
+    if (!r) return;
+    if ("reject" in r) {
+      ctx.stats.risk_rejected++;
+      bump(ctx.stats.risk_rejected_by_reason, r.reject);
+      await ctx.emit(
+        envelope<RiskRejection>("risk.rejected", {
+          ts: e.ts, correlation_id: e.correlation_id, source: this.status.name, symbol: e.symbol,
+          payload: { symbol: e.symbol, side: f.signal === "sell" ? "sell" : "buy", reason: r.reject, detail: r.detail },
+        }),
+      );
+      return;
+    }
+    const key = intentKey(ctx.runId, e.symbol, e.ts, r.side);
+    const intent: OrderIntent = {
+      symbol: e.symbol, side: r.side, qty: r.qty, reference_price: f.close, ts: e.ts, correlation_id: e.correlation_id,
+      idempotency_key: key, reason: `${f.model} ${f.signal} score=${f.score.toFixed(3)} p50=${f.p50.toExponential(2)}`,
+      exit_reason: null,
+    };
+    ctx.stats.intents++;
+    await ctx.emit(
+      envelope<OrderIntent>("risk.approved", { ts: e.ts, correlation_id: e.correlation_id, idempotency_key: key, source: this.status.name, symbol: e.symbol, payload: intent }),
+    );
+  }
+}

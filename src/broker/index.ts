@@ -1,0 +1,2 @@
+export * from "./port";
+export { SimBroker } from "./sim";

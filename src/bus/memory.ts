@@ -1,0 +1,71 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Envelope, Topic } from "../core/events";
+import type { EventBus, Handler, HandlerErrorSink } from "./port";
+
+interface Sub {
+  name: string;
+  handler: Handler;
+}
+
+/**
+ * In-process bus. Top-level publishes are queued per symbol, so events of one symbol are handled
+ * one after another in publish order while symbols proceed independently. A publish made from
+ * inside a handler (the next pipeline stage) is delivered at once, depth-first, which keeps one
+ * bar's whole chain together and cannot deadlock on its own queue.
+ */
+export class MemoryBus implements EventBus {
+  readonly kind = "memory";
+  private subs = new Map<Topic, Sub[]>();
+  private tails = new Map<string, Promise<void>>();
+  private inHandler = new AsyncLocalStorage<boolean>();
+
+  constructor(
+    private onError: HandlerErrorSink,
+    private onTiming?: (topic: Topic, handler: string, seconds: number) => void,
+  ) {}
+
+  subscribe(topic: Topic, name: string, handler: Handler): void {
+    const list = this.subs.get(topic) ?? [];
+    list.push({ name, handler });
+    this.subs.set(topic, list);
+  }
+
+  publish(e: Envelope): Promise<void> {
+    if (this.inHandler.getStore()) return this.deliver(e);
+    const prev = this.tails.get(e.symbol) ?? Promise.resolve();
+    const next = prev.then(() => this.inHandler.run(true, () => this.deliver(e)));
+    this.tails.set(e.symbol, next);
+    // Drop the tail once settled so the map does not grow with finished chains.
+    next.finally(() => {
+      if (this.tails.get(e.symbol) === next) this.tails.delete(e.symbol);
+    });
+    return next;
+  }
+
+  private async deliver(e: Envelope): Promise<void> {
+    const list = this.subs.get(e.type);
+    if (!list) return;
+    for (const s of list) {
+      const t0 = this.onTiming ? performance.now() : 0;
+      try {
+        await s.handler(e);
+        if (this.onTiming) this.onTiming(e.type, s.name, (performance.now() - t0) / 1000);
+      } catch (error) {
+        try {
+          await this.onError({ topic: e.type, handler: s.name, event: e, error });
+        } catch {
+          // The error sink itself failed (e.g. the store is gone); nothing more can be done here
+          // without throwing into the publisher, which would stop the whole symbol's stream.
+        }
+      }
+    }
+  }
+
+  async drain(): Promise<void> {
+    while (this.tails.size > 0) await Promise.all([...this.tails.values()]);
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+  }
+}

@@ -1,0 +1,19 @@
+import type { Envelope, Topic } from "../core/events";
+
+export type Handler = (e: Envelope) => Promise<void> | void;
+
+/** Reports a handler failure; the bus goes on with the next handler and event. */
+export type HandlerErrorSink = (info: { topic: Topic; handler: string; event: Envelope; error: unknown }) => Promise<void> | void;
+
+/**
+ * The EventBus port. Delivery is ordered per symbol. `publish` resolves once the event has been
+ * delivered to every subscriber (the in-process bus) or durably handed to the broker (Kafka).
+ */
+export interface EventBus {
+  readonly kind: string;
+  subscribe(topic: Topic, name: string, handler: Handler): void;
+  publish(e: Envelope): Promise<void>;
+  /** Wait until everything published so far has been handled. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,26 @@
+import { existsSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { loadSettings, packageRoot, type Settings } from "../config";
+import type { Parsed } from "./args";
+
+export const GLOBAL_VALUE_FLAGS = ["home", "config"];
+
+export function settingsFrom(p: Parsed, env: Record<string, string | undefined> = process.env): Settings {
+  return loadSettings({
+    home: p.flags.home as string | undefined,
+    configDir: p.flags.config as string | undefined,
+    env,
+  });
+}
+
+/** A data path from config: relative to the home when it exists there, else to the install. */
+export function resolveDataPath(path: string, home: string): string {
+  if (isAbsolute(path)) return path;
+  const inHome = join(home, path);
+  if (existsSync(inHome)) return inHome;
+  return resolve(packageRoot(), path);
+}
+
+export function out(s: string): void {
+  process.stdout.write(s.endsWith("\n") ? s : s + "\n");
+}

@@ -1,0 +1,102 @@
+import { Supervisor, runSeed } from "../agents/supervisor";
+import { StartupError, errorMessage } from "../core/errors";
+import { ReplaySource } from "../market/replay";
+import { makeLogger } from "../obs/log";
+import { Metrics } from "../obs/metrics";
+import { buildApp } from "../server/app";
+import { VERSION } from "../version";
+import { intFlag, parseArgs, speedFlag } from "./args";
+import { GLOBAL_VALUE_FLAGS, out, resolveDataPath, settingsFrom } from "./common";
+import { summaryText } from "./summary";
+
+export const START_HELP = `Usage: awet start [--port N] [--replay PATH] [--speed max|N] [--no-replay] [--home DIR] [--config DIR]
+
+Starts the daemon: the HTTP server (GET /health, /metrics, /api/status, /api/trades) and the agent
+pipeline. On the embedded defaults (bun:sqlite, in-process bus, simulated paper broker) it replays
+the bundled real market data (replay_path in config/app.yaml) at replay_speed, then stays up.
+
+  --port N       HTTP port (default http_port from config/app.yaml; 0 picks a free port)
+  --replay PATH  replay these CSV files or directories instead of replay_path
+  --speed S      'max' or N (market time N times faster than real time)
+  --no-replay    start the server and agents without replaying anything
+  --home DIR     where state lives: <home>/.awet/awet.db, <home>/.tmp/, <home>/logs/
+
+Stop with Ctrl-C (SIGINT) or SIGTERM: the replay stops, everything buffered is written, exit 0.`;
+
+export async function startCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, { bool: ["help", "no-replay"], value: [...GLOBAL_VALUE_FLAGS, "port", "replay", "speed"] });
+  if (p.flags.help) return out(START_HELP), 0;
+  const settings = settingsFrom(p);
+  const port = intFlag(p, "port", settings.app.http_port, 0, 65535);
+  const speed = speedFlag(p, settings.app.replay_speed);
+  const host = settings.app.http_host;
+  const log = makeLogger({ logsDir: settings.paths.logs, level: settings.app.log_level });
+  const metrics = new Metrics({ defaultMetrics: true });
+  const replayPaths = p.flags["no-replay"] ? [] : [p.flags.replay ? String(p.flags.replay) : resolveDataPath(settings.app.replay_path, settings.home)];
+  // Open the input before anything listens, so a missing file fails the start cleanly.
+  const src = replayPaths.length ? new ReplaySource(replayPaths, speed) : null;
+  const sup = new Supervisor({ settings, log, metrics });
+  await sup.init(runSeed(replayPaths, settings));
+  const app = buildApp(sup, { version: VERSION });
+  try {
+    // Elysia defaults to SO_REUSEPORT, which would let a second daemon share the port silently.
+    app.listen({ hostname: host, port, reusePort: false });
+  } catch (e) {
+    await sup.close();
+    const msg = errorMessage(e);
+    if (/in use|EADDRINUSE/i.test(msg))
+      throw new StartupError(`port ${port} on ${host} is already in use (set http_port in config/app.yaml, AWET_HTTP_PORT or --port)`);
+    throw new StartupError(`cannot listen on ${host}:${port}: ${msg}`);
+  }
+  const bound = app.server?.port ?? port;
+  const base = `http://${host.includes(":") ? `[${host}]` : host}:${bound}`;
+  out(`awet ${VERSION} running (run ${sup.runId}, home ${settings.home})`);
+  out(`  health   ${base}/health`);
+  out(`  metrics  ${base}/metrics`);
+  out(`  api      ${base}/api/status   ${base}/api/trades`);
+  out(`  store    sqlite ${settings.paths.db}`);
+  out(`  logs     ${settings.paths.logs}/awet.log`);
+  out(`  safety   execution_dry_run=${settings.app.execution_dry_run} broker=${sup.broker.name} (paper)`);
+  log.info({ url: base, run_id: sup.runId }, "daemon started");
+
+  const abort = new AbortController();
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    out(`\n${sig} received: stopping`);
+    abort.abort();
+    try {
+      await sup.close();
+    } finally {
+      app.stop();
+      log.info({ sig }, "daemon stopped");
+      log.flush?.();
+      process.exit(0);
+    }
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  if (src) {
+    out(`  replay   ${replayPaths.join(", ")} (${src.total.toLocaleString("en-US")} rows, speed ${speed})`);
+    const ticker = setInterval(() => {
+      const s = sup.stats;
+      out(`  progress bars ${s.bars_read.toLocaleString("en-US")}/${src.total.toLocaleString("en-US")}  predictions ${s.predictions}  orders submitted ${s.orders_submitted} blocked ${s.orders_blocked}  fills ${s.fills}`);
+    }, 5000);
+    try {
+      const summary = await sup.runSource(src, { signal: abort.signal });
+      if (!abort.signal.aborted) {
+        out(summaryText(summary));
+        out(`Replay finished; the daemon stays up (Ctrl-C to stop).`);
+      }
+    } catch (e) {
+      log.error({ err: errorMessage(e) }, "replay failed");
+      out(`replay failed: ${errorMessage(e)}`);
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+  await new Promise(() => {}); // serve until a signal
+  return 0;
+}

@@ -1,0 +1,186 @@
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { parseDocument } from "yaml";
+import { ConfigError } from "../core/errors";
+import { APP_SCHEMA, LLM_SCHEMA, LLM_ENV_ALIASES, type AppConfig, type KeySpec, type LlmConfig } from "./schema";
+import { packageRoot } from "./paths";
+
+export interface Settings {
+  home: string;
+  configDir: string;
+  app: AppConfig;
+  llm: LlmConfig;
+  /** Where each value came from, for `awet config` and error messages. */
+  sources: Record<string, string>;
+  paths: { db: string; approvalFile: string; logs: string; tmp: string; apiToken: string };
+}
+
+export interface LoadOptions {
+  home?: string;
+  configDir?: string;
+  env?: Record<string, string | undefined>;
+}
+
+/** Parse one value against its spec. `where` names the file or env var for the error message. */
+export function coerce(key: string, spec: KeySpec, raw: unknown, where: string, fromEnv: boolean): unknown {
+  const bad = (why: string) =>
+    new ConfigError(`${where}: key '${key}' ${why} (got ${JSON.stringify(raw)})`);
+  switch (spec.type) {
+    case "bool": {
+      if (typeof raw === "boolean") return raw;
+      if (fromEnv && typeof raw === "string") {
+        const v = raw.trim().toLowerCase();
+        if (["true", "1", "yes", "on"].includes(v)) return true;
+        if (["false", "0", "no", "off"].includes(v)) return false;
+      }
+      throw bad("must be true or false");
+    }
+    case "int":
+    case "number": {
+      let n: number;
+      if (typeof raw === "number") n = raw;
+      else if (fromEnv && typeof raw === "string" && raw.trim() !== "") n = Number(raw.trim());
+      else throw bad(`must be a number`);
+      if (!Number.isFinite(n)) throw bad("must be a finite number");
+      if (spec.type === "int" && !Number.isInteger(n)) throw bad("must be a whole number");
+      if (spec.min !== undefined) {
+        const excl = spec.type === "number" && spec.exclusiveMin;
+        if (excl ? n <= spec.min : n < spec.min) throw bad(`must be ${excl ? ">" : ">="} ${spec.min}`);
+      }
+      if (spec.max !== undefined && n > spec.max) throw bad(`must be <= ${spec.max}`);
+      return n;
+    }
+    case "string": {
+      if (typeof raw !== "string" || raw.trim() === "") throw bad("must be a non-empty string");
+      if (spec.pattern && !spec.pattern.test(raw)) throw bad(`must match ${spec.pattern}`);
+      return raw;
+    }
+    case "enum": {
+      if (typeof raw !== "string" || !spec.values.includes(raw))
+        throw bad(`must be one of ${spec.values.join(", ")}`);
+      return raw;
+    }
+    case "symbols": {
+      const list = typeof raw === "string" && fromEnv ? raw.split(",").map((s) => s.trim()).filter(Boolean) : raw;
+      if (!Array.isArray(list) || list.length === 0) throw bad("must be a non-empty list of symbols");
+      const out: string[] = [];
+      for (const s of list) {
+        if (typeof s !== "string" || !/^[A-Z][A-Z0-9.]{0,9}$/.test(s))
+          throw bad(`has an invalid symbol ${JSON.stringify(s)} (expected upper-case tickers like SPY)`);
+        if (!out.includes(s)) out.push(s);
+      }
+      return out;
+    }
+    case "speed": {
+      if (raw === "max") return "max";
+      const n = typeof raw === "number" ? raw : fromEnv && typeof raw === "string" ? Number(raw) : NaN;
+      if (!Number.isFinite(n) || n <= 0) throw bad(`must be 'max' or a number > 0`);
+      return n;
+    }
+  }
+}
+
+function readYamlMap(file: string): Record<string, unknown> {
+  if (!existsSync(file)) return {};
+  const text = readFileSync(file, "utf8");
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new ConfigError(`${file}: invalid YAML: ${e.message.split("\n")[0]}`);
+  }
+  const js = doc.toJS() as unknown;
+  if (js === null || js === undefined) return {};
+  if (typeof js !== "object" || Array.isArray(js)) throw new ConfigError(`${file}: top level must be a mapping of key: value`);
+  return js as Record<string, unknown>;
+}
+
+function build<S extends Record<string, KeySpec>>(
+  schema: S,
+  file: string,
+  env: Record<string, string | undefined>,
+  aliases: Record<string, string>,
+  sources: Record<string, string>,
+): Record<string, unknown> {
+  const fromFile = readYamlMap(file);
+  const errors: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(fromFile)) {
+    if (!(key in schema)) {
+      const near = Object.keys(schema).find((k) => k.replace(/_/g, "") === key.replace(/[_-]/g, "").toLowerCase());
+      errors.push(`${file}: unknown key '${key}'${near ? ` (did you mean '${near}'?)` : ""}`);
+    }
+  }
+  for (const [key, spec] of Object.entries(schema)) {
+    try {
+      let value: unknown = spec.default;
+      let src = "default";
+      if (key in fromFile) {
+        value = coerce(key, spec, fromFile[key], file, false);
+        src = file;
+      }
+      const envNames = [`AWET_${key.toUpperCase()}`, ...Object.entries(aliases).filter(([, k]) => k === key).map(([n]) => n)];
+      for (const name of envNames) {
+        const raw = env[name];
+        if (raw !== undefined && raw !== "") {
+          value = coerce(key, spec, raw, `environment variable ${name}`, true);
+          src = `env ${name}`;
+          break;
+        }
+      }
+      out[key] = value;
+      sources[key] = src;
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  if (errors.length) throw new ConfigError(errors.join("\n"));
+  return out;
+}
+
+export function resolveHome(opt?: string, env: Record<string, string | undefined> = process.env): string {
+  return resolve(opt ?? env.AWET_HOME ?? process.cwd());
+}
+
+/** Config dir: --config / AWET_CONFIG_DIR, else <home>/config if present, else the bundled defaults. */
+export function resolveConfigDir(home: string, opt?: string, env: Record<string, string | undefined> = process.env): string {
+  const explicit = opt ?? env.AWET_CONFIG_DIR;
+  if (explicit) {
+    const dir = isAbsolute(explicit) ? explicit : resolve(explicit);
+    if (!existsSync(dir)) throw new ConfigError(`config directory ${dir} does not exist`);
+    return dir;
+  }
+  const inHome = join(home, "config");
+  if (existsSync(join(inHome, "app.yaml")) || existsSync(join(inHome, "llm.yaml"))) return inHome;
+  return join(packageRoot(), "config");
+}
+
+export function loadSettings(opts: LoadOptions = {}): Settings {
+  const env = opts.env ?? process.env;
+  const home = resolveHome(opts.home, env);
+  const configDir = resolveConfigDir(home, opts.configDir, env);
+  const sources: Record<string, string> = {};
+  const app = build(APP_SCHEMA, join(configDir, "app.yaml"), env, {}, sources) as AppConfig;
+  const llm = build(LLM_SCHEMA, join(configDir, "llm.yaml"), env, LLM_ENV_ALIASES, sources) as LlmConfig;
+  const tmp = join(home, ".tmp");
+  return {
+    home,
+    configDir,
+    app,
+    llm,
+    sources,
+    paths: {
+      db: join(home, ".awet", "awet.db"),
+      approvalFile: join(tmp, "APPROVE_EXECUTION"),
+      logs: join(home, "logs"),
+      tmp,
+      apiToken: join(tmp, "api-token"),
+    },
+  };
+}
+
+/** Defaults only (no files, no env): for tests and the bench. */
+export function defaultApp(): AppConfig {
+  const out: Record<string, unknown> = {};
+  for (const [k, s] of Object.entries(APP_SCHEMA)) out[k] = Array.isArray(s.default) ? [...s.default] : s.default;
+  return out as AppConfig;
+}

@@ -1,0 +1,91 @@
+/**
+ * The configuration schema: every key of config/app.yaml and config/llm.yaml, its type, default
+ * and bounds. The loader rejects any key not listed here, naming the key and the file; a test
+ * checks that the shipped YAML files hold exactly these defaults.
+ */
+export type KeySpec =
+  | { type: "bool"; default: boolean }
+  | { type: "int"; default: number; min?: number; max?: number }
+  | { type: "number"; default: number; min?: number; max?: number; exclusiveMin?: boolean }
+  | { type: "string"; default: string; pattern?: RegExp }
+  | { type: "enum"; default: string; values: readonly string[] }
+  | { type: "symbols"; default: string[] }
+  | { type: "speed"; default: number | "max" };
+
+export const APP_SCHEMA = {
+  // general
+  symbols: { type: "symbols", default: ["SPY", "AIG", "BAC", "IBM"] },
+  http_host: { type: "string", default: "127.0.0.1", pattern: /^[A-Za-z0-9.:\-\[\]]+$/ },
+  http_port: { type: "int", default: 8000, min: 0, max: 65535 },
+  store: { type: "enum", default: "sqlite", values: ["sqlite"] },
+  bus: { type: "enum", default: "memory", values: ["memory"] },
+  broker: { type: "enum", default: "sim", values: ["sim"] },
+  replay_path: { type: "string", default: "data/minute" },
+  replay_speed: { type: "speed", default: 3000 },
+  log_level: { type: "enum", default: "info", values: ["debug", "info", "warn", "error"] },
+  // execution safety
+  execution_dry_run: { type: "bool", default: true },
+  // throttles
+  max_orders_per_minute: { type: "int", default: 5, min: 0 },
+  max_orders_per_symbol_per_day: { type: "int", default: 3, min: 0 },
+  max_open_orders_total: { type: "int", default: 20, min: 0 },
+  cooldown_seconds_per_symbol: { type: "int", default: 900, min: 0 },
+  // exposure caps
+  max_total_exposure_usd: { type: "number", default: 50000, min: 0 },
+  max_exposure_per_symbol_usd: { type: "number", default: 10000, min: 0 },
+  // order shaping
+  use_bracket_orders: { type: "bool", default: false },
+  allow_add_to_position: { type: "bool", default: false },
+  // exits
+  enable_exit_logic: { type: "bool", default: true },
+  take_profit_pct: { type: "number", default: 1.0, min: 0, exclusiveMin: true },
+  stop_loss_pct: { type: "number", default: 0.5, min: 0, exclusiveMin: true },
+  max_holding_minutes: { type: "int", default: 60, min: 1 },
+  exit_check_interval_seconds: { type: "int", default: 60, min: 1 },
+  // risk and sizing
+  extended_hours: { type: "bool", default: false },
+  position_size_usd: { type: "number", default: 2000, min: 0, exclusiveMin: true },
+  // forecaster
+  forecast_horizon_bars: { type: "int", default: 15, min: 1, max: 390 },
+  forecast_window_bars: { type: "int", default: 60, min: 10, max: 5000 },
+  signal_threshold: { type: "number", default: 0.3, min: 0 },
+  // simulated paper broker
+  sim_slippage_bps: { type: "number", default: 5, min: 0, max: 1000 },
+} as const satisfies Record<string, KeySpec>;
+
+export const LLM_SCHEMA = {
+  llm_enabled: { type: "bool", default: true },
+  base_url: { type: "string", default: "http://127.0.0.1:11434" },
+  model: { type: "string", default: "llama3.2:1b" },
+  llm_timeout_ms: { type: "int", default: 5000, min: 1 },
+  temperature: { type: "number", default: 0, min: 0, max: 2 },
+  trace_enabled: { type: "bool", default: true },
+  trace_preview_chars: { type: "int", default: 800, min: 0 },
+  trace_log_level: { type: "enum", default: "INFO", values: ["DEBUG", "INFO", "WARNING"] },
+  trace_store_db: { type: "bool", default: true },
+  trace_redact_db: { type: "bool", default: false },
+} as const satisfies Record<string, KeySpec>;
+
+type ValueOf<S extends KeySpec> = S extends { type: "bool" }
+  ? boolean
+  : S extends { type: "int" | "number" }
+    ? number
+    : S extends { type: "symbols" }
+      ? string[]
+      : S extends { type: "speed" }
+        ? number | "max"
+        : string;
+
+export type AppConfig = { -readonly [K in keyof typeof APP_SCHEMA]: ValueOf<(typeof APP_SCHEMA)[K]> };
+export type LlmConfig = { -readonly [K in keyof typeof LLM_SCHEMA]: ValueOf<(typeof LLM_SCHEMA)[K]> };
+
+/** Env names that override llm.yaml keys, as the runbook spells them (besides AWET_<KEY>). */
+export const LLM_ENV_ALIASES: Record<string, keyof LlmConfig> = {
+  LLM_ENABLED: "llm_enabled",
+  OLLAMA_HOST: "base_url",
+  LLM_MODEL: "model",
+  LLM_TRACE_ENABLED: "trace_enabled",
+  LLM_TRACE_STORE_DB: "trace_store_db",
+  LLM_TRACE_REDACT_DB: "trace_redact_db",
+  LLM_TRACE_PREVIEW_CHARS: "trace_preview_chars",
+};

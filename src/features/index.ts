@@ -1,0 +1,2 @@
+export * from "./rolling";
+export * from "./indicators";

@@ -1,0 +1,66 @@
+#!/usr/bin/env bun
+import { AwetError, errorMessage } from "./core/errors";
+import { healthCommand } from "./cli/health";
+import { replayCommand } from "./cli/replay";
+import { startCommand } from "./cli/start";
+import { tradesCommand } from "./cli/trades";
+import { VERSION } from "./version";
+
+const HELP = `awet ${VERSION} — self-hosted, safety-first, LLM-assisted PAPER trading (no real money, ever)
+
+Usage: awet <command> [options]     (awet <command> --help for details)
+
+Commands:
+  start              run the daemon: HTTP API + agent pipeline; replays the bundled data by default
+  replay PATH...     run the pipeline over CSV bar files/directories and print a summary
+  health             ask the running daemon for its health (exit 0 healthy, 1 not)
+  trades             list trade rows (--status S, --limit N, --json)
+
+Global options:
+  --home DIR         where state lives (default: AWET_HOME or the current directory):
+                     <home>/.awet/awet.db, <home>/.tmp/APPROVE_EXECUTION, <home>/logs/
+  --config DIR       config directory (default: <home>/config if present, else the bundled config/)
+  --version          print the version
+  --help             this text`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  start: startCommand,
+  replay: replayCommand,
+  health: healthCommand,
+  trades: tradesCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") {
+    if (cmd === "help" && rest[0] && COMMANDS[rest[0]]) return COMMANDS[rest[0]]!(["--help"]);
+    process.stdout.write(HELP + "\n");
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === "--version" || cmd === "-v" || cmd === "version") {
+    process.stdout.write(`awet ${VERSION}\n`);
+    return 0;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    process.stderr.write(`awet: unknown command '${cmd}'. Run 'awet --help' for the list.\n`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (e) {
+    if (e instanceof AwetError) {
+      process.stderr.write(`awet ${cmd}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`awet ${cmd}: unexpected error: ${errorMessage(e)}\n${(e as Error)?.stack ?? ""}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  // `start` never returns normally; everything else exits with its code once output is flushed.
+  process.exitCode = code;
+  if (code !== 0) process.exit(code);
+}

@@ -1,0 +1,3 @@
+export * from "./csv";
+export * from "./replay";
+export * from "./validate";

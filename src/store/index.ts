@@ -1,0 +1,3 @@
+export * from "./port";
+export { SqliteStore } from "./sqlite";
+export { loadMigrations } from "./migrations";

@@ -1,0 +1,143 @@
+import type { Bar, Envelope, Side } from "../core/events";
+
+export type TradeStatus =
+  | "blocked" // a gate said no; no broker call was made
+  | "pending_submit" // write-ahead row committed, broker call not answered yet
+  | "submitted" // the broker accepted the order
+  | "partially_filled"
+  | "filled"
+  | "canceled"
+  | "rejected" // the broker said no (its message in error_message)
+  | "expired";
+
+/** Statuses of orders that are still working at the broker (or may be). */
+export const OPEN_STATUSES: readonly TradeStatus[] = ["pending_submit", "submitted", "partially_filled"];
+
+export interface TradeRow {
+  id: number;
+  ts: number; // event time of the intent
+  correlation_id: string;
+  idempotency_key: string;
+  symbol: string;
+  side: Side;
+  qty: number;
+  price: number | null; // reference price at decision time
+  status: TradeStatus;
+  error_message: string | null;
+  alpaca_order_id: string | null;
+  client_order_id: string | null;
+  alpaca_status: string | null;
+  filled_qty: number;
+  avg_fill_price: number | null;
+  filled_at: number | null;
+  updated_at: number;
+  paper_trade: boolean;
+  dry_run: boolean;
+  order_type: "market" | "bracket";
+  take_profit_price: number | null;
+  stop_loss_price: number | null;
+  exit_reason: string | null;
+  run_id: string | null;
+}
+
+export type NewTrade = Omit<TradeRow, "id">;
+export type TradePatch = Partial<
+  Pick<
+    TradeRow,
+    | "status"
+    | "error_message"
+    | "alpaca_order_id"
+    | "alpaca_status"
+    | "filled_qty"
+    | "avg_fill_price"
+    | "filled_at"
+    | "updated_at"
+    | "client_order_id"
+  >
+>;
+
+export interface TradeFilter {
+  status?: TradeStatus;
+  symbol?: string;
+  correlation_id?: string;
+  since?: number;
+  limit?: number;
+}
+
+export interface Position {
+  symbol: string;
+  qty: number;
+  avg_entry_price: number;
+  last_price: number | null;
+  market_value: number;
+  unrealized_pl: number;
+  opened_at: number | null;
+  updated_at: number;
+}
+
+/** What the throttle gates need to know about past orders, computed by the store. */
+export interface OrderStats {
+  ordersSince: number; // non-blocked orders with ts >= minuteStart
+  symbolOrdersSince: number; // non-blocked orders of the symbol with ts >= dayStart
+  openOrders: number; // orders in OPEN_STATUSES
+  lastSymbolOrderTs: number | null; // ts of the latest non-blocked order of the symbol
+  pendingBuyNotional: number; // sum of qty*price of open BUY orders
+  pendingSymbolBuyNotional: number;
+}
+
+export interface StoreCounts {
+  market_bars: number;
+  audit_events: number;
+  trades: number;
+  trades_by_status: Record<string, number>;
+  dead_letters: number;
+}
+
+export interface DeadLetter {
+  ts: number;
+  topic: string;
+  handler: string;
+  event: Envelope;
+  error: string;
+}
+
+export interface AuditRow {
+  ts: number;
+  event_id: string;
+  correlation_id: string;
+  event_type: string;
+  source: string;
+  symbol: string;
+  payload: unknown;
+}
+
+/**
+ * The Store port. Agents call typed methods, never SQL. Hot-path appends (bars, audit events)
+ * may be buffered and written in batches; `flush()` makes them durable, and every read of those
+ * tables sees what was appended before it.
+ */
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+  migrate(): Promise<string[]>;
+  appendBars(bars: Bar[], source: string): Promise<void>;
+  appendAudit(events: Envelope[]): Promise<void>;
+  recordDeadLetter(d: DeadLetter): Promise<void>;
+  /** Write-ahead insert. Returns null when the idempotency key already exists (nothing written). */
+  insertTrade(t: NewTrade): Promise<TradeRow | null>;
+  updateTrade(id: number, patch: TradePatch): Promise<void>;
+  getTrade(id: number): Promise<TradeRow | null>;
+  getTradeByKey(idempotencyKey: string): Promise<TradeRow | null>;
+  listTrades(f?: TradeFilter): Promise<TradeRow[]>;
+  orderStats(symbol: string, minuteStart: number, dayStart: number): Promise<OrderStats>;
+  positions(): Promise<Position[]>;
+  getPosition(symbol: string): Promise<Position | null>;
+  upsertPosition(p: Position): Promise<void>;
+  auditByCorrelation(correlationId: string): Promise<AuditRow[]>;
+  countAudit(eventType?: string): Promise<number>;
+  getState(key: string): Promise<string | null>;
+  setState(key: string, value: string, at: number): Promise<void>;
+  counts(): Promise<StoreCounts>;
+  ping(): Promise<void>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

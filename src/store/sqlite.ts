@@ -1,0 +1,344 @@
+import { Database, type Statement } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Bar, Envelope } from "../core/events";
+import { StoreError } from "../core/errors";
+import { round6 } from "../core/money";
+import { loadMigrations } from "./migrations";
+import {
+  OPEN_STATUSES,
+  type AuditRow,
+  type DeadLetter,
+  type NewTrade,
+  type OrderStats,
+  type Position,
+  type Store,
+  type StoreCounts,
+  type TradeFilter,
+  type TradePatch,
+  type TradeRow,
+} from "./port";
+
+const iso = (ts: number) => new Date(ts).toISOString();
+const isoN = (ts: number | null) => (ts === null ? null : iso(ts));
+const ms = (s: string) => Date.parse(s);
+const msN = (s: string | null) => (s === null ? null : Date.parse(s));
+const p6 = (x: number | null) => (x === null ? null : round6(x));
+
+const TRADE_COLS = [
+  "ts", "correlation_id", "idempotency_key", "symbol", "side", "qty", "price", "status", "error_message",
+  "alpaca_order_id", "client_order_id", "alpaca_status", "filled_qty", "avg_fill_price", "filled_at",
+  "updated_at", "paper_trade", "dry_run", "order_type", "take_profit_price", "stop_loss_price", "exit_reason", "run_id",
+] as const;
+
+type Row = Record<string, any>;
+
+function tradeFromRow(r: Row): TradeRow {
+  return {
+    id: r.id,
+    ts: ms(r.ts),
+    correlation_id: r.correlation_id,
+    idempotency_key: r.idempotency_key,
+    symbol: r.symbol,
+    side: r.side,
+    qty: r.qty,
+    price: p6(r.price),
+    status: r.status,
+    error_message: r.error_message,
+    alpaca_order_id: r.alpaca_order_id,
+    client_order_id: r.client_order_id,
+    alpaca_status: r.alpaca_status,
+    filled_qty: r.filled_qty,
+    avg_fill_price: p6(r.avg_fill_price),
+    filled_at: msN(r.filled_at),
+    updated_at: ms(r.updated_at),
+    paper_trade: r.paper_trade === 1,
+    dry_run: r.dry_run === 1,
+    order_type: r.order_type,
+    take_profit_price: p6(r.take_profit_price),
+    stop_loss_price: p6(r.stop_loss_price),
+    exit_reason: r.exit_reason,
+    run_id: r.run_id,
+  };
+}
+
+function tradeParams(t: NewTrade): unknown[] {
+  return [
+    iso(t.ts), t.correlation_id, t.idempotency_key, t.symbol, t.side, t.qty, p6(t.price), t.status, t.error_message,
+    t.alpaca_order_id, t.client_order_id, t.alpaca_status, t.filled_qty, p6(t.avg_fill_price), isoN(t.filled_at),
+    iso(t.updated_at), t.paper_trade ? 1 : 0, t.dry_run ? 1 : 0, t.order_type, p6(t.take_profit_price),
+    p6(t.stop_loss_price), t.exit_reason, t.run_id,
+  ];
+}
+
+function positionFromRow(r: Row): Position {
+  return {
+    symbol: r.symbol,
+    qty: r.qty,
+    avg_entry_price: round6(r.avg_entry_price),
+    last_price: p6(r.last_price),
+    market_value: round6(r.market_value),
+    unrealized_pl: round6(r.unrealized_pl),
+    opened_at: msN(r.opened_at),
+    updated_at: ms(r.updated_at),
+  };
+}
+
+/**
+ * bun:sqlite adapter (WAL). Bars and audit events are buffered and written in one transaction per
+ * batch; trade rows are written immediately, because the write-ahead row must be durable before
+ * any broker call.
+ */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  private db: Database;
+  private barBuf: unknown[][] = [];
+  private auditBuf: unknown[][] = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private stmts = new Map<string, Statement>();
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private opts: { batchSize?: number; flushMs?: number } = {},
+  ) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    try {
+      this.db = new Database(path, { create: true, strict: false });
+      this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 10000;");
+    } catch (e) {
+      throw new StoreError(`cannot open SQLite database ${path}: ${(e as Error).message}`, "open", e);
+    }
+  }
+
+  private q(sql: string): Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  async migrate(): Promise<string[]> {
+    this.db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    );
+    const done = new Set((this.db.query("SELECT version FROM schema_migrations").all() as Row[]).map((r) => r.version));
+    const applied: string[] = [];
+    for (const m of loadMigrations("sqlite")) {
+      if (done.has(m.version)) continue;
+      try {
+        this.db.transaction(() => {
+          this.db.exec(m.sql);
+          this.db.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+            m.version, m.name, new Date().toISOString(),
+          );
+        })();
+      } catch (e) {
+        throw new StoreError(`migration ${m.version}_${m.name} failed: ${(e as Error).message}`, "migrate", e);
+      }
+      applied.push(`${String(m.version).padStart(3, "0")}_${m.name}`);
+    }
+    return applied;
+  }
+
+  async appendBars(bars: Bar[], source: string): Promise<void> {
+    for (const b of bars) this.barBuf.push([b.symbol, iso(b.ts), b.open, b.high, b.low, b.close, b.volume, source]);
+    this.schedule();
+  }
+
+  async appendAudit(events: Envelope[]): Promise<void> {
+    for (const e of events)
+      this.auditBuf.push([e.id, iso(e.ts), e.correlation_id, e.type, e.source, e.symbol, JSON.stringify(e.payload)]);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    const size = this.opts.batchSize ?? 512;
+    if (this.barBuf.length + this.auditBuf.length >= size) {
+      this.flushSync();
+      return;
+    }
+    if (!this.timer) this.timer = setTimeout(() => this.flushSync(), this.opts.flushMs ?? 25);
+  }
+
+  private flushSync(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.closed || (this.barBuf.length === 0 && this.auditBuf.length === 0)) return;
+    const bars = this.barBuf;
+    const audit = this.auditBuf;
+    const insBar = this.q(
+      "INSERT OR IGNORE INTO market_bars (symbol, ts, open, high, low, close, volume, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    const insAudit = this.q(
+      "INSERT OR IGNORE INTO audit_events (event_id, ts, correlation_id, event_type, source, symbol, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    // Buffers are swapped only after the commit, so a failed batch stays queued, not lost.
+    this.db.transaction(() => {
+      for (const r of bars) insBar.run(...(r as any[]));
+      for (const r of audit) insAudit.run(...(r as any[]));
+    })();
+    this.barBuf = [];
+    this.auditBuf = [];
+  }
+
+  async recordDeadLetter(d: DeadLetter): Promise<void> {
+    this.q(
+      "INSERT INTO dead_letters (ts, topic, handler, event_id, correlation_id, event, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ).run(iso(d.ts), d.topic, d.handler, d.event.id, d.event.correlation_id, JSON.stringify(d.event), d.error);
+  }
+
+  async insertTrade(t: NewTrade): Promise<TradeRow | null> {
+    const sql = `INSERT INTO trades (${TRADE_COLS.join(", ")}) VALUES (${TRADE_COLS.map(() => "?").join(", ")})
+                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`;
+    const row = this.q(sql).get(...(tradeParams(t) as any[])) as Row | null;
+    return row ? tradeFromRow(row) : null;
+  }
+
+  async updateTrade(id: number, patch: TradePatch): Promise<void> {
+    const keys = Object.keys(patch) as (keyof TradePatch)[];
+    if (keys.length === 0) return;
+    const vals = keys.map((k) => {
+      const v = patch[k];
+      if (k === "filled_at" || k === "updated_at") return isoN(v as number | null);
+      if (k === "avg_fill_price") return p6(v as number | null);
+      return v ?? null;
+    });
+    const res = this.db.query(`UPDATE trades SET ${keys.map((k) => `${k} = ?`).join(", ")} WHERE id = ?`).run(...(vals as any[]), id);
+    if (res.changes === 0) throw new StoreError(`trade ${id} not found`, "updateTrade");
+  }
+
+  async getTrade(id: number): Promise<TradeRow | null> {
+    const r = this.q("SELECT * FROM trades WHERE id = ?").get(id) as Row | null;
+    return r ? tradeFromRow(r) : null;
+  }
+
+  async getTradeByKey(key: string): Promise<TradeRow | null> {
+    const r = this.q("SELECT * FROM trades WHERE idempotency_key = ?").get(key) as Row | null;
+    return r ? tradeFromRow(r) : null;
+  }
+
+  async listTrades(f: TradeFilter = {}): Promise<TradeRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.status) (where.push("status = ?"), args.push(f.status));
+    if (f.symbol) (where.push("symbol = ?"), args.push(f.symbol));
+    if (f.correlation_id) (where.push("correlation_id = ?"), args.push(f.correlation_id));
+    if (f.since !== undefined) (where.push("ts >= ?"), args.push(iso(f.since)));
+    const sql = `SELECT * FROM trades ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY ts DESC, id DESC LIMIT ?`;
+    args.push(f.limit ?? 100);
+    return (this.db.query(sql).all(...(args as any[])) as Row[]).map(tradeFromRow);
+  }
+
+  async orderStats(symbol: string, minuteStart: number, dayStart: number): Promise<OrderStats> {
+    const open = OPEN_STATUSES.map((s) => `'${s}'`).join(",");
+    const r = this.q(
+      `SELECT
+         SUM(CASE WHEN ts >= ?1 THEN 1 ELSE 0 END) AS orders_since,
+         SUM(CASE WHEN symbol = ?2 AND ts >= ?3 THEN 1 ELSE 0 END) AS symbol_since,
+         SUM(CASE WHEN status IN (${open}) THEN 1 ELSE 0 END) AS open_orders,
+         MAX(CASE WHEN symbol = ?2 THEN ts END) AS last_symbol_ts,
+         SUM(CASE WHEN status IN (${open}) AND side = 'buy' THEN (qty - filled_qty) * price ELSE 0 END) AS pending_buy,
+         SUM(CASE WHEN status IN (${open}) AND side = 'buy' AND symbol = ?2 THEN (qty - filled_qty) * price ELSE 0 END) AS pending_symbol_buy
+       FROM trades WHERE status NOT IN ('blocked', 'rejected')`,
+    ).get(iso(minuteStart), symbol, iso(dayStart)) as Row;
+    return {
+      ordersSince: r.orders_since ?? 0,
+      symbolOrdersSince: r.symbol_since ?? 0,
+      openOrders: r.open_orders ?? 0,
+      lastSymbolOrderTs: r.last_symbol_ts ? ms(r.last_symbol_ts) : null,
+      pendingBuyNotional: round6(r.pending_buy ?? 0),
+      pendingSymbolBuyNotional: round6(r.pending_symbol_buy ?? 0),
+    };
+  }
+
+  async positions(): Promise<Position[]> {
+    return (this.q("SELECT * FROM positions ORDER BY symbol").all() as Row[]).map(positionFromRow);
+  }
+
+  async getPosition(symbol: string): Promise<Position | null> {
+    const r = this.q("SELECT * FROM positions WHERE symbol = ?").get(symbol) as Row | null;
+    return r ? positionFromRow(r) : null;
+  }
+
+  async upsertPosition(p: Position): Promise<void> {
+    this.q(
+      `INSERT INTO positions (symbol, qty, avg_entry_price, last_price, market_value, unrealized_pl, opened_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (symbol) DO UPDATE SET qty = excluded.qty, avg_entry_price = excluded.avg_entry_price,
+         last_price = excluded.last_price, market_value = excluded.market_value, unrealized_pl = excluded.unrealized_pl,
+         opened_at = excluded.opened_at, updated_at = excluded.updated_at`,
+    ).run(
+      p.symbol, p.qty, round6(p.avg_entry_price), p6(p.last_price), round6(p.market_value), round6(p.unrealized_pl),
+      isoN(p.opened_at), iso(p.updated_at),
+    );
+  }
+
+  async auditByCorrelation(correlationId: string): Promise<AuditRow[]> {
+    this.flushSync();
+    return (this.q("SELECT * FROM audit_events WHERE correlation_id = ? ORDER BY ts, id").all(correlationId) as Row[]).map(
+      (r) => ({
+        ts: ms(r.ts),
+        event_id: r.event_id,
+        correlation_id: r.correlation_id,
+        event_type: r.event_type,
+        source: r.source,
+        symbol: r.symbol,
+        payload: JSON.parse(r.payload),
+      }),
+    );
+  }
+
+  async countAudit(eventType?: string): Promise<number> {
+    this.flushSync();
+    const r = eventType
+      ? (this.q("SELECT COUNT(*) AS n FROM audit_events WHERE event_type = ?").get(eventType) as Row)
+      : (this.q("SELECT COUNT(*) AS n FROM audit_events").get() as Row);
+    return r.n;
+  }
+
+  async getState(key: string): Promise<string | null> {
+    const r = this.q("SELECT value FROM system_state WHERE key = ?").get(key) as Row | null;
+    return r ? r.value : null;
+  }
+
+  async setState(key: string, value: string, at: number): Promise<void> {
+    this.q(
+      "INSERT INTO system_state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    ).run(key, value, iso(at));
+  }
+
+  async counts(): Promise<StoreCounts> {
+    this.flushSync();
+    const one = (sql: string) => (this.db.query(sql).get() as Row).n as number;
+    const by: Record<string, number> = {};
+    for (const r of this.db.query("SELECT status, COUNT(*) AS n FROM trades GROUP BY status").all() as Row[]) by[r.status] = r.n;
+    return {
+      market_bars: one("SELECT COUNT(*) AS n FROM market_bars"),
+      audit_events: one("SELECT COUNT(*) AS n FROM audit_events"),
+      trades: one("SELECT COUNT(*) AS n FROM trades"),
+      trades_by_status: by,
+      dead_letters: one("SELECT COUNT(*) AS n FROM dead_letters"),
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.db.query("SELECT 1").get();
+  }
+
+  async flush(): Promise<void> {
+    this.flushSync();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flushSync();
+    this.closed = true;
+    for (const s of this.stmts.values()) s.finalize();
+    this.db.close();
+  }
+}

@@ -1,0 +1,127 @@
+import { describe, expect, test, beforeEach, afterEach } from "bun:test";
+import type { Store } from "../../src/store/port";
+import { envelope } from "../../src/core/events";
+import { newTrade, T0 } from "../helpers";
+
+/**
+ * The Store contract: every adapter must pass it unchanged. `make` returns a fresh, migrated,
+ * empty store; `dispose` cleans it up.
+ */
+export function storeContract(name: string, make: () => Promise<Store>, dispose: (s: Store) => Promise<void>) {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await make();
+    });
+    afterEach(async () => {
+      await dispose(store);
+    });
+
+    test("migrate is idempotent: a second run applies nothing", async () => {
+      expect(await store.migrate()).toEqual([]);
+    });
+
+    test("insertTrade writes a row and returns it with an id", async () => {
+      const row = await store.insertTrade(newTrade());
+      expect(row).not.toBeNull();
+      expect(row!.id).toBeGreaterThan(0);
+      expect(row!.symbol).toBe("SPY");
+      expect(row!.ts).toBe(T0);
+      expect(row!.paper_trade).toBe(true);
+    });
+
+    test("a second insert with the same idempotency key writes nothing and returns null", async () => {
+      await store.insertTrade(newTrade({ status: "pending_submit" }));
+      const again = await store.insertTrade(newTrade({ status: "blocked", symbol: "IBM" }));
+      expect(again).toBeNull();
+      const all = await store.listTrades({});
+      expect(all.length).toBe(1);
+      expect(all[0]!.symbol).toBe("SPY");
+    });
+
+    test("prices keep their cents exactly (6 decimals)", async () => {
+      const prices = [0.1 + 0.2, 168.125, 1234567.891234, 0.0001];
+      for (const [i, p] of prices.entries()) await store.insertTrade(newTrade({ idempotency_key: `k${i}`, price: p, avg_fill_price: p }));
+      const rows = (await store.listTrades({ limit: 10 })).sort((a, b) => a.id - b.id);
+      expect(rows.map((r) => r.price)).toEqual([0.3, 168.125, 1234567.891234, 0.0001]);
+      expect(rows.map((r) => r.avg_fill_price)).toEqual([0.3, 168.125, 1234567.891234, 0.0001]);
+    });
+
+    test("updateTrade patches fields; an unknown id is an error", async () => {
+      const row = (await store.insertTrade(newTrade({ status: "pending_submit" })))!;
+      await store.updateTrade(row.id, { status: "filled", filled_qty: 10, avg_fill_price: 168.2, filled_at: T0 + 60_000, updated_at: T0 + 60_000 });
+      const got = (await store.getTrade(row.id))!;
+      expect(got.status).toBe("filled");
+      expect(got.filled_qty).toBe(10);
+      expect(got.avg_fill_price).toBe(168.2);
+      expect(got.filled_at).toBe(T0 + 60_000);
+      await expect(store.updateTrade(999_999, { status: "filled" })).rejects.toThrow(/999999 not found/);
+    });
+
+    test("listTrades filters by status and symbol, newest first, honours limit", async () => {
+      await store.insertTrade(newTrade({ idempotency_key: "a", ts: T0, status: "blocked" }));
+      await store.insertTrade(newTrade({ idempotency_key: "b", ts: T0 + 1000, status: "filled", symbol: "IBM" }));
+      await store.insertTrade(newTrade({ idempotency_key: "c", ts: T0 + 2000, status: "blocked" }));
+      expect((await store.listTrades({ status: "blocked" })).map((t) => t.idempotency_key)).toEqual(["c", "a"]);
+      expect((await store.listTrades({ symbol: "IBM" })).map((t) => t.idempotency_key)).toEqual(["b"]);
+      expect((await store.listTrades({ limit: 1 })).map((t) => t.idempotency_key)).toEqual(["c"]);
+    });
+
+    test("orderStats counts non-blocked orders in the window, open orders and pending buys", async () => {
+      await store.insertTrade(newTrade({ idempotency_key: "old", ts: T0 - 120_000, status: "filled", filled_qty: 10 }));
+      await store.insertTrade(newTrade({ idempotency_key: "open", ts: T0 - 30_000, status: "submitted", qty: 10, price: 100 }));
+      await store.insertTrade(newTrade({ idempotency_key: "blk", ts: T0 - 10_000, status: "blocked" }));
+      await store.insertTrade(newTrade({ idempotency_key: "ibm", ts: T0 - 5_000, status: "pending_submit", symbol: "IBM", qty: 2, price: 50 }));
+      const s = await store.orderStats("SPY", T0 - 60_000, T0 - 3_600_000);
+      expect(s.ordersSince).toBe(2); // open + ibm; blocked never counts
+      expect(s.symbolOrdersSince).toBe(2); // old + open
+      expect(s.openOrders).toBe(2);
+      expect(s.lastSymbolOrderTs).toBe(T0 - 30_000);
+      expect(s.pendingBuyNotional).toBe(1100);
+      expect(s.pendingSymbolBuyNotional).toBe(1000);
+    });
+
+    test("positions upsert and read back", async () => {
+      await store.upsertPosition({ symbol: "SPY", qty: 10, avg_entry_price: 168.1, last_price: 168.3, market_value: 1683, unrealized_pl: 2, opened_at: T0, updated_at: T0 });
+      await store.upsertPosition({ symbol: "SPY", qty: 0, avg_entry_price: 0, last_price: 169, market_value: 0, unrealized_pl: 0, opened_at: null, updated_at: T0 + 1 });
+      const ps = await store.positions();
+      expect(ps.length).toBe(1);
+      expect(ps[0]!.qty).toBe(0);
+      expect((await store.getPosition("SPY"))!.last_price).toBe(169);
+      expect(await store.getPosition("IBM")).toBeNull();
+    });
+
+    test("buffered bars and audit events are readable after flush, and replays do not duplicate them", async () => {
+      const bar = { symbol: "SPY", ts: T0, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 };
+      const e = envelope("market.raw", { ts: T0, correlation_id: "corr-1", source: "test", symbol: "SPY", payload: bar });
+      await store.appendBars([bar], "test");
+      await store.appendAudit([e]);
+      await store.appendAudit([e]); // at-least-once delivery: same event id twice
+      await store.flush();
+      const c = await store.counts();
+      expect(c.market_bars).toBe(1);
+      expect(c.audit_events).toBe(1);
+      const rows = await store.auditByCorrelation("corr-1");
+      expect(rows.length).toBe(1);
+      expect(rows[0]!.event_type).toBe("market.raw");
+      expect((rows[0]!.payload as { close: number }).close).toBe(1.5);
+      await store.appendBars([bar], "test");
+      await store.flush();
+      expect((await store.counts()).market_bars).toBe(1);
+    });
+
+    test("dead letters and state are stored", async () => {
+      const e = envelope("predictions", { ts: T0, correlation_id: "c", source: "t", symbol: "SPY", payload: {} });
+      await store.recordDeadLetter({ ts: T0, topic: "predictions", handler: "Risk", event: e, error: "boom" });
+      expect((await store.counts()).dead_letters).toBe(1);
+      expect(await store.getState("trading_state")).toBeNull();
+      await store.setState("trading_state", "HALTED", T0);
+      await store.setState("trading_state", "ACTIVE", T0 + 1);
+      expect(await store.getState("trading_state")).toBe("ACTIVE");
+    });
+
+    test("the trades table refuses a non-paper row", async () => {
+      await expect(store.insertTrade(newTrade({ paper_trade: false }))).rejects.toThrow();
+    });
+  });
+}

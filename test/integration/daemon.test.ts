@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawn, type Subprocess } from "bun";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { ROOT, tempHome } from "../helpers";
+
+/** Starts the real daemon (`awet start`) on a free port with a temp home and talks HTTP to it. */
+describe("daemon end to end", () => {
+  const h = tempHome("awet-daemon-");
+  let proc: Subprocess<"ignore", "pipe", "pipe">;
+  let base = "";
+  let output = "";
+
+  beforeAll(async () => {
+    proc = spawn({
+      cmd: [process.execPath, join(ROOT, "src", "main.ts"), "start", "--home", h.home, "--port", "0", "--speed", "max", "--replay", join(ROOT, "data", "minute", "IBM.csv")],
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "ignore",
+      env: { ...process.env, AWET_HOME: "", AWET_HTTP_PORT: "" },
+    });
+    const reader = proc.stdout.getReader();
+    const dec = new TextDecoder();
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !output.includes("Replay finished")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      output += dec.decode(value);
+      const m = /health\s+(http:\/\/127\.0\.0\.1:\d+)\/health/.exec(output);
+      if (m) base = m[1]!;
+    }
+    reader.releaseLock();
+  });
+
+  afterAll(async () => {
+    proc?.kill("SIGTERM");
+    await proc?.exited;
+    h.cleanup();
+  });
+
+  test("prints where health, metrics and the API are, and finishes the replay", () => {
+    expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(output).toContain("/metrics");
+    expect(output).toContain("/api/status");
+    expect(output).toContain("Replay finished");
+    expect(output).toContain("every bar accounted for: yes");
+  });
+
+  test("GET /health is 200 with every agent", async () => {
+    const res = await fetch(`${base}/health`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.status).toBe("healthy");
+    expect(Object.keys(body.agents)).toEqual(["DataIngestion", "FeatureEngineering", "Prediction", "Risk", "Execution"]);
+    expect(body.agents.DataIngestion.processed).toBe(2566);
+    expect(body.agents.DataIngestion.last_event_ts).toBe("2013-10-11T23:52:00.000Z");
+  });
+
+  test("GET /metrics exports events per topic, latency histograms and blocks by reason", async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/awet_events_total\{topic="market\.raw"\} 2566/);
+    expect(text).toContain("awet_handler_duration_seconds_bucket");
+    expect(text).toContain("awet_decision_latency_seconds_count 2566");
+    expect(text).toMatch(/awet_gate_blocks_total\{reason="dry_run"\} \d+/);
+    expect(text).toMatch(/awet_orders_total\{status="blocked"\} \d+/);
+  });
+
+  test("bars became audit events and trade rows, visible over the API", async () => {
+    const status = (await (await fetch(`${base}/api/status`)).json()) as any;
+    expect(status.safety.execution_dry_run).toBe(true);
+    expect(status.counts.market_bars).toBe(2566);
+    expect(status.counts.audit_events).toBeGreaterThan(2566 * 3);
+    const trades = (await (await fetch(`${base}/api/trades?status=blocked&limit=5`)).json()) as any;
+    expect(trades.count).toBeGreaterThan(0);
+    expect(trades.trades[0].error_message).toBe("dry_run");
+    const db = new Database(join(h.home, ".awet", "awet.db"), { readonly: true });
+    try {
+      const row = db.query("SELECT COUNT(*) AS n FROM trades WHERE status = 'blocked' AND error_message = 'dry_run'").get() as { n: number };
+      expect(row.n).toBe(status.stats.orders_blocked);
+      const chain = db
+        .query("SELECT DISTINCT event_type FROM audit_events WHERE correlation_id = (SELECT correlation_id FROM trades LIMIT 1) ORDER BY id")
+        .all()
+        .map((r: any) => r.event_type);
+      expect(chain).toEqual(["market.raw", "market.engineered", "predictions", "risk.approved", "execution.blocked"]);
+    } finally {
+      db.close();
+    }
+  });
+
+  test("a malformed query names the field with 400", async () => {
+    const res = await fetch(`${base}/api/trades?status=bogus`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).field).toBe("status");
+    const res2 = await fetch(`${base}/api/trades?limit=0`);
+    expect(res2.status).toBe(400);
+    expect(((await res2.json()) as any).field).toBe("limit");
+  });
+
+  test("`awet health --json` against the daemon exits 0", async () => {
+    const port = new URL(base).port;
+    const p = spawn({ cmd: [process.execPath, join(ROOT, "src", "main.ts"), "health", "--json", "--port", port, "--home", h.home], stdout: "pipe", stderr: "pipe" });
+    const out = await new Response(p.stdout).text();
+    expect(await p.exited).toBe(0);
+    expect(JSON.parse(out).status).toBe("healthy");
+  });
+
+  test("a second daemon on the same port fails with a message naming the port", async () => {
+    const port = new URL(base).port;
+    const h2 = tempHome();
+    try {
+      const p = spawn({ cmd: [process.execPath, join(ROOT, "src", "main.ts"), "start", "--home", h2.home, "--port", port, "--no-replay"], stdout: "pipe", stderr: "pipe" });
+      const code = await p.exited;
+      const err = await new Response(p.stderr).text();
+      expect(code).not.toBe(0);
+      expect(err).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      h2.cleanup();
+    }
+  });
+});
