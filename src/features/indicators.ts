@@ -1,7 +1,7 @@
 import { RollingStats, RollingSum } from "./rolling";
 
 export interface FeatureBar {
-  ts: number;
+  ts: number; // epoch ms; not used by any indicator
   open: number;
   high: number;
   low: number;
@@ -14,10 +14,10 @@ export interface FeatureConfig {
   smaSlow: number;
   emaFast: number;
   emaSlow: number;
-  rsiPeriod: number;
-  volWindow: number;
-  vwapWindow: number;
-  volumeZWindow: number;
+  rsiPeriod: number; // Wilder smoothing
+  volWindow: number; // log returns in the realized-vol window
+  vwapWindow: number; // bars in the rolling VWAP
+  volumeZWindow: number; // previous bars the volume z-score compares against
 }
 
 export const DEFAULT_FEATURE_CONFIG: FeatureConfig = Object.freeze({
@@ -33,7 +33,7 @@ export const DEFAULT_FEATURE_CONFIG: FeatureConfig = Object.freeze({
 
 export interface Features {
   bars_seen: number;
-  ret_1: number | null;
+  ret_1: number | null; // close / prevClose - 1
   log_ret_1: number | null;
   sma_fast: number | null;
   sma_slow: number | null;
@@ -41,140 +41,171 @@ export interface Features {
   ema_slow: number | null;
   rsi: number | null;
   realized_vol: number | null; // sample stdev of the last volWindow log returns, not annualised
-  vwap_distance: number | null; // close / rolling VWAP - 1
-  volume_z: number | null; // this bar's volume against the previous volumeZWindow bars
+  vwap_distance: number | null; // close / VWAP(last vwapWindow bars) - 1; null until full or on zero volume
+  volume_z: number | null; // this volume vs the previous volumeZWindow volumes
   warm: boolean;
 }
 
-/** EMA seeded with the SMA of its first N values, then alpha = 2 / (N + 1). */
+/** EMA seeded with the SMA of its first n values, then alpha = 2 / (n + 1). */
 class Ema {
-  private seed: number[] = [];
   value: number | null = null;
-  private alpha: number;
-  constructor(private n: number) {
+  private seen = 0;
+  private seedSum = 0;
+  private readonly alpha: number;
+
+  constructor(private readonly n: number) {
     this.alpha = 2 / (n + 1);
   }
+
   push(x: number): void {
-    if (this.value === null) {
-      this.seed.push(x);
-      if (this.seed.length === this.n) {
-        this.value = this.seed.reduce((a, b) => a + b, 0) / this.n;
-        this.seed = [];
-      }
-    } else this.value += this.alpha * (x - this.value);
+    if (this.value !== null) {
+      this.value += this.alpha * (x - this.value);
+      return;
+    }
+    this.seedSum += x;
+    if (++this.seen === this.n) this.value = this.seedSum / this.n;
   }
 }
 
-/** Wilder's RSI: simple average of the first N gains/losses, then (prev*(N-1) + x) / N. */
+/** Wilder's RSI: simple mean of the first n gains and losses, then avg = (avg * (n - 1) + x) / n. */
 class Rsi {
-  private count = 0;
+  private seen = 0;
   private gain = 0;
   private loss = 0;
-  constructor(private n: number) {}
+
+  constructor(private readonly n: number) {}
+
   push(change: number): void {
     const g = change > 0 ? change : 0;
     const l = change < 0 ? -change : 0;
-    if (this.count < this.n) {
-      this.gain += g;
-      this.loss += l;
-      this.count++;
-      if (this.count === this.n) {
-        this.gain /= this.n;
-        this.loss /= this.n;
-      }
-    } else {
-      this.gain = (this.gain * (this.n - 1) + g) / this.n;
-      this.loss = (this.loss * (this.n - 1) + l) / this.n;
+    const n = this.n;
+    if (this.seen >= n) {
+      this.gain = (this.gain * (n - 1) + g) / n;
+      this.loss = (this.loss * (n - 1) + l) / n;
+      return;
+    }
+    this.gain += g;
+    this.loss += l;
+    if (++this.seen === n) {
+      this.gain /= n;
+      this.loss /= n;
     }
   }
+
   get value(): number | null {
-    if (this.count < this.n) return null;
+    if (this.seen < this.n) return null;
     if (this.loss === 0) return this.gain === 0 ? 50 : 100;
     return 100 - 100 / (1 + this.gain / this.loss);
   }
 }
 
-function validate(cfg: FeatureConfig): void {
-  for (const [k, v] of Object.entries(cfg)) {
-    if (!Number.isInteger(v) || v < 2) throw new Error(`FeatureConfig.${k} must be an integer >= 2, got ${v}`);
+const KEYS = Object.keys(DEFAULT_FEATURE_CONFIG) as (keyof FeatureConfig)[];
+
+function resolveConfig(over: Partial<FeatureConfig>): Readonly<FeatureConfig> {
+  for (const k of Object.keys(over)) {
+    if (!(KEYS as string[]).includes(k)) throw new Error(`FeatureConfig has no field ${k} (known: ${KEYS.join(", ")})`);
   }
+  const cfg = { ...DEFAULT_FEATURE_CONFIG };
+  for (const k of KEYS) {
+    const v: unknown = over[k] ?? cfg[k];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 2) {
+      throw new Error(`FeatureConfig.${k} must be an integer >= 2, got ${typeof v === "string" ? JSON.stringify(v) : String(v)}`);
+    }
+    cfg[k] = v;
+  }
+  return Object.freeze(cfg);
 }
 
-/** All indicators of one symbol, updated in O(1) per bar. Pure: no clock, no I/O. */
+/**
+ * All indicators of one symbol, O(1) per bar. Pure: no clock, no I/O, no randomness.
+ * Bars must be valid (the ingestion validator guarantees it): one NaN would stay in the running
+ * sums for good, so a bad bar throws before any state changes.
+ */
 export class FeatureState {
-  readonly cfg: FeatureConfig;
+  readonly cfg: Readonly<FeatureConfig>;
   private n = 0;
   private prevClose: number | null = null;
-  private smaF: RollingStats;
-  private smaS: RollingStats;
-  private emaF: Ema;
-  private emaS: Ema;
-  private rsi: Rsi;
-  private vol: RollingStats;
-  private pv: RollingSum;
-  private vv: RollingSum;
-  private volZ: RollingStats;
+  private readonly smaFast: RollingStats;
+  private readonly smaSlow: RollingStats;
+  private readonly emaFast: Ema;
+  private readonly emaSlow: Ema;
+  private readonly rsi: Rsi;
+  private readonly logRets: RollingStats;
+  private readonly pv: RollingSum;
+  private readonly vol: RollingSum;
+  private positiveVolBars = 0; // exact zero-volume test; a float sum could leave a residue
+  private readonly volZ: RollingStats;
 
   constructor(cfg: Partial<FeatureConfig> = {}) {
-    this.cfg = { ...DEFAULT_FEATURE_CONFIG, ...cfg };
-    validate(this.cfg);
-    const c = this.cfg;
-    this.smaF = new RollingStats(c.smaFast);
-    this.smaS = new RollingStats(c.smaSlow);
-    this.emaF = new Ema(c.emaFast);
-    this.emaS = new Ema(c.emaSlow);
+    const c = (this.cfg = resolveConfig(cfg));
+    this.smaFast = new RollingStats(c.smaFast);
+    this.smaSlow = new RollingStats(c.smaSlow);
+    this.emaFast = new Ema(c.emaFast);
+    this.emaSlow = new Ema(c.emaSlow);
     this.rsi = new Rsi(c.rsiPeriod);
-    this.vol = new RollingStats(c.volWindow);
+    this.logRets = new RollingStats(c.volWindow);
     this.pv = new RollingSum(c.vwapWindow);
-    this.vv = new RollingSum(c.vwapWindow);
+    this.vol = new RollingSum(c.vwapWindow);
     this.volZ = new RollingStats(c.volumeZWindow);
   }
 
   update(bar: FeatureBar): Features {
+    const { high, low, close, volume } = bar;
+    if (!(close > 0 && high > 0 && low > 0 && close < Infinity && high < Infinity && low < Infinity)) {
+      throw new RangeError(`FeatureState.update: prices must be finite and > 0, got high ${high} low ${low} close ${close}`);
+    }
+    if (!(volume >= 0 && volume < Infinity)) throw new RangeError(`FeatureState.update: volume must be finite and >= 0, got ${volume}`);
+
     this.n++;
-    const c = bar.close;
     let ret: number | null = null;
     let logRet: number | null = null;
-    if (this.prevClose !== null) {
-      ret = c / this.prevClose - 1;
-      logRet = Math.log(c / this.prevClose);
-      this.rsi.push(c - this.prevClose);
-      this.vol.push(logRet);
+    const prev = this.prevClose;
+    if (prev !== null) {
+      ret = close / prev - 1;
+      logRet = Math.log(close / prev);
+      this.rsi.push(close - prev);
+      this.logRets.push(logRet);
     }
-    this.prevClose = c;
-    this.smaF.push(c);
-    this.smaS.push(c);
-    this.emaF.push(c);
-    this.emaS.push(c);
+    this.prevClose = close;
+    this.smaFast.push(close);
+    this.smaSlow.push(close);
+    this.emaFast.push(close);
+    this.emaSlow.push(close);
 
-    // Volume z-score against the window before this bar, then add the bar.
+    // The z-score compares against the window before this bar, so read it before pushing.
+    const z = this.volZ;
+    const volZReady = z.size >= 2;
     let volumeZ: number | null = null;
-    if (this.volZ.size >= 2) {
-      const sd = this.volZ.std;
-      volumeZ = sd > 0 ? (bar.volume - this.volZ.mean) / sd : null;
+    if (volZReady) {
+      const sd = z.std;
+      if (sd > 0) volumeZ = (volume - z.mean) / sd;
     }
-    this.volZ.push(bar.volume);
+    z.push(volume);
 
-    const typical = (bar.high + bar.low + c) / 3;
-    this.pv.push(typical * bar.volume);
-    this.vv.push(bar.volume);
-    const vwapDist = this.pv.full && this.vv.value > 0 ? c / (this.pv.value / this.vv.value) - 1 : null;
+    this.pv.push(((high + low + close) / 3) * volume);
+    const evicted = this.vol.push(volume);
+    if (volume > 0) this.positiveVolBars++;
+    if (evicted !== undefined && evicted > 0) this.positiveVolBars--;
+    const vwapReady = this.vol.full;
+    const vwapDistance = vwapReady && this.positiveVolBars > 0 ? close / (this.pv.value / this.vol.value) - 1 : null;
 
     const f: Features = {
       bars_seen: this.n,
       ret_1: ret,
       log_ret_1: logRet,
-      sma_fast: this.smaF.full ? this.smaF.mean : null,
-      sma_slow: this.smaS.full ? this.smaS.mean : null,
-      ema_fast: this.emaF.value,
-      ema_slow: this.emaS.value,
+      sma_fast: this.smaFast.full ? this.smaFast.mean : null,
+      sma_slow: this.smaSlow.full ? this.smaSlow.mean : null,
+      ema_fast: this.emaFast.value,
+      ema_slow: this.emaSlow.value,
       rsi: this.rsi.value,
-      realized_vol: this.vol.full ? this.vol.std : null,
-      vwap_distance: vwapDist,
+      realized_vol: this.logRets.full ? this.logRets.std : null,
+      vwap_distance: vwapDistance,
       volume_z: volumeZ,
       warm: false,
     };
-    f.warm = f.sma_slow !== null && f.ema_slow !== null && f.ema_fast !== null && f.sma_fast !== null && f.rsi !== null && f.realized_vol !== null && this.pv.full;
+    f.warm =
+      f.ret_1 !== null && f.sma_fast !== null && f.sma_slow !== null && f.ema_fast !== null && f.ema_slow !== null &&
+      f.rsi !== null && f.realized_vol !== null && vwapReady && volZReady;
     return f;
   }
 }
