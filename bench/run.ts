@@ -11,6 +11,8 @@ import { loadSettings, packageRoot } from "../src/config";
 import { ReplaySource } from "../src/market/replay";
 import { loadMigrations } from "../src/store/migrations";
 import { runChain, type Limits, type Snapshot } from "../src/gates";
+import { limitsFrom } from "../src/agents/execution";
+import { defaultApp } from "../src/config";
 import type { OrderIntent } from "../src/core/events";
 
 const DATA = join(packageRoot(), "data", "minute");
@@ -64,8 +66,8 @@ function rawInsert(n: number): number {
 }
 
 function gateChainNs(): number {
-  const limits: Limits = { maxOrdersPerMinute: 5, maxOrdersPerSymbolPerDay: 3, maxOpenOrdersTotal: 20, cooldownSeconds: 900, maxTotalExposureUsd: 50_000, maxSymbolExposureUsd: 10_000, allowAddToPosition: false };
-  const snap: Snapshot = { brokerName: "sim", brokerIsPaper: true, dryRun: false, approved: true, tradingState: "ACTIVE", duplicate: false, ordersLastMinute: 1, symbolOrdersToday: 1, openOrders: 2, lastSymbolOrderTs: 0, positionQty: 0, openSellQty: 0, totalExposureUsd: 1000, symbolExposureUsd: 0, lastPrice: 100 };
+  const limits: Limits = limitsFrom(defaultApp());
+  const snap: Snapshot = { brokerName: "sim", brokerIsPaper: true, dryRun: false, approved: true, tradingState: "ACTIVE", duplicate: false, ordersLastMinute: 1, symbolOrdersToday: 1, openOrders: 2, lastSymbolOrderTs: 0, positionQty: 0, openSellQty: 0, totalExposureUsd: 1000, symbolExposureUsd: 0, lastPrice: 100, equityUsd: 100_000, dayTradesLast5Days: 0, boughtToday: false, stopLossExitTs: [], globalStopLossExitTs: [], dayPnlUsd: 0 };
   const intent: OrderIntent = { symbol: "SPY", side: "buy", qty: 10, reference_price: 100, ts: 1e12, correlation_id: "c", idempotency_key: "k", reason: "bench" };
   const n = 1_000_000;
   let allowed = 0;

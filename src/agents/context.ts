@@ -15,6 +15,7 @@ export interface RunStats {
   rejected_by_reason: Record<string, number>;
   predictions: number;
   intents: number;
+  exit_signals: number;
   risk_rejected: number;
   risk_rejected_by_reason: Record<string, number>;
   orders_submitted: number;
@@ -33,6 +34,7 @@ export function newStats(): RunStats {
     rejected_by_reason: {},
     predictions: 0,
     intents: 0,
+    exit_signals: 0,
     risk_rejected: 0,
     risk_rejected_by_reason: {},
     orders_submitted: 0,

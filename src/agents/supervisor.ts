@@ -15,6 +15,7 @@ import { SqliteStore } from "../store/sqlite";
 import type { Store } from "../store/port";
 import { AgentStatus, newStats, type AgentContext, type RunStats } from "./context";
 import { ExecutionAgent } from "./execution";
+import { ExitAgent } from "./exit";
 import { FeatureEngineeringAgent } from "./features";
 import { DataIngestionAgent, type IngestionProgress } from "./ingestion";
 import { PredictionAgent } from "./prediction";
@@ -52,6 +53,8 @@ export class Supervisor {
   readonly stats = newStats();
   readonly ctx: AgentContext;
   readonly ingestion: DataIngestionAgent;
+  readonly execution: ExecutionAgent;
+  readonly exit: ExitAgent;
   readonly agents: { status: AgentStatus }[];
   readonly startedAt = Date.now();
   runId: string;
@@ -62,7 +65,7 @@ export class Supervisor {
     this.metrics = o.metrics ?? new Metrics();
     this.store = o.store ?? new SqliteStore(o.settings.paths.db);
     this.clock = o.clock ?? new ReplayClock();
-    this.broker = o.broker ?? new SimBroker(o.settings.app.sim_slippage_bps);
+    this.broker = o.broker ?? new SimBroker(o.settings.app.sim_slippage_bps, o.settings.app.sim_account_equity_usd);
     this.runId = o.runId ?? "pending";
     this.bus = new MemoryBus(
       (info) => this.onHandlerError(info),
@@ -84,12 +87,13 @@ export class Supervisor {
       emit: (e) => this.emit(e),
     };
     // Subscription order matters: Execution's fill hook on market.raw runs before features.
-    const execution = new ExecutionAgent(this.ctx);
+    const execution = (this.execution = new ExecutionAgent(this.ctx));
+    this.exit = new ExitAgent(this.ctx, execution);
     const features = new FeatureEngineeringAgent(this.ctx);
     const prediction = new PredictionAgent(this.ctx);
     const risk = new RiskAgent(this.ctx);
     this.ingestion = new DataIngestionAgent(this.ctx);
-    this.agents = [this.ingestion, features, prediction, risk, execution];
+    this.agents = [this.ingestion, features, prediction, risk, execution, this.exit];
   }
 
   async emit(e: Envelope): Promise<void> {

@@ -5,7 +5,7 @@ export interface OrderRequest {
   symbol: string;
   side: Side;
   qty: number;
-  type: "market";
+  type: "market" | "bracket";
   take_profit_price?: number | null;
   stop_loss_price?: number | null;
 }
@@ -23,6 +23,9 @@ export interface Fill {
   qty: number;
   price: number;
   ts: number;
+  /** Set for a bracket leg: the entry order it belongs to and which leg filled. */
+  parent_client_order_id?: string;
+  leg?: "take_profit" | "stop_loss";
 }
 
 /** The Broker port. Every implementation is a paper broker; `isPaper` is checked by the gates anyway. */
@@ -36,4 +39,6 @@ export interface Broker {
 /** A broker that learns prices from the bar stream (the simulator) and reports fills. */
 export interface BarDrivenBroker extends Broker {
   onBar(bar: Bar): Fill[];
+  /** Account equity the broker reports (for the pattern-day-trader rule). */
+  equity(): number;
 }

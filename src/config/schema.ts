@@ -33,6 +33,17 @@ export const APP_SCHEMA = {
   // exposure caps
   max_total_exposure_usd: { type: "number", default: 50000, min: 0 },
   max_exposure_per_symbol_usd: { type: "number", default: 10000, min: 0 },
+  // pre-trade checks beyond the runbook
+  max_notional_per_order_usd: { type: "number", default: 10000, min: 0, exclusiveMin: true },
+  max_order_qty: { type: "int", default: 10000, min: 1 },
+  price_band_pct: { type: "number", default: 5, min: 0, exclusiveMin: true },
+  stoploss_guard_count: { type: "int", default: 3, min: 1 },
+  stoploss_guard_lookback_minutes: { type: "int", default: 60, min: 1 },
+  stoploss_guard_lock_minutes: { type: "int", default: 120, min: 1 },
+  stoploss_guard_scope: { type: "enum", default: "symbol", values: ["symbol", "global"] },
+  pdt_protection: { type: "bool", default: true },
+  max_daily_loss_usd: { type: "number", default: 2000, min: 0, exclusiveMin: true },
+  max_daily_loss_action: { type: "enum", default: "REDUCING", values: ["REDUCING", "HALTED"] },
   // order shaping
   use_bracket_orders: { type: "bool", default: false },
   allow_add_to_position: { type: "bool", default: false },
@@ -51,6 +62,7 @@ export const APP_SCHEMA = {
   signal_threshold: { type: "number", default: 0.3, min: 0 },
   // simulated paper broker
   sim_slippage_bps: { type: "number", default: 5, min: 0, max: 1000 },
+  sim_account_equity_usd: { type: "number", default: 100000, min: 0 },
 } as const satisfies Record<string, KeySpec>;
 
 export const LLM_SCHEMA = {

@@ -27,6 +27,12 @@ export interface Snapshot {
   totalExposureUsd: number; // open positions at market + pending buys
   symbolExposureUsd: number;
   lastPrice: number | null;
+  equityUsd: number; // account equity the broker reports
+  dayTradesLast5Days: number; // day trades in the last 5 business days
+  boughtToday: boolean; // a BUY of the symbol filled today: selling now would be a day trade
+  stopLossExitTs: number[]; // stop-loss exits of the symbol, recent first or any order
+  globalStopLossExitTs: number[]; // stop-loss exits of every symbol
+  dayPnlUsd: number; // realized + unrealized PnL of the New York day
 }
 
 export interface Limits {
@@ -37,6 +43,16 @@ export interface Limits {
   maxTotalExposureUsd: number;
   maxSymbolExposureUsd: number;
   allowAddToPosition: boolean;
+  maxNotionalPerOrderUsd: number;
+  maxOrderQty: number;
+  priceBandPct: number;
+  stoplossGuard: { count: number; lookbackMs: number; lockMs: number; scope: "symbol" | "global" };
+  pdtProtection: boolean;
+  pdtEquityThresholdUsd: number; // FINRA's $25,000
+  maxDailyLossUsd: number;
+  useBracketOrders: boolean;
+  takeProfitPct: number; // percent
+  stopLossPct: number; // percent
 }
 
 export type Gate = (intent: OrderIntent, s: Snapshot, l: Limits, now: number) => Decision;

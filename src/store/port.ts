@@ -129,6 +129,8 @@ export interface Store {
   getTradeByKey(idempotencyKey: string): Promise<TradeRow | null>;
   listTrades(f?: TradeFilter): Promise<TradeRow[]>;
   orderStats(symbol: string, minuteStart: number, dayStart: number): Promise<OrderStats>;
+  /** Rows that reached the broker (not blocked, not rejected) with ts >= since, oldest first. */
+  placedTradesSince(since: number): Promise<TradeRow[]>;
   positions(): Promise<Position[]>;
   getPosition(symbol: string): Promise<Position | null>;
   upsertPosition(p: Position): Promise<void>;

@@ -256,6 +256,12 @@ export class SqliteStore implements Store {
     };
   }
 
+  async placedTradesSince(since: number): Promise<TradeRow[]> {
+    return (
+      this.q("SELECT * FROM trades WHERE ts >= ? AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id").all(iso(since)) as Row[]
+    ).map(tradeFromRow);
+  }
+
   async positions(): Promise<Position[]> {
     return (this.q("SELECT * FROM positions ORDER BY symbol").all() as Row[]).map(positionFromRow);
   }

@@ -51,7 +51,7 @@ describe("daemon end to end", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
     expect(body.status).toBe("healthy");
-    expect(Object.keys(body.agents)).toEqual(["DataIngestion", "FeatureEngineering", "Prediction", "Risk", "Execution"]);
+    expect(Object.keys(body.agents)).toEqual(["DataIngestion", "FeatureEngineering", "Prediction", "Risk", "Execution", "Exit"]);
     expect(body.agents.DataIngestion.processed).toBe(2566);
     expect(body.agents.DataIngestion.last_event_ts).toBe("2013-10-11T23:52:00.000Z");
   });

@@ -40,7 +40,7 @@ describe("pipeline safety invariants on real data", () => {
     try {
       expect(r.broker.calls.length).toBe(0);
       const n = (r.db.query("SELECT COUNT(*) AS n FROM trades").get() as any).n;
-      expect(n).toBe(r.summary.intents);
+      expect(n).toBe(r.summary.intents + r.summary.exit_signals);
       expect((r.db.query("SELECT COUNT(*) AS n FROM trades WHERE status='blocked' AND error_message='dry_run'").get() as any).n).toBe(n);
     } finally {
       r.db.close();
@@ -64,7 +64,7 @@ describe("pipeline safety invariants on real data", () => {
     try {
       const s = r.settings.app;
       const rows = r.db.query("SELECT * FROM trades ORDER BY ts, id").all() as any[];
-      expect(rows.length).toBe(r.summary.intents);
+      expect(rows.length).toBe(r.summary.intents + r.summary.exit_signals);
       expect(r.broker.calls.length).toBe(r.summary.orders_submitted);
       expect(r.summary.orders_submitted).toBeGreaterThan(0);
       expect(new Set(r.broker.calls.map((c) => c.client_order_id)).size).toBe(r.broker.calls.length);
@@ -73,18 +73,22 @@ describe("pipeline safety invariants on real data", () => {
         expect(row.paper_trade).toBe(1);
       }
       const placed = rows.filter((x) => x.status !== "blocked" && x.status !== "rejected");
-      // per symbol and New York day ≤ max_orders_per_symbol_per_day; cooldown gaps respected
+      // Entries obey the per-symbol-day limit and the cooldown, counting every earlier placed order;
+      // exits are reduce-only and never wait behind throttles, so they are not checked themselves.
       const perDay = new Map<string, number>();
       const last = new Map<string, number>();
       for (const p of placed) {
         const t = Date.parse(p.ts);
         const k = `${p.symbol}|${nyDate(t)}`;
+        if (p.exit_reason === null) {
+          expect(perDay.get(k) ?? 0).toBeLessThan(s.max_orders_per_symbol_per_day);
+          const prev = last.get(p.symbol);
+          if (prev !== undefined) expect(t - prev).toBeGreaterThanOrEqual(s.cooldown_seconds_per_symbol * 1000);
+        }
         perDay.set(k, (perDay.get(k) ?? 0) + 1);
-        const prev = last.get(p.symbol);
-        if (prev !== undefined) expect(t - prev).toBeGreaterThanOrEqual(s.cooldown_seconds_per_symbol * 1000);
         last.set(p.symbol, t);
       }
-      for (const v of perDay.values()) expect(v).toBeLessThanOrEqual(s.max_orders_per_symbol_per_day);
+      expect(placed.some((p) => p.exit_reason !== null)).toBe(true);
       // every submitted order filled at a later bar
       const filled = placed.filter((p) => p.status === "filled");
       expect(filled.length).toBe(r.summary.fills);

@@ -1,17 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { ENTRY_CHAIN, runChain, type Limits, type Snapshot } from "../../src/gates";
+import { ENTRY_CHAIN, EXIT_CHAIN, runChain, type Limits, type Snapshot } from "../../src/gates";
+import { limits, open } from "../helpers/gates";
 import { intent, T0 } from "../helpers";
 
-const limits: Limits = {
-  maxOrdersPerMinute: 5, maxOrdersPerSymbolPerDay: 3, maxOpenOrdersTotal: 20, cooldownSeconds: 900,
-  maxTotalExposureUsd: 50_000, maxSymbolExposureUsd: 10_000, allowAddToPosition: false,
-};
-const open: Snapshot = {
-  brokerName: "sim", brokerIsPaper: true, dryRun: false, approved: true, tradingState: "ACTIVE", duplicate: false,
-  ordersLastMinute: 0, symbolOrdersToday: 0, openOrders: 0, lastSymbolOrderTs: null, positionQty: 0, openSellQty: 0,
-  totalExposureUsd: 0, symbolExposureUsd: 0, lastPrice: 100,
-};
 const run = (s: Partial<Snapshot>, i = intent(), l: Partial<Limits> = {}, now = T0) => runChain(i, { ...open, ...s }, { ...limits, ...l }, now);
 const reason = (r: ReturnType<typeof runChain>) => (r.allow ? "allow" : r.reason);
 
@@ -73,9 +65,11 @@ describe("gate chain", () => {
 
   test("chain order follows ARCHITECTURE.md §5", () => {
     expect(ENTRY_CHAIN.map(([n]) => n)).toEqual([
-      "paper", "dry_run", "approval", "trading_state", "duplicate", "rate_limit", "max_symbol_orders", "max_open_orders",
-      "cooldown", "exposure", "add_to_position", "sell_check",
+      "paper", "dry_run", "approval", "trading_state", "max_daily_loss", "duplicate", "rate_limit", "max_symbol_orders",
+      "max_open_orders", "cooldown", "stoploss_guard", "pattern_day_trader", "qty_bounds", "max_notional", "price_band",
+      "exposure", "add_to_position", "sell_check",
     ]);
+    expect(EXIT_CHAIN.map(([n]) => n)).toEqual(["paper", "dry_run", "approval", "trading_state", "duplicate", "pattern_day_trader", "qty_bounds", "sell_check"]);
     // When every gate would block, the first one decides.
     const all = run({ brokerIsPaper: false, dryRun: true, approved: false, tradingState: "HALTED", duplicate: true, ordersLastMinute: 99 });
     expect(reason(all)).toBe("not_paper");

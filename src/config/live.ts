@@ -1,0 +1,62 @@
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "../obs/log";
+import { loadSettings, type Settings } from "./load";
+import type { AppConfig } from "./schema";
+
+/**
+ * The settings a running daemon re-reads when config/app.yaml changes on disk (`awet paper on`,
+ * `awet exit off` edit the file): checked by modification time, at most once per `minGapMs` of
+ * wall time. A file that no longer validates keeps the last good values but forces
+ * execution_dry_run on — a broken config fails closed.
+ */
+export class LiveConfig {
+  private current: AppConfig;
+  private mtime: number;
+  private lastCheck = 0;
+  private file: string;
+  broken: string | null = null;
+
+  constructor(
+    private base: Settings,
+    private env: Record<string, string | undefined> = process.env,
+    private log?: Logger,
+    private minGapMs = 250,
+  ) {
+    this.current = base.app;
+    this.file = join(base.configDir, "app.yaml");
+    this.mtime = this.stat();
+  }
+
+  private stat(): number {
+    try {
+      return statSync(this.file).mtimeMs;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Re-read on the next access regardless of the gap (after an in-process edit). */
+  refresh(): void {
+    this.lastCheck = 0;
+  }
+
+  get app(): AppConfig {
+    const now = Date.now();
+    if (now - this.lastCheck < this.minGapMs) return this.current;
+    this.lastCheck = now;
+    const m = this.stat();
+    if (m === this.mtime) return this.current;
+    this.mtime = m;
+    try {
+      this.current = loadSettings({ home: this.base.home, configDir: this.base.configDir, env: this.env }).app;
+      this.broken = null;
+      this.log?.info({ file: this.file, execution_dry_run: this.current.execution_dry_run, enable_exit_logic: this.current.enable_exit_logic }, "config reloaded");
+    } catch (e) {
+      this.broken = (e as Error).message;
+      this.current = { ...this.current, execution_dry_run: true };
+      this.log?.error({ file: this.file, err: this.broken }, "config no longer valid: keeping the last good values with execution_dry_run forced on");
+    }
+    return this.current;
+  }
+}
