@@ -4,6 +4,7 @@ import { healthCommand } from "./cli/health";
 import { replayCommand } from "./cli/replay";
 import { startCommand } from "./cli/start";
 import { tradesCommand } from "./cli/trades";
+import { approveCommand, exitCommand, haltCommand, paperCommand, resumeCommand, revokeCommand } from "./cli/control";
 import { VERSION } from "./version";
 
 const HELP = `awet ${VERSION} — self-hosted, safety-first, LLM-assisted PAPER trading (no real money, ever)
@@ -15,6 +16,11 @@ Commands:
   replay PATH...     run the pipeline over CSV bar files/directories and print a summary
   health             ask the running daemon for its health (exit 0 healthy, 1 not)
   trades             list trade rows (--status S, --limit N, --json)
+  paper on|off|status  enable / disable paper trading (dry run + approval file) or show it
+  approve | revoke   create / remove the approval file .tmp/APPROVE_EXECUTION
+  halt [--reducing]  trading state HALTED (nothing) or REDUCING (only position-shrinking orders)
+  resume             trading state ACTIVE
+  exit run|watch|on|off  exit logic: evaluate positions now / every interval, or switch it
 
 Global options:
   --home DIR         where state lives (default: AWET_HOME or the current directory):
@@ -28,6 +34,12 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   replay: replayCommand,
   health: healthCommand,
   trades: tradesCommand,
+  paper: paperCommand,
+  approve: approveCommand,
+  revoke: revokeCommand,
+  halt: haltCommand,
+  resume: resumeCommand,
+  exit: exitCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import { Supervisor, runSeed } from "../agents/supervisor";
+import { ensureApiToken } from "../ops/control";
 import { StartupError, errorMessage } from "../core/errors";
 import { ReplaySource } from "../market/replay";
 import { makeLogger } from "../obs/log";
@@ -11,8 +13,9 @@ import { summaryText } from "./summary";
 
 export const START_HELP = `Usage: awet start [--port N] [--replay PATH] [--speed max|N] [--no-replay] [--home DIR] [--config DIR]
 
-Starts the daemon: the HTTP server (GET /health, /metrics, /api/status, /api/trades) and the agent
-pipeline. On the embedded defaults (bun:sqlite, in-process bus, simulated paper broker) it replays
+Starts the daemon: the HTTP server (GET /health, /metrics, /api/status, /api/trades, /openapi; the
+POST control endpoints need the bearer token from AWET_API_TOKEN or <home>/.tmp/api-token, which is
+generated with mode 0600 on first start) and the agent pipeline. On the embedded defaults (bun:sqlite, in-process bus, simulated paper broker) it replays
 the bundled real market data (replay_path in config/app.yaml) at replay_speed, then stays up.
 
   --port N       HTTP port (default http_port from config/app.yaml; 0 picks a free port)
@@ -37,7 +40,14 @@ export async function startCommand(argv: string[]): Promise<number> {
   const src = replayPaths.length ? new ReplaySource(replayPaths, speed) : null;
   const sup = new Supervisor({ settings, log, metrics });
   await sup.init(runSeed(replayPaths, settings));
-  const app = buildApp(sup, { version: VERSION });
+  let token;
+  try {
+    token = ensureApiToken(settings)!;
+  } catch (e) {
+    await sup.close();
+    throw e;
+  }
+  const app = buildApp(sup, { version: VERSION, token: token.token });
   try {
     // Elysia defaults to SO_REUSEPORT, which would let a second daemon share the port silently.
     app.listen({ hostname: host, port, reusePort: false });
@@ -56,7 +66,9 @@ export async function startCommand(argv: string[]): Promise<number> {
   out(`  api      ${base}/api/status   ${base}/api/trades`);
   out(`  store    sqlite ${settings.paths.db}`);
   out(`  logs     ${settings.paths.logs}/awet.log`);
-  out(`  safety   execution_dry_run=${settings.app.execution_dry_run} broker=${sup.broker.name} (paper)`);
+  out(`  openapi  ${base}/openapi`);
+  out(`  token    ${token.source === "env" ? "from AWET_API_TOKEN" : `${token.path} (mode 0600${token.source === "generated" ? ", generated now" : ""})`} — POST endpoints need it as a Bearer token`);
+  out(`  safety   execution_dry_run=${settings.app.execution_dry_run} approval=${existsSync(settings.paths.approvalFile) ? "yes" : "no"} broker=${sup.broker.name} (paper)`);
   log.info({ url: base, run_id: sup.runId }, "daemon started");
 
   const abort = new AbortController();

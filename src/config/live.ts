@@ -1,5 +1,5 @@
-import { statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import type { Logger } from "../obs/log";
 import { loadSettings, type Settings } from "./load";
 import type { AppConfig } from "./schema";
@@ -15,6 +15,7 @@ export class LiveConfig {
   private mtime: number;
   private lastCheck = 0;
   private file: string;
+  private dir: string;
   broken: string | null = null;
 
   constructor(
@@ -24,8 +25,25 @@ export class LiveConfig {
     private minGapMs = 250,
   ) {
     this.current = base.app;
+    this.dir = base.configDir;
     this.file = join(base.configDir, "app.yaml");
     this.mtime = this.stat();
+  }
+
+  /**
+   * Follows the file an operator edit writes to: when the daemon runs on the bundled defaults,
+   * `awet paper on` creates <home>/config/app.yaml, and from then on that file rules.
+   */
+  private follow(): void {
+    const r = relative(resolve(this.base.home), resolve(this.base.configDir));
+    const inHome = r === "" || !r.startsWith("..");
+    if (inHome || this.env.AWET_CONFIG_DIR) return;
+    const homeDir = join(this.base.home, "config");
+    if (this.dir !== homeDir && existsSync(join(homeDir, "app.yaml"))) {
+      this.dir = homeDir;
+      this.file = join(homeDir, "app.yaml");
+      this.mtime = -1;
+    }
   }
 
   private stat(): number {
@@ -45,11 +63,12 @@ export class LiveConfig {
     const now = Date.now();
     if (now - this.lastCheck < this.minGapMs) return this.current;
     this.lastCheck = now;
+    this.follow();
     const m = this.stat();
     if (m === this.mtime) return this.current;
     this.mtime = m;
     try {
-      this.current = loadSettings({ home: this.base.home, configDir: this.base.configDir, env: this.env }).app;
+      this.current = loadSettings({ home: this.base.home, configDir: this.dir, env: this.env }).app;
       this.broken = null;
       this.log?.info({ file: this.file, execution_dry_run: this.current.execution_dry_run, enable_exit_logic: this.current.enable_exit_logic }, "config reloaded");
     } catch (e) {

@@ -82,7 +82,10 @@ export function coerce(key: string, spec: KeySpec, raw: unknown, where: string, 
 
 function readYamlMap(file: string): Record<string, unknown> {
   if (!existsSync(file)) return {};
-  const text = readFileSync(file, "utf8");
+  return parseYamlMap(readFileSync(file, "utf8"), file);
+}
+
+function parseYamlMap(text: string, file: string): Record<string, unknown> {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
@@ -100,8 +103,9 @@ function build<S extends Record<string, KeySpec>>(
   env: Record<string, string | undefined>,
   aliases: Record<string, string>,
   sources: Record<string, string>,
+  text?: string,
 ): Record<string, unknown> {
-  const fromFile = readYamlMap(file);
+  const fromFile = text === undefined ? readYamlMap(file) : parseYamlMap(text, file);
   const errors: string[] = [];
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(fromFile)) {
@@ -135,6 +139,11 @@ function build<S extends Record<string, KeySpec>>(
   }
   if (errors.length) throw new ConfigError(errors.join("\n"));
   return out;
+}
+
+/** Validate the text of an app.yaml before it is written (throws a ConfigError naming key and file). */
+export function validateAppText(text: string, file: string): AppConfig {
+  return build(APP_SCHEMA, file, {}, {}, {}, text) as AppConfig;
 }
 
 export function resolveHome(opt?: string, env: Record<string, string | undefined> = process.env): string {

@@ -2,6 +2,9 @@ import { existsSync } from "node:fs";
 import { Elysia } from "elysia";
 import type { Supervisor } from "../agents/supervisor";
 import type { TradeStatus } from "../store/port";
+import { approve, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState, tokenMatches } from "../ops/control";
+import { errorMessage } from "../core/errors";
+import { OPENAPI } from "./openapi";
 
 export const TRADE_STATUSES: readonly TradeStatus[] = [
   "blocked", "pending_submit", "submitted", "partially_filled", "filled", "canceled", "rejected", "expired",
@@ -9,6 +12,8 @@ export const TRADE_STATUSES: readonly TradeStatus[] = [
 
 export interface ServerInfo {
   version: string;
+  /** Bearer token every POST requires. */
+  token: string;
 }
 
 function badRequest(set: { status?: number | string }, field: string, message: string) {
@@ -18,7 +23,74 @@ function badRequest(set: { status?: number | string }, field: string, message: s
 
 /** The HTTP face: health, metrics and the read API. Tested with app.handle(), no socket needed. */
 export function buildApp(sup: Supervisor, info: ServerInfo) {
+  const settings = sup.settings;
+  /** Every POST: a missing or wrong token is 401 and changes nothing. */
+  const guard = ({ request, set }: { request: Request; set: { status?: number | string; headers: Record<string, string | number> } }) => {
+    const h = request.headers.get("authorization") ?? "";
+    const m = /^Bearer\s+(.+)$/i.exec(h);
+    if (!m || !tokenMatches(m[1]!.trim(), info.token)) {
+      set.status = 401;
+      set.headers["www-authenticate"] = 'Bearer realm="awet"';
+      return { error: "unauthorized", message: "POST endpoints need 'Authorization: Bearer <token>' (AWET_API_TOKEN or <home>/.tmp/api-token)" };
+    }
+  };
+  /** Parse an optional JSON object body; a malformed one is a 400 naming the problem. */
+  const body = async (request: Request): Promise<{ ok: true; value: Record<string, unknown> } | { ok: false; error: object }> => {
+    const text = await request.text();
+    if (text.trim() === "") return { ok: true, value: {} };
+    try {
+      const v = JSON.parse(text);
+      if (v === null || typeof v !== "object" || Array.isArray(v)) return { ok: false, error: { error: "bad_request", field: "body", message: "body must be a JSON object" } };
+      return { ok: true, value: v as Record<string, unknown> };
+    } catch (e) {
+      return { ok: false, error: { error: "bad_request", field: "body", message: `body is not valid JSON: ${errorMessage(e)}` } };
+    }
+  };
   return new Elysia({ name: "awet" })
+    .onError(({ code, error, set }) => {
+      set.status = code === "NOT_FOUND" ? 404 : code === "PARSE" || code === "VALIDATION" ? 400 : 500;
+      return { error: String(code).toLowerCase(), message: errorMessage(error) };
+    })
+    .get("/openapi", () => OPENAPI)
+    .get("/api/paper/status", () => paperStatus(settings, sup.store))
+    .guard({ beforeHandle: guard }, (app) =>
+      app
+        .post("/api/approve", () => ({ approved: true, approval_file: approve(settings) }), { parse: "none" })
+        .post("/api/revoke", () => ({ approved: false, removed: revoke(settings) }), { parse: "none" })
+        .post("/api/paper/on", async () => {
+          const st = await paperOn(settings, sup.store);
+          sup.execution.live.refresh();
+          return st;
+        }, { parse: "none" })
+        .post("/api/paper/off", async () => {
+          const st = await paperOff(settings, sup.store);
+          sup.execution.live.refresh();
+          return st;
+        }, { parse: "none" })
+        .post("/api/halt", async ({ request, set }) => {
+          const b = await body(request);
+          if (!b.ok) return (set.status = 400), b.error;
+          const mode = b.value.mode ?? "halted";
+          if (mode !== "halted" && mode !== "reducing")
+            return (set.status = 400), { error: "bad_request", field: "mode", message: `mode must be 'halted' or 'reducing'; got ${JSON.stringify(mode)}` };
+          const reason = b.value.reason ?? "operator";
+          if (typeof reason !== "string" || reason.length > 500)
+            return (set.status = 400), { error: "bad_request", field: "reason", message: "reason must be a string of at most 500 characters" };
+          return setTradingState(sup.store, mode === "reducing" ? "REDUCING" : "HALTED", `api: ${reason}`);
+        }, { parse: "none" })
+        .post("/api/resume", () => setTradingState(sup.store, "ACTIVE", "api: resume"), { parse: "none" })
+        .post("/api/exit/run", async () => ({ checks: await sup.exit.runOnce() }), { parse: "none" })
+        .post("/api/exit/on", () => {
+          const file = setExitLogic(settings, true);
+          sup.execution.live.refresh();
+          return { enable_exit_logic: true, config_file: file };
+        }, { parse: "none" })
+        .post("/api/exit/off", () => {
+          const file = setExitLogic(settings, false);
+          sup.execution.live.refresh();
+          return { enable_exit_logic: false, config_file: file };
+        }, { parse: "none" }),
+    )
     .get("/health", async ({ set }) => {
       const h = await sup.health();
       set.status = h.healthy ? 200 : 503;

@@ -1,0 +1,176 @@
+import { randomBytes, createHash, timingSafeEqual } from "node:crypto";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { parseDocument } from "yaml";
+import { loadSettings, validateAppText, type Settings } from "../config/load";
+import { ConfigError, StartupError } from "../core/errors";
+import type { TradingState } from "../gates/types";
+import type { Store } from "../store/port";
+
+/**
+ * Operator actions, one function each, shared by the CLI and the REST API (which only parse and
+ * render). Config edits go through the yaml Document API, so comments survive, and are written
+ * atomically (temp file + rename) so the daemon never reads half a file.
+ */
+
+export interface PaperStatus {
+  execution_dry_run: boolean;
+  approval_file: string;
+  approved: boolean;
+  trading_state: TradingState;
+  config_file: string;
+  trading_enabled: boolean;
+}
+
+function isInside(child: string, parent: string): boolean {
+  const r = relative(resolve(parent), resolve(child));
+  return r === "" || (!r.startsWith("..") && !r.startsWith("/"));
+}
+
+/**
+ * The config directory an edit may write to: the one in use when it belongs to the home (or was
+ * given explicitly); otherwise the bundled defaults are first copied to <home>/config, so an
+ * operator's edit never changes the install.
+ */
+export function editableConfigDir(s: Settings): { dir: string; copied: boolean } {
+  if (isInside(s.configDir, s.home) || process.env.AWET_CONFIG_DIR) return { dir: s.configDir, copied: false };
+  const dir = join(s.home, "config");
+  mkdirSync(dir, { recursive: true });
+  for (const f of ["app.yaml", "llm.yaml"]) {
+    const src = join(s.configDir, f);
+    if (existsSync(src) && !existsSync(join(dir, f))) copyFileSync(src, join(dir, f));
+  }
+  return { dir, copied: true };
+}
+
+/** Set one key of app.yaml in place, keeping comments; validates the result before it lands. */
+export function setAppKey(s: Settings, key: string, value: boolean | number | string): string {
+  const { dir } = editableConfigDir(s);
+  const file = join(dir, "app.yaml");
+  const before = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const doc = parseDocument(before);
+  if (doc.errors.length) throw new ConfigError(`${file}: invalid YAML, not edited: ${doc.errors[0]!.message.split("\n")[0]}`);
+  // Replace just the value on the key's line, so alignment and comments stay byte for byte;
+  // the yaml Document API (which keeps comments but re-flows spacing) is the fallback.
+  const line = new RegExp(`^(${key}:[ \\t]*)([^#\\n]*?)([ \\t]*(#.*)?)$`, "m");
+  let text: string;
+  if (line.test(before)) text = before.replace(line, (_m, a: string, _v: string, c: string) => `${a}${String(value)}${c}`);
+  else {
+    doc.set(key, value);
+    text = String(doc);
+  }
+  if (parseDocument(text).toJS()?.[key] !== value) throw new ConfigError(`${file}: could not set ${key} to ${String(value)}`);
+  // Validate what would land (throws naming the key and file) before the real file changes.
+  validateAppText(text, file);
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return file;
+}
+
+export function approve(s: Settings): string {
+  mkdirSync(dirname(s.paths.approvalFile), { recursive: true });
+  writeFileSync(s.paths.approvalFile, `approved at ${new Date().toISOString()}\n`);
+  return s.paths.approvalFile;
+}
+
+export function revoke(s: Settings): boolean {
+  const had = existsSync(s.paths.approvalFile);
+  rmSync(s.paths.approvalFile, { force: true });
+  return had;
+}
+
+/** The file value of execution_dry_run (what a restart or the live reload would use). */
+function currentDryRun(s: Settings): { value: boolean; file: string } {
+  const { dir } = editableConfigDir(s);
+  const fresh = loadSettings({ home: s.home, configDir: dir, env: process.env });
+  return { value: fresh.app.execution_dry_run, file: join(dir, "app.yaml") };
+}
+
+export async function paperStatus(s: Settings, store: Store): Promise<PaperStatus> {
+  const d = currentDryRun(s);
+  const approved = existsSync(s.paths.approvalFile);
+  const state = ((await store.getState("trading_state")) as TradingState | null) ?? "ACTIVE";
+  return {
+    execution_dry_run: d.value,
+    approval_file: s.paths.approvalFile,
+    approved,
+    trading_state: state,
+    config_file: d.file,
+    trading_enabled: !d.value && approved && state !== "HALTED",
+  };
+}
+
+export async function paperOn(s: Settings, store: Store): Promise<PaperStatus> {
+  setAppKey(s, "execution_dry_run", false);
+  approve(s);
+  return paperStatus(s, store);
+}
+
+export async function paperOff(s: Settings, store: Store): Promise<PaperStatus> {
+  setAppKey(s, "execution_dry_run", true);
+  revoke(s);
+  return paperStatus(s, store);
+}
+
+export async function setTradingState(store: Store, to: TradingState, reason: string, now = Date.now()): Promise<{ from: TradingState; to: TradingState }> {
+  const from = ((await store.getState("trading_state")) as TradingState | null) ?? "ACTIVE";
+  await store.setState("trading_state", to, now);
+  await store.setState("trading_state_reason", reason, now);
+  return { from, to };
+}
+
+export function setExitLogic(s: Settings, on: boolean): string {
+  return setAppKey(s, "enable_exit_logic", on);
+}
+
+// --- API token -----------------------------------------------------------------------------
+
+export interface ApiToken {
+  token: string;
+  source: "env" | "file" | "generated";
+  path: string | null;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/**
+ * The bearer token for POST endpoints: AWET_API_TOKEN, else <home>/.tmp/api-token, generated on
+ * first start with mode 0600. Never a default password. Binding beyond loopback needs a token of
+ * at least 32 bytes.
+ */
+export function ensureApiToken(s: Settings, env: Record<string, string | undefined> = process.env, create = true): ApiToken | null {
+  const fromEnv = env.AWET_API_TOKEN;
+  let t: ApiToken | null = null;
+  if (fromEnv) t = { token: fromEnv.trim(), source: "env", path: null };
+  else if (existsSync(s.paths.apiToken)) {
+    const token = readFileSync(s.paths.apiToken, "utf8").trim();
+    if (token.length > 0) t = { token, source: "file", path: s.paths.apiToken };
+  }
+  if (!t && create) {
+    mkdirSync(dirname(s.paths.apiToken), { recursive: true });
+    const token = randomBytes(32).toString("hex");
+    writeFileSync(s.paths.apiToken, token + "\n", { mode: 0o600 });
+    chmodSync(s.paths.apiToken, 0o600);
+    t = { token, source: "generated", path: s.paths.apiToken };
+  }
+  if (t && !LOOPBACK.has(s.app.http_host) && Buffer.byteLength(t.token) < 32)
+    throw new StartupError(`http_host ${s.app.http_host} is not loopback: AWET_API_TOKEN must be at least 32 bytes (it has ${Buffer.byteLength(t.token)})`);
+  return t;
+}
+
+export function tokenFileMode(s: Settings): number | null {
+  return existsSync(s.paths.apiToken) ? statSync(s.paths.apiToken).mode & 0o777 : null;
+}
+
+/** Constant-time comparison (hashes first so lengths never leak through timing). */
+export function tokenMatches(given: string | null | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}

@@ -1,0 +1,45 @@
+/** OpenAPI 3.0 description of the HTTP API, served at GET /openapi. Kept beside the routes it names. */
+const ok = (description: string) => ({ 200: { description } });
+const post = (summary: string, extra: Record<string, unknown> = {}) => ({
+  post: {
+    summary,
+    security: [{ bearer: [] }],
+    responses: { ...ok("done"), 401: { description: "missing or wrong bearer token; nothing changed" }, 400: { description: "malformed body; names the field" } },
+    ...extra,
+  },
+});
+
+export const OPENAPI = {
+  openapi: "3.0.3",
+  info: { title: "AWET control API", version: "1", description: "Paper trading only. POST endpoints need Authorization: Bearer <token>." },
+  components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+  paths: {
+    "/health": { get: { summary: "Health of store, bus, broker and every agent", responses: { 200: { description: "healthy" }, 503: { description: "not healthy" } } } },
+    "/health/{agent}": { get: { summary: "Health of one agent", parameters: [{ name: "agent", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: "running" }, 404: { description: "no such agent" }, 503: { description: "not running" } } } },
+    "/metrics": { get: { summary: "Prometheus metrics", responses: ok("text exposition format") } },
+    "/api/status": { get: { summary: "Run, safety settings, counters", responses: ok("status") } },
+    "/api/trades": {
+      get: {
+        summary: "Trade rows, newest first",
+        parameters: [
+          { name: "status", in: "query", schema: { type: "string", enum: ["blocked", "pending_submit", "submitted", "partially_filled", "filled", "canceled", "rejected", "expired"] } },
+          { name: "symbol", in: "query", schema: { type: "string" } },
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000 } },
+        ],
+        responses: { ...ok("trades"), 400: { description: "bad parameter; names the field" } },
+      },
+    },
+    "/api/paper/status": { get: { summary: "execution_dry_run, approval file, trading state", responses: ok("status") } },
+    "/api/approve": post("Create the approval file"),
+    "/api/revoke": post("Remove the approval file"),
+    "/api/paper/on": post("execution_dry_run: false in config/app.yaml and create the approval file"),
+    "/api/paper/off": post("execution_dry_run: true in config/app.yaml and remove the approval file"),
+    "/api/halt": post("Trading state HALTED (nothing trades) or REDUCING (only orders that shrink positions)", {
+      requestBody: { required: false, content: { "application/json": { schema: { type: "object", properties: { mode: { type: "string", enum: ["halted", "reducing"] }, reason: { type: "string", maxLength: 500 } } } } } },
+    }),
+    "/api/resume": post("Trading state ACTIVE"),
+    "/api/exit/run": post("Evaluate every open position for take_profit / stop_loss / time_exit now"),
+    "/api/exit/on": post("enable_exit_logic: true"),
+    "/api/exit/off": post("enable_exit_logic: false"),
+  },
+} as const;

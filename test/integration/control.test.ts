@@ -1,0 +1,159 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { spawnSync } from "bun";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { Supervisor } from "../../src/agents/supervisor";
+import { buildApp } from "../../src/server/app";
+import { ensureApiToken, setAppKey, tokenMatches } from "../../src/ops/control";
+import { loadSettings } from "../../src/config";
+import { ROOT, tempHome, testSettings } from "../helpers";
+
+const TOKEN = "t".repeat(40);
+
+describe("control API", () => {
+  let h: ReturnType<typeof tempHome>;
+  let sup: Supervisor;
+  let app: ReturnType<typeof buildApp>;
+  const req = (method: string, path: string, opts: { token?: string | null; body?: string } = {}) =>
+    app.handle(
+      new Request(`http://localhost${path}`, {
+        method,
+        headers: opts.token === null ? {} : { authorization: `Bearer ${opts.token ?? TOKEN}`, "content-type": "application/json" },
+        body: opts.body,
+      }),
+    );
+
+  beforeEach(async () => {
+    h = tempHome();
+    sup = new Supervisor({ settings: testSettings(h.home) });
+    await sup.init("test");
+    app = buildApp(sup, { version: "test", token: TOKEN });
+  });
+  afterEach(async () => {
+    await sup.close();
+    h.cleanup();
+  });
+
+  test("a POST without a token, or with a wrong one, is 401 and changes nothing", async () => {
+    for (const token of [null, "wrong", TOKEN.slice(1)]) {
+      const r = await req("POST", "/api/halt", { token });
+      expect(r.status).toBe(401);
+      const a = await req("POST", "/api/approve", { token });
+      expect(a.status).toBe(401);
+    }
+    expect(await sup.store.getState("trading_state")).toBeNull();
+    expect(existsSync(sup.settings.paths.approvalFile)).toBe(false);
+  });
+
+  test("halt, halt --reducing and resume switch the trading state", async () => {
+    expect((await req("POST", "/api/halt")).status).toBe(200);
+    expect(await sup.store.getState("trading_state")).toBe("HALTED");
+    await req("POST", "/api/halt", { body: JSON.stringify({ mode: "reducing", reason: "drawdown" }) });
+    expect(await sup.store.getState("trading_state")).toBe("REDUCING");
+    await req("POST", "/api/resume");
+    expect(await sup.store.getState("trading_state")).toBe("ACTIVE");
+  });
+
+  test("a malformed body is 400 naming the field, and changes nothing", async () => {
+    let r = await req("POST", "/api/halt", { body: "{not json" });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as any).field).toBe("body");
+    r = await req("POST", "/api/halt", { body: JSON.stringify({ mode: "sideways" }) });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as any).field).toBe("mode");
+    r = await req("POST", "/api/halt", { body: JSON.stringify({ reason: 42 }) });
+    expect(((await r.json()) as any).field).toBe("reason");
+    expect(await sup.store.getState("trading_state")).toBeNull();
+  });
+
+  test("paper on/off edit config/app.yaml in the home, keep its comments, and set the approval file", async () => {
+    let r = await req("POST", "/api/paper/on");
+    expect(r.status).toBe(200);
+    const st = (await r.json()) as any;
+    expect(st).toMatchObject({ execution_dry_run: false, approved: true, trading_enabled: true });
+    const file = join(h.home, "config", "app.yaml");
+    const text = readFileSync(file, "utf8");
+    expect(text).toContain("execution_dry_run: false");
+    expect(text).toContain("# --- paper trading safety (runbook 8.1-8.3)");
+    expect(text).toContain("max_orders_per_minute: 5          # max orders across all symbols per minute");
+    expect(sup.execution.live.app.execution_dry_run).toBe(false);
+    r = await req("POST", "/api/paper/off");
+    expect(((await r.json()) as any)).toMatchObject({ execution_dry_run: true, approved: false, trading_enabled: false });
+    expect(readFileSync(file, "utf8")).toContain("execution_dry_run: true");
+    const status = (await (await req("GET", "/api/paper/status", { token: null })).json()) as any;
+    expect(status.execution_dry_run).toBe(true);
+  });
+
+  test("exit on/off edit enable_exit_logic", async () => {
+    await req("POST", "/api/exit/off");
+    expect(loadSettings({ home: h.home, env: {} }).app.enable_exit_logic).toBe(false);
+    await req("POST", "/api/exit/on");
+    expect(loadSettings({ home: h.home, env: {} }).app.enable_exit_logic).toBe(true);
+  });
+
+  test("GET /openapi describes every control endpoint", async () => {
+    const spec = (await (await req("GET", "/openapi", { token: null })).json()) as any;
+    for (const p of ["/api/approve", "/api/revoke", "/api/paper/on", "/api/paper/off", "/api/halt", "/api/resume", "/api/paper/status"])
+      expect(spec.paths).toHaveProperty(p);
+  });
+});
+
+describe("control pieces", () => {
+  test("the generated token file is mode 0600 and reused; env wins", () => {
+    const h = tempHome();
+    try {
+      const s = testSettings(h.home);
+      const t1 = ensureApiToken(s, {})!;
+      expect(t1.source).toBe("generated");
+      expect(t1.token.length).toBe(64);
+      expect(statSync(s.paths.apiToken).mode & 0o777).toBe(0o600);
+      expect(ensureApiToken(s, {})!.token).toBe(t1.token);
+      expect(ensureApiToken(s, { AWET_API_TOKEN: "x".repeat(32) })!.source).toBe("env");
+      const wide = testSettings(h.home, { AWET_HTTP_HOST: "0.0.0.0" });
+      expect(() => ensureApiToken(wide, { AWET_API_TOKEN: "short" })).toThrow(/at least 32 bytes/);
+      expect(tokenMatches("a", "a")).toBe(true);
+      expect(tokenMatches("a", "b")).toBe(false);
+      expect(tokenMatches(undefined, "b")).toBe(false);
+    } finally {
+      h.cleanup();
+    }
+  });
+
+  test("a config edit that would be invalid is refused and the file is left as it was", () => {
+    const h = tempHome();
+    try {
+      const s = testSettings(h.home);
+      setAppKey(s, "execution_dry_run", false);
+      const file = join(h.home, "config", "app.yaml");
+      const before = readFileSync(file, "utf8");
+      expect(() => setAppKey(s, "max_orders_per_minute", -1)).toThrow(/max_orders_per_minute/);
+      expect(readFileSync(file, "utf8")).toBe(before);
+    } finally {
+      h.cleanup();
+    }
+  });
+
+  test("CLI: paper on, halt, then a replay blocks every entry with trading_halted; resume lets it trade", () => {
+    const h = tempHome();
+    const awet = (...args: string[]) => {
+      const p = spawnSync({ cmd: [process.execPath, join(ROOT, "src", "main.ts"), ...args, "--home", h.home], env: { ...process.env, AWET_HOME: "" }, stdout: "pipe", stderr: "pipe" });
+      return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
+    };
+    try {
+      expect(awet("paper", "on").code).toBe(0);
+      const st = JSON.parse(awet("paper", "status", "--json").out);
+      expect(st).toMatchObject({ execution_dry_run: false, approved: true, trading_state: "ACTIVE" });
+      expect(awet("halt").out).toContain("ACTIVE → HALTED");
+      const spy = join(ROOT, "data", "minute", "SPY.csv");
+      const halted = JSON.parse(awet("replay", spy, "--json").out);
+      expect(halted.orders_submitted).toBe(0);
+      expect(Object.keys(halted.blocked_by_reason)).toEqual(["trading_halted"]);
+      expect(awet("resume").out).toContain("HALTED → ACTIVE");
+      const active = JSON.parse(awet("replay", spy, "--json").out);
+      expect(active.orders_submitted).toBeGreaterThan(0);
+      expect(awet("paper", "bogus").code).toBe(2);
+    } finally {
+      h.cleanup();
+    }
+  });
+});
