@@ -4,6 +4,7 @@ import { healthCommand } from "./cli/health";
 import { replayCommand } from "./cli/replay";
 import { startCommand } from "./cli/start";
 import { tradesCommand } from "./cli/trades";
+import { portfolioCommand, positionsCommand, reconcileCommand, verifyAlpacaCommand } from "./cli/broker";
 import { approveCommand, exitCommand, haltCommand, paperCommand, resumeCommand, revokeCommand } from "./cli/control";
 import { VERSION } from "./version";
 
@@ -21,6 +22,10 @@ Commands:
   halt [--reducing]  trading state HALTED (nothing) or REDUCING (only position-shrinking orders)
   resume             trading state ACTIVE
   exit run|watch|on|off  exit logic: evaluate positions now / every interval, or switch it
+  reconcile --once|--watch|--eod  reconcile orders (and positions) with the broker (Alpaca)
+  positions [--watch]  sync positions from the broker and print the book
+  portfolio          print the book from the database
+  verify-alpaca      check the Alpaca paper keys and account (the secret is never printed)
 
 Global options:
   --home DIR         where state lives (default: AWET_HOME or the current directory):
@@ -40,6 +45,10 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   halt: haltCommand,
   resume: resumeCommand,
   exit: exitCommand,
+  reconcile: reconcileCommand,
+  positions: positionsCommand,
+  portfolio: portfolioCommand,
+  "verify-alpaca": verifyAlpacaCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

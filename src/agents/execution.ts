@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { envelope, type Bar, type Envelope, type OrderIntent } from "../core/events";
 import { errorMessage } from "../core/errors";
+import { BrokerAmbiguous } from "../broker/errors";
 import { notional, round6 } from "../core/money";
 import { nyDate, nyDayStart } from "../core/time";
 import type { Fill } from "../broker/port";
@@ -41,6 +42,7 @@ export type IntentKind = "entry" | "exit";
 
 export type ProcessResult =
   | { status: "submitted"; trade_id: number; qty: number }
+  | { status: "pending_submit"; trade_id: number; detail: string }
   | { status: "blocked"; reason: string; detail: string }
   | { status: "rejected"; trade_id: number; error: string };
 
@@ -191,6 +193,14 @@ export class ExecutionAgent {
       return { status: "submitted", trade_id: row.id, qty: shaped.qty };
     } catch (err) {
       const msg = errorMessage(err);
+      if (err instanceof BrokerAmbiguous) {
+        // Unknown outcome: the order may exist at the broker. The row stays pending_submit for the
+        // reconciler to resolve by client_order_id; it is never re-POSTed.
+        await ctx.store.updateTrade(row.id, { error_message: `ambiguous: ${msg}`, updated_at: now });
+        ctx.log.warn({ correlation_id: intent.correlation_id, symbol: shaped.symbol, client_order_id: shaped.idempotency_key, err: msg }, "submission outcome unknown; left pending_submit for the reconciler");
+        await ctx.emit(envelope("audit", { ...src, idempotency_key: `${shaped.idempotency_key}:ambiguous`, payload: { event: "submission_ambiguous", trade_id: row.id, detail: msg } }));
+        return { status: "pending_submit", trade_id: row.id, detail: msg };
+      }
       ctx.metrics.pendingOrders.dec();
       if (shaped.side === "sell") this.openSells.set(shaped.symbol, Math.max(0, (this.openSells.get(shaped.symbol) ?? 0) - shaped.qty));
       await ctx.store.updateTrade(row.id, { status: "rejected", error_message: `broker: ${msg}`, updated_at: now });

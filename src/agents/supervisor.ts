@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { SimBroker } from "../broker/sim";
-import type { BarDrivenBroker } from "../broker/port";
+import { openBroker } from "../broker/open";
+import { isReconcilable, type BarDrivenBroker } from "../broker/port";
+import { Reconciler } from "./reconciler";
 import { MemoryBus } from "../bus/memory";
 import type { EventBus } from "../bus/port";
 import type { Settings } from "../config/load";
@@ -57,6 +58,8 @@ export class Supervisor {
   readonly exit: ExitAgent;
   readonly agents: { status: AgentStatus }[];
   readonly startedAt = Date.now();
+  /** Present when the broker is reconciled by asking it (Alpaca). */
+  readonly reconciler: Reconciler | null;
   runId: string;
 
   constructor(o: SupervisorOptions) {
@@ -65,7 +68,7 @@ export class Supervisor {
     this.metrics = o.metrics ?? new Metrics();
     this.store = o.store ?? new SqliteStore(o.settings.paths.db);
     this.clock = o.clock ?? new ReplayClock();
-    this.broker = o.broker ?? new SimBroker(o.settings.app.sim_slippage_bps, o.settings.app.sim_account_equity_usd);
+    this.broker = o.broker ?? openBroker(o.settings);
     this.runId = o.runId ?? "pending";
     this.bus = new MemoryBus(
       (info) => this.onHandlerError(info),
@@ -94,6 +97,13 @@ export class Supervisor {
     const risk = new RiskAgent(this.ctx);
     this.ingestion = new DataIngestionAgent(this.ctx);
     this.agents = [this.ingestion, features, prediction, risk, execution, this.exit];
+    const app = this.settings.app;
+    this.reconciler = isReconcilable(this.broker)
+      ? new Reconciler({
+          store: this.store, broker: this.broker, log: this.log, metrics: this.metrics, now: () => this.clock.now(),
+          inFlightMs: app.in_flight_seconds * 1000, unfilledTimeoutMs: app.unfilled_timeout_seconds * 1000,
+        })
+      : null;
   }
 
   async emit(e: Envelope): Promise<void> {
@@ -123,6 +133,31 @@ export class Supervisor {
     await this.store.setState("runs_started", String(seq + 1), Date.now());
     if (this.runId === "pending") this.runId = runTag(`${seq}|${runSeed}|${this.settings.home}`);
     this.log.info({ run_id: this.runId }, "run started");
+  }
+
+  /**
+   * Start-up reconciliation (ARCHITECTURE.md §10): orders, then positions, before the first new
+   * order. While it runs the trading state is RECONCILING and every order is blocked; if it fails
+   * the state stays RECONCILING, so nothing trades on an unknown book.
+   */
+  async startupReconcile(): Promise<{ ok: boolean; error?: string }> {
+    if (!this.reconciler) return { ok: true };
+    const prev = (await this.store.getState("trading_state")) ?? "ACTIVE";
+    const restore = prev === "RECONCILING" ? ((await this.store.getState("trading_state_before_reconcile")) ?? "ACTIVE") : prev;
+    await this.store.setState("trading_state_before_reconcile", restore, Date.now());
+    await this.store.setState("trading_state", "RECONCILING", Date.now());
+    try {
+      if ("account" in this.broker) await (this.broker as { account(): Promise<unknown> }).account();
+      await this.reconciler.reconcileOrders();
+      await this.reconciler.reconcilePositions();
+      await this.store.setState("trading_state", restore, Date.now());
+      this.log.info({ trading_state: restore }, "start-up reconciliation done");
+      return { ok: true };
+    } catch (e) {
+      const msg = errorMessage(e);
+      this.log.error({ err: msg }, "start-up reconciliation failed: trading stays RECONCILING");
+      return { ok: false, error: msg };
+    }
   }
 
   async runSource(src: MarketSource, opts: { signal?: AbortSignal; onProgress?: (p: IngestionProgress) => void } = {}): Promise<RunSummary> {

@@ -32,7 +32,7 @@ export interface Fill {
 export interface Broker {
   readonly name: string;
   readonly isPaper: boolean;
-  submit(o: OrderRequest, now: number): Promise<OrderAck>;
+  submit(o: OrderRequest, now?: number): Promise<OrderAck>;
   ping(): Promise<void>;
 }
 
@@ -42,3 +42,41 @@ export interface BarDrivenBroker extends Broker {
   /** Account equity the broker reports (for the pattern-day-trader rule). */
   equity(): number;
 }
+
+/** An order as the broker reports it (for reconciliation). */
+export interface BrokerOrder {
+  id: string;
+  client_order_id: string;
+  symbol: string;
+  side: Side;
+  qty: number;
+  status: string; // the broker's word: new, accepted, pending_new, partially_filled, filled, canceled, ...
+  filled_qty: number;
+  avg_fill_price: number | null;
+  filled_at: number | null;
+  created_at: number | null;
+  legs: BrokerOrder[];
+}
+
+export interface BrokerPosition {
+  symbol: string;
+  qty: number;
+  avg_entry_price: number;
+  market_value: number;
+  current_price: number | null;
+  unrealized_pl: number;
+}
+
+/** A broker whose order state is learned by asking it (Alpaca), not from bars. */
+export interface ReconcilableBroker extends Broker {
+  getOrderByClientId(clientOrderId: string): Promise<BrokerOrder | null>;
+  cancelOrder(brokerOrderId: string): Promise<void>;
+  positions(): Promise<BrokerPosition[]>;
+}
+
+export function isReconcilable(b: Broker): b is ReconcilableBroker {
+  return typeof (b as Partial<ReconcilableBroker>).getOrderByClientId === "function";
+}
+
+/** Broker statuses after which an order is never polled again (runbook 12). */
+export const TERMINAL_BROKER_STATUSES = ["filled", "canceled", "rejected", "expired", "replaced"] as const;

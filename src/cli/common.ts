@@ -1,11 +1,14 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { loadSettings, packageRoot, type Settings } from "../config";
+import { loadSettings, packageRoot, resolveHome, type Settings } from "../config";
+import { loadDotenv } from "../config/dotenv";
 import type { Parsed } from "./args";
 
 export const GLOBAL_VALUE_FLAGS = ["home", "config"];
 
 export function settingsFrom(p: Parsed, env: Record<string, string | undefined> = process.env): Settings {
+  // <home>/.env (Alpaca keys and the like) fills in what the environment does not set.
+  loadDotenv(join(resolveHome(p.flags.home as string | undefined, env), ".env"), env);
   return loadSettings({
     home: p.flags.home as string | undefined,
     configDir: p.flags.config as string | undefined,

@@ -34,11 +34,20 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const sup = new Supervisor({ settings, log });
   try {
     await sup.init(runSeed(paths, settings));
+    if (sup.reconciler) {
+      const r = await sup.startupReconcile();
+      if (!r.ok) process.stderr.write(`start-up reconciliation failed (${r.error}): orders stay blocked as 'reconciling'\n`);
+    }
     const quiet = Boolean(p.flags.json || p.flags.quiet) || !process.stderr.isTTY;
     const summary = await sup.runSource(src, {
       onProgress: quiet ? undefined : (pr) => process.stderr.write(`\r  ${pr.read.toLocaleString("en-US")} / ${(pr.total ?? 0).toLocaleString("en-US")} bars`),
     });
     if (!quiet) process.stderr.write("\r" + " ".repeat(40) + "\r");
+    if (sup.reconciler) {
+      // One last cycle so the summary's rows carry the broker's answers.
+      await sup.reconciler.reconcileOrders().catch(() => undefined);
+      await sup.reconciler.reconcilePositions().catch(() => undefined);
+    }
     out(p.flags.json ? JSON.stringify(summaryJson(summary), null, 2) : summaryText(summary));
     log.info({ summary: summaryJson(summary) }, "REPLAY_SUMMARY");
   } finally {

@@ -40,6 +40,10 @@ export async function startCommand(argv: string[]): Promise<number> {
   const src = replayPaths.length ? new ReplaySource(replayPaths, speed) : null;
   const sup = new Supervisor({ settings, log, metrics });
   await sup.init(runSeed(replayPaths, settings));
+  if (sup.reconciler) {
+    const r = await sup.startupReconcile();
+    out(r.ok ? "  broker   start-up reconciliation done" : `  broker   start-up reconciliation FAILED (${r.error}); trading state stays RECONCILING until a cycle succeeds`);
+  }
   let token;
   try {
     token = ensureApiToken(settings)!;
@@ -90,6 +94,20 @@ export async function startCommand(argv: string[]): Promise<number> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
+  if (sup.reconciler) {
+    const rec = sup.reconciler;
+    const cycle = async () => {
+      try {
+        // A failed start-up reconciliation is retried every cycle; trading resumes only once it succeeds.
+        if ((await sup.store.getState("trading_state")) === "RECONCILING") await sup.startupReconcile();
+        else await rec.reconcileOrders();
+      } catch (e) {
+        log.error({ err: errorMessage(e) }, "reconcile cycle failed");
+      }
+    };
+    setInterval(cycle, settings.app.reconcile_interval_seconds * 1000);
+    setInterval(() => void rec.reconcilePositions().catch((e) => log.error({ err: errorMessage(e) }, "positions sync failed")), settings.app.positions_interval_seconds * 1000);
+  }
   if (src) {
     out(`  replay   ${replayPaths.join(", ")} (${src.total.toLocaleString("en-US")} rows, speed ${speed})`);
     const ticker = setInterval(() => {

@@ -19,7 +19,7 @@ export const APP_SCHEMA = {
   http_port: { type: "int", default: 8000, min: 0, max: 65535 },
   store: { type: "enum", default: "sqlite", values: ["sqlite"] },
   bus: { type: "enum", default: "memory", values: ["memory"] },
-  broker: { type: "enum", default: "sim", values: ["sim"] },
+  broker: { type: "enum", default: "sim", values: ["sim", "alpaca"] },
   replay_path: { type: "string", default: "data/minute" },
   replay_speed: { type: "speed", default: 3000 },
   log_level: { type: "enum", default: "info", values: ["debug", "info", "warn", "error"] },
@@ -63,6 +63,11 @@ export const APP_SCHEMA = {
   // simulated paper broker
   sim_slippage_bps: { type: "number", default: 5, min: 0, max: 1000 },
   sim_account_equity_usd: { type: "number", default: 100000, min: 0 },
+  // broker reconciliation (Alpaca)
+  reconcile_interval_seconds: { type: "int", default: 60, min: 1 },
+  positions_interval_seconds: { type: "int", default: 120, min: 1 },
+  unfilled_timeout_seconds: { type: "int", default: 600, min: 1 },
+  in_flight_seconds: { type: "int", default: 30, min: 1 },
 } as const satisfies Record<string, KeySpec>;
 
 export const LLM_SCHEMA = {

@@ -14,6 +14,7 @@ export const approvalGate: Gate = (_i, s) =>
 /** HALTED stops everything; REDUCING lets only orders that shrink a position through. */
 export const tradingStateGate: Gate = (i, s) => {
   if (s.tradingState === "HALTED") return block("trading_halted", "trading state is HALTED (run `awet resume`)");
+  if (s.tradingState === "RECONCILING") return block("reconciling", "start-up reconciliation with the broker is running; no new orders until it completes");
   if (s.tradingState === "REDUCING" && !(i.side === "sell" && s.positionQty > 0))
     return block("reducing_only", `trading state is REDUCING: only orders that shrink a position pass (${i.side} ${i.symbol})`);
   return ALLOW;

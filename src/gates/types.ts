@@ -1,6 +1,6 @@
 import type { OrderIntent } from "../core/events";
 
-export type TradingState = "ACTIVE" | "REDUCING" | "HALTED";
+export type TradingState = "ACTIVE" | "REDUCING" | "HALTED" | "RECONCILING";
 
 /** A gate's verdict. A block is a value with a reason code and a human detail, never a throw. */
 export type Decision = { allow: true } | { allow: false; reason: string; detail: string };

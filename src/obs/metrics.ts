@@ -17,6 +17,7 @@ export class Metrics {
   readonly openPositions: Gauge;
   readonly portfolioValue: Gauge;
   readonly lastEventTs: Gauge<"agent">;
+  readonly reconcileErrors: Counter;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = [this.registry];
@@ -47,6 +48,7 @@ export class Metrics {
     this.pendingOrders = new Gauge({ name: "pending_orders", help: "Orders not yet in a terminal state", registers: r });
     this.openPositions = new Gauge({ name: "open_positions", help: "Symbols with a non-zero position", registers: r });
     this.portfolioValue = new Gauge({ name: "portfolio_value_usd", help: "Market value of all open positions", registers: r });
+    this.reconcileErrors = new Counter({ name: "reconcile_errors_total", help: "Orders the reconciler could not resolve in a cycle", registers: r });
     this.lastEventTs = new Gauge({ name: "awet_agent_last_event_timestamp_seconds", help: "Event time of the last event each agent handled", labelNames: ["agent"], registers: r });
   }
 }

@@ -1,0 +1,128 @@
+/**
+ * A fake Alpaca paper trading API on 127.0.0.1:0 for tests: real HTTP, the endpoints AWET uses,
+ * statuses that move accepted → partially_filled → filled on successive reads, and injectable
+ * faults (429 with Retry-After, 500, a hang) per route.
+ */
+export interface FakeOrder {
+  id: string;
+  client_order_id: string;
+  symbol: string;
+  side: "buy" | "sell";
+  qty: number;
+  status: string;
+  filled_qty: number;
+  filled_avg_price: number | null;
+  filled_at: string | null;
+  created_at: string;
+  order_class: string;
+  reads: number;
+  legs: FakeOrder[] | null;
+}
+
+export type Fault = { kind: "status"; status: number; retryAfter?: number } | { kind: "hang" } | { kind: "hang-after-accept" };
+
+export class FakeAlpaca {
+  orders: FakeOrder[] = [];
+  requests: { method: string; path: string; keyId: string | null; secret: string | null }[] = [];
+  faults = new Map<string, Fault[]>(); // route key "POST /v2/orders" → faults consumed in order
+  fillPrice = (symbol: string) => (symbol === "SPY" ? 168.5 : 100);
+  /** How reads move a working order: accepted → partially_filled → filled. */
+  progress = true;
+  positionsList: { symbol: string; qty: number; avg_entry_price: number; current_price: number }[] = [];
+  equity = 100_000;
+  private server: ReturnType<typeof Bun.serve>;
+  private seq = 0;
+
+  constructor() {
+    this.server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => this.handle(req) });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.server.port}`;
+  }
+
+  /** POSTs of orders received, whatever was answered. */
+  get posts(): number {
+    return this.requests.filter((r) => r.method === "POST" && r.path === "/v2/orders").length;
+  }
+
+  inject(route: string, ...f: Fault[]): void {
+    this.faults.set(route, [...(this.faults.get(route) ?? []), ...f]);
+  }
+
+  stop(): void {
+    this.server.stop(true);
+  }
+
+  private json(x: unknown, status = 200, headers: Record<string, string> = {}): Response {
+    return new Response(JSON.stringify(x), { status, headers: { "content-type": "application/json", ...headers } });
+  }
+
+  private wire(o: FakeOrder): Record<string, unknown> {
+    return {
+      id: o.id, client_order_id: o.client_order_id, symbol: o.symbol, side: o.side, qty: String(o.qty), notional: null, type: "market",
+      order_type: "market", order_class: o.order_class, time_in_force: "day", status: o.status, filled_qty: String(o.filled_qty),
+      filled_avg_price: o.filled_avg_price === null ? null : String(o.filled_avg_price), filled_at: o.filled_at, created_at: o.created_at,
+      submitted_at: o.created_at, updated_at: o.created_at, asset_class: "us_equity", extended_hours: false, legs: o.legs ? o.legs.map((l) => this.wire(l)) : null,
+    };
+  }
+
+  private advance(o: FakeOrder): void {
+    if (!this.progress || ["filled", "canceled", "rejected", "expired"].includes(o.status)) return;
+    o.reads++;
+    if (o.reads === 1) {
+      o.status = "partially_filled";
+      o.filled_qty = Math.max(1, Math.floor(o.qty / 2));
+      o.filled_avg_price = this.fillPrice(o.symbol);
+    } else {
+      o.status = "filled";
+      o.filled_qty = o.qty;
+      o.filled_avg_price = this.fillPrice(o.symbol);
+      o.filled_at = new Date().toISOString();
+    }
+  }
+
+  private async handle(req: Request): Promise<Response> {
+    const u = new URL(req.url);
+    const route = `${req.method} ${u.pathname.replace(/\/v2\/orders\/[^/:]+$/, "/v2/orders/:id")}`;
+    this.requests.push({ method: req.method, path: u.pathname + u.search, keyId: req.headers.get("apca-api-key-id"), secret: req.headers.get("apca-api-secret-key") });
+    const f = this.faults.get(route)?.shift();
+    if (f?.kind === "status") return this.json({ code: f.status * 100000, message: `injected ${f.status}` }, f.status, f.retryAfter !== undefined ? { "retry-after": String(f.retryAfter) } : {});
+    if (f?.kind === "hang") return new Promise(() => {});
+    if (req.method === "POST" && u.pathname === "/v2/orders") {
+      const b = (await req.json()) as Record<string, any>;
+      if (this.orders.some((o) => o.client_order_id === b.client_order_id))
+        return this.json({ code: 42210000, message: "client_order_id must be unique" }, 422);
+      if (!(Number(b.qty) > 0)) return this.json({ code: 42210000, message: "qty must be > 0" }, 422);
+      const o: FakeOrder = {
+        id: `fake-${++this.seq}`, client_order_id: b.client_order_id, symbol: b.symbol, side: b.side, qty: Number(b.qty), status: "accepted",
+        filled_qty: 0, filled_avg_price: null, filled_at: null, created_at: new Date().toISOString(), order_class: b.order_class ?? "simple", reads: 0, legs: null,
+      };
+      this.orders.push(o);
+      if (f?.kind === "hang-after-accept") return new Promise(() => {});
+      return this.json(this.wire(o));
+    }
+    if (req.method === "GET" && u.pathname === "/v2/orders:by_client_order_id") {
+      const o = this.orders.find((x) => x.client_order_id === u.searchParams.get("client_order_id"));
+      if (!o) return this.json({ code: 40410000, message: "order not found" }, 404);
+      this.advance(o);
+      return this.json(this.wire(o));
+    }
+    if (req.method === "DELETE" && route === "DELETE /v2/orders/:id") {
+      const o = this.orders.find((x) => x.id === u.pathname.split("/").pop());
+      if (!o) return this.json({ code: 40410000, message: "order not found" }, 404);
+      o.status = "canceled";
+      return new Response(null, { status: 204 });
+    }
+    if (req.method === "GET" && u.pathname === "/v2/positions")
+      return this.json(this.positionsList.map((p) => ({
+        symbol: p.symbol, qty: String(p.qty), avg_entry_price: String(p.avg_entry_price), current_price: String(p.current_price),
+        market_value: String(p.qty * p.current_price), unrealized_pl: String(p.qty * (p.current_price - p.avg_entry_price)), side: "long", asset_class: "us_equity", exchange: "ARCA", asset_id: "x", cost_basis: String(p.qty * p.avg_entry_price),
+      })));
+    if (req.method === "GET" && u.pathname === "/v2/account")
+      return this.json({ id: "acct-1", account_number: "PA1", status: "ACTIVE", currency: "USD", equity: String(this.equity), buying_power: String(this.equity * 2), pattern_day_trader: false, cash: String(this.equity) });
+    if (req.method === "GET" && u.pathname === "/v2/clock")
+      return this.json({ timestamp: new Date().toISOString(), is_open: true, next_open: new Date().toISOString(), next_close: new Date().toISOString() });
+    return this.json({ code: 40400000, message: `no route ${route}` }, 404);
+  }
+}
