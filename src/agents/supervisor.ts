@@ -116,6 +116,7 @@ export class Supervisor {
     const msg = errorMessage(info.error);
     this.stats.handler_errors++;
     this.metrics.handlerErrors.inc({ topic: info.topic, handler: info.handler });
+    this.metrics.dlqMessages.inc({ topic: info.topic });
     const agent = this.agents.find((a) => info.handler.startsWith(a.status.name));
     if (agent) {
       agent.status.errors++;
@@ -192,6 +193,17 @@ export class Supervisor {
       if (a.status.state === "failed" || a.status.state === "stopped") ok = false;
     }
     return { healthy: ok, store, agents };
+  }
+
+  /** Refresh the gauges that mirror state (called before each /metrics scrape). */
+  async refreshGauges(): Promise<void> {
+    for (const a of this.agents) if (a.status.lastEventTs !== null) this.metrics.lastEventTs.set({ agent: a.status.name }, a.status.lastEventTs / 1000);
+    const st = (await this.store.getState("trading_state")) ?? "ACTIVE";
+    this.metrics.tradingState.set({ ACTIVE: 0, REDUCING: 1, HALTED: 2, RECONCILING: 3 }[st] ?? 0);
+    const ps = (await this.store.positions()).filter((p) => p.qty !== 0);
+    this.metrics.openPositions.set(ps.length);
+    this.metrics.portfolioValue.set(ps.reduce((s, p) => s + p.market_value, 0));
+    this.metrics.unrealizedPnl.set(ps.reduce((s, p) => s + p.unrealized_pl, 0));
   }
 
   async close(): Promise<void> {

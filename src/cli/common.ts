@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { EMBEDDED_MINUTE_DATA } from "../embedded";
 import { isAbsolute, join, resolve } from "node:path";
 import { loadSettings, packageRoot, resolveHome, type Settings } from "../config";
 import { loadDotenv } from "../config/dotenv";
@@ -16,12 +17,21 @@ export function settingsFrom(p: Parsed, env: Record<string, string | undefined> 
   });
 }
 
-/** A data path from config: relative to the home when it exists there, else to the install. */
+/**
+ * A data path from config: relative to the home when it exists there, else to the install. The
+ * single binary has no install directory: for the default data/minute it writes its embedded copy
+ * of the bundled bars to <home>/.awet/bundled/minute once and replays that.
+ */
 export function resolveDataPath(path: string, home: string): string {
   if (isAbsolute(path)) return path;
   const inHome = join(home, path);
   if (existsSync(inHome)) return inHome;
-  return resolve(packageRoot(), path);
+  const inInstall = resolve(packageRoot(), path);
+  if (existsSync(inInstall) || path.replace(/\/+$/, "") !== "data/minute") return inInstall;
+  const dir = join(home, ".awet", "bundled", "minute");
+  mkdirSync(dir, { recursive: true });
+  for (const [f, text] of Object.entries(EMBEDDED_MINUTE_DATA)) if (!existsSync(join(dir, f))) writeFileSync(join(dir, f), text);
+  return dir;
 }
 
 export function out(s: string): void {

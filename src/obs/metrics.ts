@@ -18,6 +18,11 @@ export class Metrics {
   readonly portfolioValue: Gauge;
   readonly lastEventTs: Gauge<"agent">;
   readonly reconcileErrors: Counter;
+  readonly tradingState: Gauge;
+  readonly unrealizedPnl: Gauge;
+  readonly llmCalls: Counter<"agent" | "status">;
+  readonly llmLatency: Histogram<"agent">;
+  readonly dlqMessages: Counter<"topic">;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = [this.registry];
@@ -49,6 +54,24 @@ export class Metrics {
     this.openPositions = new Gauge({ name: "open_positions", help: "Symbols with a non-zero position", registers: r });
     this.portfolioValue = new Gauge({ name: "portfolio_value_usd", help: "Market value of all open positions", registers: r });
     this.reconcileErrors = new Counter({ name: "reconcile_errors_total", help: "Orders the reconciler could not resolve in a cycle", registers: r });
+    this.tradingState = new Gauge({ name: "awet_trading_state", help: "Trading state: 0 ACTIVE, 1 REDUCING, 2 HALTED, 3 RECONCILING", registers: r });
+    this.unrealizedPnl = new Gauge({ name: "awet_unrealized_pnl_usd", help: "Unrealized PnL of the open positions at their last price", registers: r });
+    this.llmCalls = new Counter({ name: "awet_llm_calls_total", help: "LLM calls by agent and status (ok, error)", labelNames: ["agent", "status"], registers: r });
+    this.llmLatency = new Histogram({ name: "awet_llm_latency_seconds", help: "LLM call latency", labelNames: ["agent"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: r });
+    this.dlqMessages = new Counter({ name: "awet_dlq_messages_total", help: "Events parked after a handler failed (dead_letters table, or <topic>.dlq on Kafka)", labelNames: ["topic"], registers: r });
     this.lastEventTs = new Gauge({ name: "awet_agent_last_event_timestamp_seconds", help: "Event time of the last event each agent handled", labelNames: ["agent"], registers: r });
+    // Series that exist from the first scrape, so dashboards and alert rules never query a name
+    // Prometheus has not seen (a labelled metric appears only once a label set is touched).
+    for (const status of ["blocked", "submitted", "filled", "rejected"]) this.orders.inc({ status }, 0);
+    this.gateBlocks.inc({ reason: "dry_run" }, 0);
+    this.barsRejected.inc({ reason: "malformed_row" }, 0);
+    for (const topic of ["market.raw"]) {
+      this.events.inc({ topic }, 0);
+      this.handlerErrors.inc({ topic, handler: "none" }, 0);
+      this.dlqMessages.inc({ topic }, 0);
+    }
+    for (const status of ["ok", "error"]) this.llmCalls.inc({ agent: "RiskAgent", status }, 0);
+    this.llmLatency.zero({ agent: "RiskAgent" });
+    this.handlerSeconds.zero({ topic: "market.raw", handler: "none" });
   }
 }

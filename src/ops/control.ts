@@ -6,6 +6,7 @@ import { loadSettings, validateAppText, type Settings } from "../config/load";
 import { ConfigError, StartupError } from "../core/errors";
 import type { TradingState } from "../gates/types";
 import type { Store } from "../store/port";
+import { EMBEDDED_CONFIG } from "../embedded";
 
 /**
  * Operator actions, one function each, shared by the CLI and the REST API (which only parse and
@@ -38,7 +39,9 @@ export function editableConfigDir(s: Settings): { dir: string; copied: boolean }
   mkdirSync(dir, { recursive: true });
   for (const f of ["app.yaml", "llm.yaml"]) {
     const src = join(s.configDir, f);
-    if (existsSync(src) && !existsSync(join(dir, f))) copyFileSync(src, join(dir, f));
+    if (existsSync(join(dir, f))) continue;
+    if (existsSync(src)) copyFileSync(src, join(dir, f));
+    else if (EMBEDDED_CONFIG[f]) writeFileSync(join(dir, f), EMBEDDED_CONFIG[f]!); // the single binary
   }
   return { dir, copied: true };
 }

@@ -116,6 +116,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
       return { agent: a.status.name, ...a.status.toJSON() };
     })
     .get("/metrics", async ({ set }) => {
+      await sup.refreshGauges();
       set.headers["content-type"] = sup.metrics.registry.contentType;
       return sup.metrics.registry.metrics();
     })

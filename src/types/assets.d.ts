@@ -1,0 +1,13 @@
+// Text imports (`import x from "./f.sql" with { type: "text" }`) that Bun embeds into the single binary.
+declare module "*.sql" {
+  const text: string;
+  export default text;
+}
+declare module "*.yaml" {
+  const text: string;
+  export default text;
+}
+declare module "*.csv" {
+  const text: string;
+  export default text;
+}
