@@ -10,6 +10,15 @@ import spy from "../data/minute/SPY.csv" with { type: "text" };
 import aig from "../data/minute/AIG.csv" with { type: "text" };
 import bac from "../data/minute/BAC.csv" with { type: "text" };
 import ibm from "../data/minute/IBM.csv" with { type: "text" };
+import avsc_market_raw from "../schemas/market.raw.avsc" with { type: "text" };
+import avsc_market_engineered from "../schemas/market.engineered.avsc" with { type: "text" };
+import avsc_predictions from "../schemas/predictions.avsc" with { type: "text" };
+import avsc_risk_approved from "../schemas/risk.approved.avsc" with { type: "text" };
+import avsc_risk_rejected from "../schemas/risk.rejected.avsc" with { type: "text" };
+import avsc_execution_completed from "../schemas/execution.completed.avsc" with { type: "text" };
+import avsc_execution_blocked from "../schemas/execution.blocked.avsc" with { type: "text" };
+import avsc_market_rejected from "../schemas/market.rejected.avsc" with { type: "text" };
+import avsc_audit from "../schemas/audit.avsc" with { type: "text" };
 
 export const EMBEDDED_MIGRATIONS: Record<"sqlite" | "postgres", Record<string, string>> = {
   sqlite: { "001_init.sql": sqlite001 },
@@ -19,3 +28,15 @@ export const EMBEDDED_MIGRATIONS: Record<"sqlite" | "postgres", Record<string, s
 export const EMBEDDED_CONFIG: Record<string, string> = { "app.yaml": appYaml, "llm.yaml": llmYaml };
 
 export const EMBEDDED_MINUTE_DATA: Record<string, string> = { "AIG.csv": aig, "BAC.csv": bac, "IBM.csv": ibm, "SPY.csv": spy };
+
+export const EMBEDDED_SCHEMAS: Record<string, string> = {
+  "market.raw": avsc_market_raw,
+  "market.engineered": avsc_market_engineered,
+  "predictions": avsc_predictions,
+  "risk.approved": avsc_risk_approved,
+  "risk.rejected": avsc_risk_rejected,
+  "execution.completed": avsc_execution_completed,
+  "execution.blocked": avsc_execution_blocked,
+  "market.rejected": avsc_market_rejected,
+  "audit": avsc_audit,
+};

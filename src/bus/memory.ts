@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Envelope, Topic } from "../core/events";
+import { Deduper } from "./dedupe";
 import type { EventBus, Handler, HandlerErrorSink } from "./port";
 
 interface Sub {
@@ -18,6 +19,7 @@ export class MemoryBus implements EventBus {
   private subs = new Map<Topic, Sub[]>();
   private tails = new Map<string, Promise<void>>();
   private inHandler = new AsyncLocalStorage<boolean>();
+  private dedupe = new Deduper();
 
   constructor(
     private onError: HandlerErrorSink,
@@ -46,11 +48,13 @@ export class MemoryBus implements EventBus {
     const list = this.subs.get(e.type);
     if (!list) return;
     for (const s of list) {
+      if (!this.dedupe.first(s.name, e.id)) continue; // a redelivery: already handled
       const t0 = this.onTiming ? performance.now() : 0;
       try {
         await s.handler(e);
         if (this.onTiming) this.onTiming(e.type, s.name, (performance.now() - t0) / 1000);
       } catch (error) {
+        this.dedupe.forget(s.name, e.id);
         try {
           await this.onError({ topic: e.type, handler: s.name, event: e, error });
         } catch {
@@ -60,6 +64,8 @@ export class MemoryBus implements EventBus {
       }
     }
   }
+
+  async start(): Promise<void> {}
 
   async drain(): Promise<void> {
     while (this.tails.size > 0) await Promise.all([...this.tails.values()]);

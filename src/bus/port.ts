@@ -12,6 +12,8 @@ export type HandlerErrorSink = (info: { topic: Topic; handler: string; event: En
 export interface EventBus {
   readonly kind: string;
   subscribe(topic: Topic, name: string, handler: Handler): void;
+  /** Connect (Kafka: create topics, producer, one consumer group per handler). After subscribe(). */
+  start(): Promise<void>;
   publish(e: Envelope): Promise<void>;
   /** Wait until everything published so far has been handled. */
   drain(): Promise<void>;

@@ -33,13 +33,15 @@ export function envelope<P>(
   type: Topic,
   p: { ts: number; correlation_id: string; idempotency_key?: string; source: string; symbol: string; payload: P },
 ): Envelope<P> {
+  const idempotency_key = p.idempotency_key ?? `${p.correlation_id}:${type}`;
   return {
-    // Deterministic: one event of a type per correlation id and source.
-    id: uuidFrom(`${p.correlation_id}|${type}|${p.source}`),
+    // Deterministic: the same event (type, source, key) of a bar always gets the same id, so a
+    // redelivery is recognised; different events of one bar (a fill and a bracket leg) differ.
+    id: uuidFrom(`${p.correlation_id}|${type}|${p.source}|${idempotency_key}`),
     type,
     ts: p.ts,
     correlation_id: p.correlation_id,
-    idempotency_key: p.idempotency_key ?? `${p.correlation_id}:${type}`,
+    idempotency_key,
     source: p.source,
     symbol: p.symbol,
     schema_version: SCHEMA_VERSION,

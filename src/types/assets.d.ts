@@ -11,3 +11,7 @@ declare module "*.csv" {
   const text: string;
   export default text;
 }
+declare module "*.avsc" {
+  const text: string;
+  export default text;
+}

@@ -30,7 +30,7 @@ describe("daemon end to end", () => {
       if (m) base = m[1]!;
     }
     reader.releaseLock();
-  });
+  }, 60_000);
 
   afterAll(async () => {
     proc?.kill("SIGTERM");

@@ -64,7 +64,7 @@ describe.skipIf(!HAVE_PROM)("a real Prometheus scraping the running daemon", () 
       } catch {}
       await Bun.sleep(300);
     }
-  });
+  }, 60_000);
   afterAll(async () => {
     prom?.kill();
     daemon?.kill("SIGTERM");
