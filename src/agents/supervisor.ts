@@ -3,11 +3,12 @@ import { openBroker } from "../broker/open";
 import { isReconcilable, type BarDrivenBroker } from "../broker/port";
 import { Reconciler } from "./reconciler";
 import { MemoryBus } from "../bus/memory";
-import type { EventBus } from "../bus/port";
+import { KafkaBus } from "../bus/kafka";
+import type { EventBus, HandlerErrorSink } from "../bus/port";
 import type { Settings } from "../config/load";
 import { ReplayClock, type Clock } from "../core/clock";
-import { errorMessage } from "../core/errors";
-import type { Envelope } from "../core/events";
+import { UsageError, errorMessage } from "../core/errors";
+import type { Envelope, Topic } from "../core/events";
 import { runTag } from "../core/ids";
 import type { MarketSource } from "../market/replay";
 import { silentLogger, type Logger } from "../obs/log";
@@ -22,8 +23,15 @@ import { DataIngestionAgent, type IngestionProgress } from "./ingestion";
 import { PredictionAgent } from "./prediction";
 import { RiskAgent } from "./risk";
 
+export const AGENT_NAMES = ["ingestion", "features", "prediction", "risk", "execution", "exit"] as const;
+export type AgentName = (typeof AGENT_NAMES)[number];
+
 export interface SupervisorOptions {
   settings: Settings;
+  /** Run only these agents (split a pipeline across processes sharing a bus and a database). */
+  agents?: AgentName[];
+  /** A bus shared with other supervisors; by default one is made from the settings. */
+  bus?: EventBus;
   store?: Store;
   clock?: Clock;
   broker?: BarDrivenBroker;
@@ -56,6 +64,7 @@ export class Supervisor {
   readonly ingestion: DataIngestionAgent;
   readonly execution: ExecutionAgent;
   readonly exit: ExitAgent;
+  readonly running: ReadonlySet<AgentName>;
   readonly agents: { status: AgentStatus }[];
   readonly startedAt = Date.now();
   /** Present when the broker is reconciled by asking it (Alpaca). */
@@ -70,10 +79,22 @@ export class Supervisor {
     this.clock = o.clock ?? new ReplayClock();
     this.broker = o.broker ?? openBroker(o.settings);
     this.runId = o.runId ?? "pending";
-    this.bus = new MemoryBus(
-      (info) => this.onHandlerError(info),
-      (topic, handler, seconds) => this.metrics.handlerSeconds.observe({ topic, handler }, seconds),
-    );
+    const onError = (info: Parameters<HandlerErrorSink>[0]) => this.onHandlerError(info);
+    const onTiming = (topic: Topic, handler: string, seconds: number) => this.metrics.handlerSeconds.observe({ topic, handler }, seconds);
+    this.bus =
+      o.bus ??
+      (o.settings.app.bus === "kafka"
+        ? new KafkaBus({
+            brokers: (process.env.KAFKA_BROKERS ?? "").split(",").map((x) => x.trim()).filter(Boolean),
+            schemaRegistryUrl: process.env.SCHEMA_REGISTRY_URL || undefined,
+            partitions: o.settings.app.kafka_partitions,
+            replicationFactor: o.settings.app.kafka_replication_factor,
+            log: this.log,
+            onError,
+            onTiming,
+          })
+        : new MemoryBus(onError, onTiming));
+    this.running = new Set(o.agents ?? AGENT_NAMES);
     const self = this;
     this.ctx = {
       settings: this.settings,
@@ -89,14 +110,25 @@ export class Supervisor {
       },
       emit: (e) => this.emit(e),
     };
+    // Without local ingestion, event time arrives with the bars on the bus: the replay clock
+    // follows them (first subscriber), so gates and exits see the bar's time, not 0.
+    if (!this.running.has("ingestion") && "advanceTo" in this.clock) {
+      const c = this.clock as unknown as { advanceTo(ts: number): void };
+      this.bus.subscribe("market.raw", "clock", (e) => c.advanceTo(e.ts));
+    }
     // Subscription order matters: Execution's fill hook on market.raw runs before features.
-    const execution = (this.execution = new ExecutionAgent(this.ctx));
-    this.exit = new ExitAgent(this.ctx, execution);
-    const features = new FeatureEngineeringAgent(this.ctx);
-    const prediction = new PredictionAgent(this.ctx);
-    const risk = new RiskAgent(this.ctx);
-    this.ingestion = new DataIngestionAgent(this.ctx);
-    this.agents = [this.ingestion, features, prediction, risk, execution, this.exit];
+    // Agents not in `running` are built on a bus that is never started (they receive nothing).
+    const on = (n: AgentName) => this.running.has(n);
+    const idle = new MemoryBus(() => {});
+    const ctxFor = (n: AgentName): AgentContext => (on(n) ? this.ctx : { ...this.ctx, bus: idle });
+    const execution = (this.execution = new ExecutionAgent(ctxFor("execution")));
+    this.exit = new ExitAgent(ctxFor("exit"), execution);
+    const features = new FeatureEngineeringAgent(ctxFor("features"));
+    const prediction = new PredictionAgent(ctxFor("prediction"));
+    const risk = new RiskAgent(ctxFor("risk"));
+    this.ingestion = new DataIngestionAgent(ctxFor("ingestion"));
+    const all: [AgentName, { status: AgentStatus }][] = [["ingestion", this.ingestion], ["features", features], ["prediction", prediction], ["risk", risk], ["execution", execution], ["exit", this.exit]];
+    this.agents = all.filter(([n]) => on(n)).map(([, a]) => a);
     const app = this.settings.app;
     this.reconciler = isReconcilable(this.broker)
       ? new Reconciler({
@@ -129,6 +161,7 @@ export class Supervisor {
   /** Apply migrations and pick the run id (deterministic for the same data on a fresh home). */
   async init(runSeed: string): Promise<void> {
     const applied = await this.store.migrate();
+    await this.bus.start();
     if (applied.length) this.log.info({ applied }, "migrations applied");
     const seq = Number((await this.store.getState("runs_started")) ?? "0");
     await this.store.setState("runs_started", String(seq + 1), Date.now());
@@ -162,6 +195,7 @@ export class Supervisor {
   }
 
   async runSource(src: MarketSource, opts: { signal?: AbortSignal; onProgress?: (p: IngestionProgress) => void } = {}): Promise<RunSummary> {
+    if (!this.running.has("ingestion")) throw new UsageError("this process does not run the ingestion agent (see --agents), so it cannot read market data");
     const t0 = performance.now();
     await this.ingestion.run(src, opts);
     await this.bus.drain();

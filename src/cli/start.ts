@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { Supervisor, runSeed } from "../agents/supervisor";
+import { AGENT_NAMES, Supervisor, runSeed, type AgentName } from "../agents/supervisor";
+import { UsageError } from "../core/errors";
 import { ensureApiToken } from "../ops/control";
 import { StartupError, errorMessage } from "../core/errors";
 import { ReplaySource } from "../market/replay";
@@ -22,12 +23,15 @@ the bundled real market data (replay_path in config/app.yaml) at replay_speed, t
   --replay PATH  replay these CSV files or directories instead of replay_path
   --speed S      'max' or N (market time N times faster than real time)
   --no-replay    start the server and agents without replaying anything
+  --agents LIST  run only these agents (ingestion,features,prediction,risk,execution,exit), to split
+                 the pipeline across processes on one Kafka bus and one database; the process
+                 without ingestion replays nothing and its /health reports only its agents
   --home DIR     where state lives: <home>/.awet/awet.db, <home>/.tmp/, <home>/logs/
 
 Stop with Ctrl-C (SIGINT) or SIGTERM: the replay stops, everything buffered is written, exit 0.`;
 
 export async function startCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { bool: ["help", "no-replay"], value: [...GLOBAL_VALUE_FLAGS, "port", "replay", "speed"] });
+  const p = parseArgs(argv, { bool: ["help", "no-replay"], value: [...GLOBAL_VALUE_FLAGS, "port", "replay", "speed", "agents"] });
   if (p.flags.help) return out(START_HELP), 0;
   const settings = settingsFrom(p);
   const port = intFlag(p, "port", settings.app.http_port, 0, 65535);
@@ -35,10 +39,16 @@ export async function startCommand(argv: string[]): Promise<number> {
   const host = settings.app.http_host;
   const log = makeLogger({ logsDir: settings.paths.logs, level: settings.app.log_level });
   const metrics = new Metrics({ defaultMetrics: true });
-  const replayPaths = p.flags["no-replay"] ? [] : [p.flags.replay ? String(p.flags.replay) : resolveDataPath(settings.app.replay_path, settings.home)];
+  let agents: AgentName[] | undefined;
+  if (p.flags.agents !== undefined) {
+    agents = String(p.flags.agents).split(",").map((x) => x.trim()).filter(Boolean) as AgentName[];
+    const bad = agents.filter((a) => !(AGENT_NAMES as readonly string[]).includes(a));
+    if (bad.length || agents.length === 0) throw new UsageError(`--agents: unknown agent ${bad.map((b) => `'${b}'`).join(", ") || "(none given)"}; choose from ${AGENT_NAMES.join(", ")}`);
+  }
+  const replayPaths = p.flags["no-replay"] || (agents && !agents.includes("ingestion")) ? [] : [p.flags.replay ? String(p.flags.replay) : resolveDataPath(settings.app.replay_path, settings.home)];
   // Open the input before anything listens, so a missing file fails the start cleanly.
   const src = replayPaths.length ? new ReplaySource(replayPaths, speed) : null;
-  const sup = new Supervisor({ settings, log, metrics });
+  const sup = new Supervisor({ settings, log, metrics, agents });
   await sup.init(runSeed(replayPaths, settings));
   if (sup.reconciler) {
     const r = await sup.startupReconcile();
@@ -68,7 +78,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   out(`  health   ${base}/health`);
   out(`  metrics  ${base}/metrics`);
   out(`  api      ${base}/api/status   ${base}/api/trades`);
-  out(`  store    sqlite ${settings.paths.db}`);
+  out(`  store    sqlite ${settings.paths.db}   bus ${sup.bus.kind}   agents ${sup.agents.map((a) => a.status.name).join(", ")}`);
   out(`  logs     ${settings.paths.logs}/awet.log`);
   out(`  openapi  ${base}/openapi`);
   out(`  token    ${token.source === "env" ? "from AWET_API_TOKEN" : `${token.path} (mode 0600${token.source === "generated" ? ", generated now" : ""})`} — POST endpoints need it as a Bearer token`);

@@ -169,6 +169,13 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
   const configDir = resolveConfigDir(home, opts.configDir, env);
   const sources: Record<string, string> = {};
   const app = build(APP_SCHEMA, join(configDir, "app.yaml"), env, {}, sources) as AppConfig;
+  // KAFKA_BROKERS, as the runbook's stack sets it, selects the Kafka bus unless AWET_BUS says otherwise.
+  if (env.KAFKA_BROKERS && !env.AWET_BUS) {
+    app.bus = "kafka";
+    sources.bus = "env KAFKA_BROKERS";
+  }
+  if (app.bus === "kafka" && !env.KAFKA_BROKERS)
+    throw new ConfigError(`bus: kafka (${sources.bus}) needs KAFKA_BROKERS=host:port[,host:port]`);
   const llm = build(LLM_SCHEMA, join(configDir, "llm.yaml"), env, LLM_ENV_ALIASES, sources) as LlmConfig;
   const tmp = join(home, ".tmp");
   return {
