@@ -11,6 +11,8 @@ import { loadSettings, packageRoot } from "../src/config";
 import { ReplaySource } from "../src/market/replay";
 import { loadMigrations } from "../src/store/migrations";
 import { runChain, type Limits, type Snapshot } from "../src/gates";
+import { PostgresStore } from "../src/store/postgres";
+import postgres from "postgres";
 import { limitsFrom } from "../src/agents/execution";
 import { defaultApp } from "../src/config";
 import type { OrderIntent } from "../src/core/events";
@@ -22,14 +24,15 @@ const pct = (xs: number[], p: number) => {
 };
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
 
-async function pipeline() {
+async function pipeline(pg?: { url: string; schema: string }) {
   const home = mkdtempSync(join(tmpdir(), "awet-bench-"));
   try {
     mkdirSync(join(home, ".tmp"));
     writeFileSync(join(home, ".tmp", "APPROVE_EXECUTION"), "");
     // Execution on (dry run off, approval given) so every stage, gates and the paper broker run.
     const settings = loadSettings({ home, env: { AWET_EXECUTION_DRY_RUN: "false" } });
-    const sup = new Supervisor({ settings });
+    const store = pg ? new PostgresStore({ url: pg.url, schema: pg.schema }) : undefined;
+    const sup = new Supervisor({ settings, store });
     await sup.init(runSeed([DATA], settings));
     sup.ingestion.recordLatencies = true;
     const src = new ReplaySource([DATA], "max");
@@ -79,6 +82,26 @@ function gateChainNs(): number {
   return ns;
 }
 
+async function rawPgInsert(url: string, n: number): Promise<number> {
+  const schema = `awet_bench_raw_${process.pid}`;
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { search_path: schema } });
+  try {
+    await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await sql.unsafe(loadMigrations("postgres")[0]!.sql);
+    const base = Date.parse("2013-10-04T08:00:00Z");
+    const rows = Array.from({ length: n }, (_, j) => ({ symbol: "SPY", ts: new Date(base + j * 60_000), open: 1, high: 2, low: 0.5, close: 1.5, volume: 100, source: "bench" }));
+    const t0 = performance.now();
+    for (let i = 0; i < n; i += 500) {
+      const chunk = rows.slice(i, i + 500);
+      await sql`INSERT INTO market_bars ${sql(chunk, "symbol", "ts", "open", "high", "low", "close", "volume", "source")}`;
+    }
+    return n / ((performance.now() - t0) / 1000);
+  } finally {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await sql.end();
+  }
+}
+
 const p = await pipeline();
 const raw = rawInsert(p.summary.bars_read);
 const gate = gateChainNs();
@@ -88,4 +111,19 @@ console.log(`  pipeline           ${fmt(s.bars_per_sec)} bars/s  (${fmt(s.elapse
 console.log(`  bar → decision     p50 ${(p.p50 * 1000).toFixed(1)} µs   p99 ${(p.p99 * 1000).toFixed(1)} µs   (wall time from ingestion to the end of the bar's chain)`);
 console.log(`  raw sqlite insert  ${fmt(raw)} rows/s  (same ${fmt(s.bars_read)} rows into market_bars, 512-row transactions)`);
 console.log(`  ratio              pipeline / raw insert = ${(s.bars_per_sec / raw).toFixed(3)}`);
+const pgUrl = process.env.AWET_TEST_PG_URL ?? process.env.DATABASE_URL;
+if (pgUrl) {
+  const schema = `awet_bench_${process.pid}`;
+  const admin = postgres(pgUrl, { max: 1, onnotice: () => {} });
+  try {
+    const q = await pipeline({ url: pgUrl, schema });
+    const rawPg = await rawPgInsert(pgUrl, q.summary.bars_read);
+    console.log(`  pipeline on PostgreSQL  ${fmt(q.summary.bars_per_sec)} bars/s  (p50 ${(q.p50 * 1000).toFixed(1)} µs, p99 ${(q.p99 * 1000).toFixed(1)} µs)`);
+    console.log(`  raw PostgreSQL insert   ${fmt(rawPg)} rows/s  (same rows, 500-row multi-row INSERTs, same server)`);
+    console.log(`  ratio              pipeline on PostgreSQL / raw insert = ${(q.summary.bars_per_sec / rawPg).toFixed(3)}`);
+  } finally {
+    await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  }
+} else console.log("  PostgreSQL part skipped: set AWET_TEST_PG_URL (or DATABASE_URL) to measure it");
 console.log(`  gate chain         ${gate.toFixed(0)} ns per intent (full entry chain, allow path, 1,000,000 evaluations)`);

@@ -4,6 +4,7 @@
  * matches them.
  */
 import sqlite001 from "../sql/sqlite/001_init.sql" with { type: "text" };
+import postgres001 from "../sql/postgres/001_init.sql" with { type: "text" };
 import appYaml from "../config/app.yaml" with { type: "text" };
 import llmYaml from "../config/llm.yaml" with { type: "text" };
 import spy from "../data/minute/SPY.csv" with { type: "text" };
@@ -22,7 +23,7 @@ import avsc_audit from "../schemas/audit.avsc" with { type: "text" };
 
 export const EMBEDDED_MIGRATIONS: Record<"sqlite" | "postgres", Record<string, string>> = {
   sqlite: { "001_init.sql": sqlite001 },
-  postgres: {},
+  postgres: { "001_init.sql": postgres001 },
 };
 
 export const EMBEDDED_CONFIG: Record<string, string> = { "app.yaml": appYaml, "llm.yaml": llmYaml };

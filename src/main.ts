@@ -4,6 +4,7 @@ import { healthCommand } from "./cli/health";
 import { replayCommand } from "./cli/replay";
 import { startCommand } from "./cli/start";
 import { tradesCommand } from "./cli/trades";
+import { dbCommand } from "./cli/db";
 import { portfolioCommand, positionsCommand, reconcileCommand, verifyAlpacaCommand } from "./cli/broker";
 import { approveCommand, exitCommand, haltCommand, paperCommand, resumeCommand, revokeCommand } from "./cli/control";
 import { VERSION } from "./version";
@@ -26,6 +27,7 @@ Commands:
   positions [--watch]  sync positions from the broker and print the book
   portfolio          print the book from the database
   verify-alpaca      check the Alpaca paper keys and account (the secret is never printed)
+  db migrate|check   apply migrations / name every missing table, column or index
 
 Global options:
   --home DIR         where state lives (default: AWET_HOME or the current directory):
@@ -49,6 +51,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   positions: positionsCommand,
   portfolio: portfolioCommand,
   "verify-alpaca": verifyAlpacaCommand,
+  db: dbCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

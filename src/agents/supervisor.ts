@@ -13,7 +13,7 @@ import { runTag } from "../core/ids";
 import type { MarketSource } from "../market/replay";
 import { silentLogger, type Logger } from "../obs/log";
 import { Metrics } from "../obs/metrics";
-import { SqliteStore } from "../store/sqlite";
+import { makeStore } from "../store/open";
 import type { Store } from "../store/port";
 import { AgentStatus, newStats, type AgentContext, type RunStats } from "./context";
 import { ExecutionAgent } from "./execution";
@@ -75,7 +75,7 @@ export class Supervisor {
     this.settings = o.settings;
     this.log = o.log ?? silentLogger;
     this.metrics = o.metrics ?? new Metrics();
-    this.store = o.store ?? new SqliteStore(o.settings.paths.db);
+    this.store = o.store ?? makeStore(o.settings, this.log);
     this.clock = o.clock ?? new ReplayClock();
     this.broker = o.broker ?? openBroker(o.settings);
     this.runId = o.runId ?? "pending";
@@ -213,12 +213,18 @@ export class Supervisor {
     };
   }
 
-  async health(): Promise<{ healthy: boolean; store: { ok: boolean; error?: string }; agents: Record<string, unknown> }> {
-    let store: { ok: boolean; error?: string } = { ok: true };
+  async health(): Promise<{ healthy: boolean; store: { ok: boolean; error?: string; backlog?: unknown }; agents: Record<string, unknown> }> {
+    let store: { ok: boolean; error?: string; backlog?: unknown } = { ok: true };
     try {
       await this.store.ping();
     } catch (e) {
       store = { ok: false, error: errorMessage(e) };
+    }
+    const b = this.store.backlog?.();
+    if (b) {
+      store.backlog = b;
+      this.metrics.storeQueue.set(b.queued);
+      if (b.waiting) store = { ...store, ok: false, error: store.error ?? `writes held back: ${b.queued} rows queued (max ${b.max})` };
     }
     const agents: Record<string, unknown> = {};
     let ok = store.ok;
@@ -231,7 +237,11 @@ export class Supervisor {
 
   /** Refresh the gauges that mirror state (called before each /metrics scrape). */
   async refreshGauges(): Promise<void> {
+    const b = this.store.backlog?.();
+    this.metrics.storeQueue.set(b?.queued ?? 0);
+    this.metrics.storeBackpressure.set(b?.waiting ? 1 : 0);
     for (const a of this.agents) if (a.status.lastEventTs !== null) this.metrics.lastEventTs.set({ agent: a.status.name }, a.status.lastEventTs / 1000);
+    if (b && !b.connected) return; // the database is away: keep the last values rather than hang the scrape
     const st = (await this.store.getState("trading_state")) ?? "ACTIVE";
     this.metrics.tradingState.set({ ACTIVE: 0, REDUCING: 1, HALTED: 2, RECONCILING: 3 }[st] ?? 0);
     const ps = (await this.store.positions()).filter((p) => p.qty !== 0);

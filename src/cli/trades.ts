@@ -1,4 +1,4 @@
-import { SqliteStore } from "../store/sqlite";
+import { openStore } from "../store/open";
 import type { TradeStatus } from "../store/port";
 import { TRADE_STATUSES, tradeJson } from "../server/app";
 import { UsageError } from "../core/errors";
@@ -21,14 +21,13 @@ export async function tradesCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--status must be one of ${TRADE_STATUSES.join(", ")}; got '${status}'`);
   const limit = intFlag(p, "limit", 20, 1, 1000);
   const s = settingsFrom(p);
-  if (!existsSync(s.paths.db)) {
+  if (s.app.store === "sqlite" && !existsSync(s.paths.db)) {
     if (p.flags.json) out("[]");
     else out(`no database at ${s.paths.db} yet (run awet start or awet replay first)`);
     return 0;
   }
-  const store = new SqliteStore(s.paths.db);
+  const store = await openStore(s);
   try {
-    await store.migrate();
     const rows = await store.listTrades({ status: status as TradeStatus | undefined, limit, symbol: p.flags.symbol as string | undefined });
     if (p.flags.json) {
       out(JSON.stringify(rows.map(tradeJson), null, 2));

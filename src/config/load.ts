@@ -169,6 +169,13 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
   const configDir = resolveConfigDir(home, opts.configDir, env);
   const sources: Record<string, string> = {};
   const app = build(APP_SCHEMA, join(configDir, "app.yaml"), env, {}, sources) as AppConfig;
+  // DATABASE_URL selects PostgreSQL unless AWET_STORE says otherwise.
+  if (env.DATABASE_URL && !env.AWET_STORE) {
+    app.store = "postgres";
+    sources.store = "env DATABASE_URL";
+  }
+  if (app.store === "postgres" && !env.DATABASE_URL)
+    throw new ConfigError(`store: postgres (${sources.store}) needs DATABASE_URL=postgres://user:password@host:port/db`);
   // KAFKA_BROKERS, as the runbook's stack sets it, selects the Kafka bus unless AWET_BUS says otherwise.
   if (env.KAFKA_BROKERS && !env.AWET_BUS) {
     app.bus = "kafka";

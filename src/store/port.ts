@@ -140,6 +140,8 @@ export interface Store {
   setState(key: string, value: string, at: number): Promise<void>;
   counts(): Promise<StoreCounts>;
   ping(): Promise<void>;
+  /** Rows waiting to be written and whether writers are held back (PostgreSQL's bounded queue). */
+  backlog?(): { queued: number; max: number; waiting: boolean; connected: boolean; lastError: string | null; retries: number };
   flush(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,367 @@
+import postgres, { type Sql } from "postgres";
+import type { Bar, Envelope } from "../core/events";
+import { StoreError, errorMessage } from "../core/errors";
+import { round6 } from "../core/money";
+import type { Logger } from "../obs/log";
+import { loadMigrations } from "./migrations";
+import {
+  OPEN_STATUSES,
+  type AuditRow,
+  type DeadLetter,
+  type NewTrade,
+  type OrderStats,
+  type Position,
+  type Store,
+  type StoreCounts,
+  type TradeFilter,
+  type TradePatch,
+  type TradeRow,
+} from "./port";
+
+export interface PostgresStoreOptions {
+  url: string;
+  /** A schema to work in (created when missing); tests use a fresh one per run. */
+  schema?: string;
+  /** Rows waiting to be written before appends wait (back-pressure). */
+  maxQueue?: number;
+  batchSize?: number;
+  log?: Logger;
+  /** Retention/compression when TimescaleDB is available. */
+  timescale?: { compressAfterDays: number; retainDays: number };
+}
+
+export interface Backlog {
+  queued: number;
+  max: number;
+  waiting: boolean;
+  connected: boolean;
+  lastError: string | null;
+  retries: number;
+}
+
+type Row = Record<string, any>;
+const num = (x: unknown) => (x === null || x === undefined ? null : round6(Number(x)));
+const ms = (d: unknown) => (d instanceof Date ? d.getTime() : Date.parse(String(d)));
+const msN = (d: unknown) => (d === null || d === undefined ? null : ms(d));
+const dt = (t: number) => new Date(t);
+const dtN = (t: number | null) => (t === null ? null : new Date(t));
+
+/** Errors after which the same statement may simply be tried again on a new connection. */
+export function isConnectionError(e: unknown): boolean {
+  const c = String((e as { code?: unknown })?.code ?? "");
+  return ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "57P01", "57P02", "57P03", "08006", "08001", "08003", "08004"].includes(c)
+    || /connection|terminat|ECONN|socket/i.test(errorMessage(e));
+}
+
+function tradeFromRow(r: Row): TradeRow {
+  return {
+    id: Number(r.id), ts: ms(r.ts), correlation_id: r.correlation_id, idempotency_key: r.idempotency_key, symbol: r.symbol, side: r.side,
+    qty: Number(r.qty), price: num(r.price), status: r.status, error_message: r.error_message, alpaca_order_id: r.alpaca_order_id,
+    client_order_id: r.client_order_id, alpaca_status: r.alpaca_status, filled_qty: Number(r.filled_qty), avg_fill_price: num(r.avg_fill_price),
+    filled_at: msN(r.filled_at), updated_at: ms(r.updated_at), paper_trade: r.paper_trade === true, dry_run: r.dry_run === true,
+    order_type: r.order_type, take_profit_price: num(r.take_profit_price), stop_loss_price: num(r.stop_loss_price), exit_reason: r.exit_reason, run_id: r.run_id,
+  };
+}
+
+function positionFromRow(r: Row): Position {
+  return {
+    symbol: r.symbol, qty: Number(r.qty), avg_entry_price: num(r.avg_entry_price)!, last_price: num(r.last_price), market_value: num(r.market_value)!,
+    unrealized_pl: num(r.unrealized_pl)!, opened_at: msN(r.opened_at), updated_at: ms(r.updated_at),
+  };
+}
+
+/**
+ * The Store on PostgreSQL (TimescaleDB when the extension exists) with the `postgres` package.
+ * Bars and audit events go through a bounded queue written by one flusher in multi-row INSERTs,
+ * one transaction per batch: when the database is slow or down, appends wait (back-pressure, shown
+ * by backlog()) instead of dropping anything, a batch that fails on a lost connection is retried
+ * whole, and writing resumes where it stopped once the server is back.
+ */
+export class PostgresStore implements Store {
+  readonly kind = "postgres" as const;
+  readonly sql: Sql;
+  private queue: { kind: "bar" | "audit"; row: Row }[] = [];
+  private flushing: Promise<void> | null = null;
+  private waiters: (() => void)[] = [];
+  private state: Backlog;
+  private closed = false;
+  timescale: boolean | null = null;
+
+  constructor(private o: PostgresStoreOptions) {
+    this.sql = postgres(o.url, {
+      max: 4,
+      onnotice: () => {},
+      connect_timeout: 5,
+      idle_timeout: 30,
+      types: { bigint: postgres.BigInt },
+      connection: o.schema ? { search_path: o.schema } : {},
+    });
+    this.state = { queued: 0, max: o.maxQueue ?? 10_000, waiting: false, connected: true, lastError: null, retries: 0 };
+  }
+
+  backlog(): Backlog {
+    return { ...this.state, queued: this.queue.length };
+  }
+
+  /** Run one statement or transaction, retrying on a lost connection with backoff. */
+  private async retry<T>(op: string, f: () => Promise<T>, attempts = 6): Promise<T> {
+    for (let a = 1; ; a++) {
+      try {
+        const r = await f();
+        this.state.connected = true;
+        return r;
+      } catch (e) {
+        if (!isConnectionError(e) || a >= attempts || this.closed) {
+          if (isConnectionError(e)) (this.state.connected = false), (this.state.lastError = errorMessage(e));
+          throw new StoreError(`${op} failed: ${errorMessage(e)}`, op, e);
+        }
+        this.state.connected = false;
+        this.state.lastError = errorMessage(e);
+        this.state.retries++;
+        this.o.log?.warn({ op, attempt: a, err: errorMessage(e) }, "database unreachable; retrying");
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** a)));
+      }
+    }
+  }
+
+  async migrate(): Promise<string[]> {
+    if (this.o.schema) await this.retry("migrate", () => this.sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${this.o.schema!.replace(/"/g, "")}"`));
+    await this.retry("migrate", () => this.sql`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`);
+    const done = new Set((await this.sql`SELECT version FROM schema_migrations`).map((r) => Number(r.version)));
+    const applied: string[] = [];
+    for (const m of loadMigrations("postgres")) {
+      if (done.has(m.version)) continue;
+      try {
+        await this.sql.begin(async (tx) => {
+          await tx.unsafe(m.sql);
+          await tx`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${m.version}, ${m.name}, now())`;
+        });
+      } catch (e) {
+        throw new StoreError(`migration ${m.version}_${m.name} failed: ${errorMessage(e)}`, "migrate", e);
+      }
+      applied.push(`${String(m.version).padStart(3, "0")}_${m.name}`);
+    }
+    await this.setupTimescale();
+    return applied;
+  }
+
+  /** Hypertables with compression and retention when TimescaleDB exists; otherwise one log line. */
+  private async setupTimescale(): Promise<void> {
+    const avail = await this.sql`SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'`;
+    if (avail.length === 0) {
+      this.timescale = false;
+      this.o.log?.info("TimescaleDB extension not available: market_bars, audit_events and llm_traces are plain tables with time indexes");
+      return;
+    }
+    this.timescale = true;
+    const t = this.o.timescale ?? { compressAfterDays: 7, retainDays: 365 };
+    await this.sql`CREATE EXTENSION IF NOT EXISTS timescaledb`;
+    for (const table of ["market_bars", "audit_events", "llm_traces"]) {
+      await this.sql.unsafe(`SELECT create_hypertable('${table}', 'ts', if_not_exists => TRUE, migrate_data => TRUE)`);
+      await this.sql.unsafe(`ALTER TABLE ${table} SET (timescaledb.compress)`).catch(() => undefined);
+      await this.sql.unsafe(`SELECT add_compression_policy('${table}', INTERVAL '${t.compressAfterDays} days', if_not_exists => TRUE)`).catch(() => undefined);
+      await this.sql.unsafe(`SELECT add_retention_policy('${table}', INTERVAL '${t.retainDays} days', if_not_exists => TRUE)`).catch(() => undefined);
+    }
+  }
+
+  // --- batched hot-path writes -------------------------------------------------------------
+
+  private async enqueue(items: { kind: "bar" | "audit"; row: Row }[]): Promise<void> {
+    while (this.queue.length >= this.state.max && !this.closed) {
+      this.state.waiting = true; // back-pressure: the caller waits for the flusher
+      this.kick();
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+    this.state.waiting = false;
+    this.queue.push(...items);
+    if (this.queue.length >= (this.o.batchSize ?? 500)) this.kick();
+    else if (!this.flushing) setTimeout(() => this.kick(), 20);
+  }
+
+  private kick(): void {
+    if (!this.flushing) this.flushing = this.drainQueue().finally(() => (this.flushing = null));
+  }
+
+  private async drainQueue(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, this.o.batchSize ?? 500);
+      const bars = batch.filter((b) => b.kind === "bar").map((b) => b.row);
+      const audit = batch.filter((b) => b.kind === "audit").map((b) => b.row);
+      // One transaction per batch: it lands whole or not at all, and is retried whole. Rows leave
+      // the queue only after the commit, so nothing is lost while the server is away.
+      await this.retry(
+        "write batch",
+        () =>
+          this.sql.begin(async (tx) => {
+            if (bars.length) await tx`INSERT INTO market_bars ${tx(bars, "symbol", "ts", "open", "high", "low", "close", "volume", "source")} ON CONFLICT DO NOTHING`;
+            if (audit.length) await tx`INSERT INTO audit_events ${tx(audit, "event_id", "ts", "correlation_id", "event_type", "source", "symbol", "payload")} ON CONFLICT DO NOTHING`;
+          }),
+        Number.POSITIVE_INFINITY,
+      );
+      this.queue.splice(0, batch.length);
+      for (const w of this.waiters.splice(0)) w();
+    }
+  }
+
+  async appendBars(bars: Bar[], source: string): Promise<void> {
+    await this.enqueue(bars.map((b) => ({ kind: "bar" as const, row: { symbol: b.symbol, ts: dt(b.ts), open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, source } })));
+  }
+
+  async appendAudit(events: Envelope[]): Promise<void> {
+    await this.enqueue(
+      events.map((e) => ({ kind: "audit" as const, row: { event_id: e.id, ts: dt(e.ts), correlation_id: e.correlation_id, event_type: e.type, source: e.source, symbol: e.symbol, payload: this.sql.json(e.payload as any) } })),
+    );
+  }
+
+  async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      this.kick();
+      await this.flushing;
+    }
+  }
+
+  // --- direct writes and reads ---------------------------------------------------------------
+
+  async recordDeadLetter(d: DeadLetter): Promise<void> {
+    await this.retry("recordDeadLetter", () => this.sql`INSERT INTO dead_letters (ts, topic, handler, event_id, correlation_id, event, error)
+      VALUES (${dt(d.ts)}, ${d.topic}, ${d.handler}, ${d.event.id}, ${d.event.correlation_id}, ${this.sql.json(d.event as any)}, ${d.error})`);
+  }
+
+  async insertTrade(t: NewTrade): Promise<TradeRow | null> {
+    const rows = await this.retry("insertTrade", () => this.sql`INSERT INTO trades
+      (ts, correlation_id, idempotency_key, symbol, side, qty, price, status, error_message, alpaca_order_id, client_order_id, alpaca_status,
+       filled_qty, avg_fill_price, filled_at, updated_at, paper_trade, dry_run, order_type, take_profit_price, stop_loss_price, exit_reason, run_id)
+      VALUES (${dt(t.ts)}, ${t.correlation_id}, ${t.idempotency_key}, ${t.symbol}, ${t.side}, ${t.qty}, ${num(t.price)}, ${t.status}, ${t.error_message},
+       ${t.alpaca_order_id}, ${t.client_order_id}, ${t.alpaca_status}, ${t.filled_qty}, ${num(t.avg_fill_price)}, ${dtN(t.filled_at)}, ${dt(t.updated_at)},
+       ${t.paper_trade}, ${t.dry_run}, ${t.order_type}, ${num(t.take_profit_price)}, ${num(t.stop_loss_price)}, ${t.exit_reason}, ${t.run_id})
+      ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`);
+    return rows[0] ? tradeFromRow(rows[0]) : null;
+  }
+
+  async updateTrade(id: number, patch: TradePatch): Promise<void> {
+    const p: Row = {};
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === undefined) continue;
+      p[k] = k === "filled_at" || k === "updated_at" ? dtN(v as number | null) : k === "avg_fill_price" ? num(v) : v;
+    }
+    if (Object.keys(p).length === 0) return;
+    const r = await this.retry("updateTrade", () => this.sql`UPDATE trades SET ${this.sql(p)} WHERE id = ${id}`);
+    if (r.count === 0) throw new StoreError(`trade ${id} not found`, "updateTrade");
+  }
+
+  async getTrade(id: number): Promise<TradeRow | null> {
+    const r = await this.retry("getTrade", () => this.sql`SELECT * FROM trades WHERE id = ${id}`);
+    return r[0] ? tradeFromRow(r[0]) : null;
+  }
+
+  async getTradeByKey(key: string): Promise<TradeRow | null> {
+    const r = await this.retry("getTradeByKey", () => this.sql`SELECT * FROM trades WHERE idempotency_key = ${key}`);
+    return r[0] ? tradeFromRow(r[0]) : null;
+  }
+
+  async listTrades(f: TradeFilter = {}): Promise<TradeRow[]> {
+    const s = this.sql;
+    const rows = await this.retry("listTrades", () => s`SELECT * FROM trades WHERE TRUE
+      ${f.status ? s`AND status = ${f.status}` : s``} ${f.symbol ? s`AND symbol = ${f.symbol}` : s``}
+      ${f.correlation_id ? s`AND correlation_id = ${f.correlation_id}` : s``} ${f.since !== undefined ? s`AND ts >= ${dt(f.since)}` : s``}
+      ORDER BY ts DESC, id DESC LIMIT ${f.limit ?? 100}`);
+    return rows.map(tradeFromRow);
+  }
+
+  async orderStats(symbol: string, minuteStart: number, dayStart: number): Promise<OrderStats> {
+    const open = OPEN_STATUSES as unknown as string[];
+    const [r] = await this.retry("orderStats", () => this.sql`SELECT
+        COUNT(*) FILTER (WHERE ts >= ${dt(minuteStart)}) AS orders_since,
+        COUNT(*) FILTER (WHERE symbol = ${symbol} AND ts >= ${dt(dayStart)}) AS symbol_since,
+        COUNT(*) FILTER (WHERE status = ANY(${open})) AS open_orders,
+        MAX(ts) FILTER (WHERE symbol = ${symbol}) AS last_symbol_ts,
+        COALESCE(SUM((qty - filled_qty) * price) FILTER (WHERE status = ANY(${open}) AND side = 'buy'), 0) AS pending_buy,
+        COALESCE(SUM((qty - filled_qty) * price) FILTER (WHERE status = ANY(${open}) AND side = 'buy' AND symbol = ${symbol}), 0) AS pending_symbol_buy
+      FROM trades WHERE status NOT IN ('blocked', 'rejected')`);
+    return {
+      ordersSince: Number(r!.orders_since), symbolOrdersSince: Number(r!.symbol_since), openOrders: Number(r!.open_orders),
+      lastSymbolOrderTs: r!.last_symbol_ts ? ms(r!.last_symbol_ts) : null, pendingBuyNotional: num(r!.pending_buy)!, pendingSymbolBuyNotional: num(r!.pending_symbol_buy)!,
+    };
+  }
+
+  async placedTradesSince(since: number): Promise<TradeRow[]> {
+    const rows = await this.retry("placedTradesSince", () => this.sql`SELECT * FROM trades WHERE ts >= ${dt(since)} AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id`);
+    return rows.map(tradeFromRow);
+  }
+
+  async positions(): Promise<Position[]> {
+    return (await this.retry("positions", () => this.sql`SELECT * FROM positions ORDER BY symbol`)).map(positionFromRow);
+  }
+
+  async getPosition(symbol: string): Promise<Position | null> {
+    const r = await this.retry("getPosition", () => this.sql`SELECT * FROM positions WHERE symbol = ${symbol}`);
+    return r[0] ? positionFromRow(r[0]) : null;
+  }
+
+  async upsertPosition(p: Position): Promise<void> {
+    await this.retry("upsertPosition", () => this.sql`INSERT INTO positions (symbol, qty, avg_entry_price, last_price, market_value, unrealized_pl, opened_at, updated_at)
+      VALUES (${p.symbol}, ${p.qty}, ${round6(p.avg_entry_price)}, ${num(p.last_price)}, ${round6(p.market_value)}, ${round6(p.unrealized_pl)}, ${dtN(p.opened_at)}, ${dt(p.updated_at)})
+      ON CONFLICT (symbol) DO UPDATE SET qty = EXCLUDED.qty, avg_entry_price = EXCLUDED.avg_entry_price, last_price = EXCLUDED.last_price,
+        market_value = EXCLUDED.market_value, unrealized_pl = EXCLUDED.unrealized_pl, opened_at = EXCLUDED.opened_at, updated_at = EXCLUDED.updated_at`);
+  }
+
+  async auditByCorrelation(correlationId: string): Promise<AuditRow[]> {
+    await this.flush();
+    const rows = await this.retry("auditByCorrelation", () => this.sql`SELECT * FROM audit_events WHERE correlation_id = ${correlationId} ORDER BY ts, seq`);
+    return rows.map((r) => ({ ts: ms(r.ts), event_id: r.event_id, correlation_id: r.correlation_id, event_type: r.event_type, source: r.source, symbol: r.symbol, payload: r.payload }));
+  }
+
+  async countAudit(eventType?: string): Promise<number> {
+    await this.flush();
+    const r = eventType
+      ? await this.retry("countAudit", () => this.sql`SELECT COUNT(*) AS n FROM audit_events WHERE event_type = ${eventType}`)
+      : await this.retry("countAudit", () => this.sql`SELECT COUNT(*) AS n FROM audit_events`);
+    return Number(r[0]!.n);
+  }
+
+  async getState(key: string): Promise<string | null> {
+    const r = await this.retry("getState", () => this.sql`SELECT value FROM system_state WHERE key = ${key}`);
+    return r[0] ? (r[0].value as string) : null;
+  }
+
+  async setState(key: string, value: string, at: number): Promise<void> {
+    await this.retry("setState", () => this.sql`INSERT INTO system_state (key, value, updated_at) VALUES (${key}, ${value}, ${dt(at)})
+      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`);
+  }
+
+  async counts(): Promise<StoreCounts> {
+    await this.flush();
+    const n = async (q: Promise<Row[]>) => Number((await q)[0]!.n);
+    const by: Record<string, number> = {};
+    for (const r of await this.sql`SELECT status, COUNT(*) AS n FROM trades GROUP BY status`) by[r.status] = Number(r.n);
+    return {
+      market_bars: await n(this.sql`SELECT COUNT(*) AS n FROM market_bars`),
+      audit_events: await n(this.sql`SELECT COUNT(*) AS n FROM audit_events`),
+      trades: await n(this.sql`SELECT COUNT(*) AS n FROM trades`),
+      trades_by_status: by,
+      dead_letters: await n(this.sql`SELECT COUNT(*) AS n FROM dead_letters`),
+    };
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.sql`SELECT 1`;
+      this.state.connected = true;
+    } catch (e) {
+      this.state.connected = false;
+      this.state.lastError = errorMessage(e);
+      throw new StoreError(`database unreachable: ${errorMessage(e)}`, "ping", e);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w();
+      await this.sql.end({ timeout: 5 });
+    }
+  }
+}

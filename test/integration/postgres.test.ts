@@ -1,0 +1,126 @@
+import { describe, expect, test } from "bun:test";
+import { spawn } from "bun";
+import { Database } from "bun:sqlite";
+import postgres from "postgres";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Supervisor, runSeed } from "../../src/agents/supervisor";
+import { ReplaySource } from "../../src/market/replay";
+import { PostgresStore } from "../../src/store/postgres";
+import { TcpProxy } from "../helpers/tcp-proxy";
+import { ROOT, tempHome, testSettings } from "../helpers";
+
+const url = process.env.AWET_TEST_PG_URL;
+if (!url) console.log("PostgreSQL integration tests: skipped (AWET_TEST_PG_URL is not set; .ci/run sets it)");
+
+const TRADE_COLS = "ts, symbol, side, qty, price, status, error_message, filled_qty, avg_fill_price, filled_at, exit_reason, order_type";
+
+describe.skipIf(!url)("the daemon on PostgreSQL", () => {
+  const admin = url ? postgres(url, { max: 1, onnotice: () => {} }) : null;
+  const fresh = () => `awet_it_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
+  const home = () => {
+    const h = tempHome();
+    mkdirSync(join(h.home, ".tmp"), { recursive: true });
+    writeFileSync(join(h.home, ".tmp", "APPROVE_EXECUTION"), "");
+    return h;
+  };
+  const awet = async (h: string, env: Record<string, string>, ...args: string[]) => {
+    const p = spawn({ cmd: [process.execPath, join(ROOT, "src", "main.ts"), ...args, "--home", h], env: { ...process.env, AWET_HOME: "", DATABASE_URL: "", ...env }, stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    return { out, err, code };
+  };
+
+  test("`awet replay` on PostgreSQL gives the same summary and trade rows as on SQLite", async () => {
+    const schema = fresh();
+    const a = home();
+    const b = home();
+    try {
+      const files = [join(ROOT, "data", "minute", "SPY.csv"), join(ROOT, "data", "minute", "BAC.csv")];
+      const env = { AWET_EXECUTION_DRY_RUN: "false" };
+      const lite = await awet(a.home, env, "replay", ...files, "--json");
+      const pg = await awet(b.home, { ...env, DATABASE_URL: url!, AWET_PG_SCHEMA: schema }, "replay", ...files, "--json");
+      expect(pg.err).toBe("");
+      expect([lite.code, pg.code]).toEqual([0, 0]);
+      const strip = (s: any) => ({ ...s, run_id: undefined, elapsed_ms: undefined, bars_per_sec: undefined });
+      expect(strip(JSON.parse(pg.out))).toEqual(strip(JSON.parse(lite.out)));
+      const db = new Database(join(a.home, ".awet", "awet.db"), { readonly: true });
+      const liteRows = (db.query(`SELECT ${TRADE_COLS} FROM trades ORDER BY ts, symbol, side, id`).all() as any[]).map((r) => ({
+        ...r, ts: Date.parse(r.ts), filled_at: r.filled_at ? Date.parse(r.filled_at) : null,
+      }));
+      db.close();
+      const pgRows = (await admin!.unsafe(`SELECT ${TRADE_COLS} FROM "${schema}".trades ORDER BY ts, symbol, side, id`)).map((r: any) => ({
+        ...r, ts: r.ts.getTime(), filled_at: r.filled_at ? r.filled_at.getTime() : null, qty: Number(r.qty), filled_qty: Number(r.filled_qty),
+        price: r.price === null ? null : Number(r.price), avg_fill_price: r.avg_fill_price === null ? null : Number(r.avg_fill_price),
+      }));
+      expect(liteRows.length).toBeGreaterThan(0);
+      expect(pgRows).toEqual(liteRows);
+      // db check on the live schema: everything there; then a dropped index and column are named
+      expect((await awet(b.home, { DATABASE_URL: url!, AWET_PG_SCHEMA: schema }, "db", "check")).code).toBe(0);
+      await admin!.unsafe(`DROP INDEX "${schema}".trades_corr_idx; ALTER TABLE "${schema}".positions DROP COLUMN unrealized_pl`);
+      const chk = await awet(b.home, { DATABASE_URL: url!, AWET_PG_SCHEMA: schema }, "db", "check");
+      expect(chk.code).toBe(1);
+      expect(chk.out).toContain("column positions.unrealized_pl");
+      expect(chk.out).toContain("index trades_corr_idx");
+    } finally {
+      await admin!.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      a.cleanup();
+      b.cleanup();
+    }
+  }, 120_000);
+
+  test("the database going away in the middle of a replay loses no event: writers wait, then continue", async () => {
+    const u = new URL(url!);
+    const proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
+    const viaProxy = `${u.protocol}//${u.username ? u.username + "@" : ""}127.0.0.1:${proxy.port}${u.pathname}`;
+    const ref = fresh();
+    const cut = fresh();
+    const h1 = home();
+    const h2 = home();
+    const files = [join(ROOT, "data", "minute", "IBM.csv")];
+    const run = async (h: string, schema: string, storeUrl: string, midway?: (sup: Supervisor) => void) => {
+      const settings = testSettings(h, { AWET_EXECUTION_DRY_RUN: "false" });
+      const store = new PostgresStore({ url: storeUrl, schema, maxQueue: 500, batchSize: 200 });
+      const sup = new Supervisor({ settings, store, runId: "outage" });
+      await sup.init(runSeed(files, settings));
+      let n = 0;
+      const src = new ReplaySource(files, "max");
+      const wrapped = { name: "w", total: src.total, async *items() {
+        for await (const it of src.items()) {
+          if (++n === 800 && midway) midway(sup);
+          yield it;
+        }
+      } };
+      const s = await sup.runSource(wrapped);
+      const counts = await sup.store.counts();
+      await sup.close();
+      return { s, counts };
+    };
+    try {
+      const a = await run(h1.home, ref, url!);
+      let sawBackpressure = false;
+      const b = await run(h2.home, cut, viaProxy, (sup) => {
+        proxy.cut();
+        const started = Date.now();
+        const t = setInterval(() => {
+          const bl = sup.store.backlog?.();
+          if (bl && !bl.connected) sawBackpressure = true;
+          if (Date.now() - started > 1500) {
+            proxy.restore();
+            clearInterval(t);
+          }
+        }, 50);
+      });
+      expect(sawBackpressure).toBe(true);
+      expect(b.s.bars_processed).toBe(a.s.bars_processed);
+      expect(b.counts.market_bars).toBe(a.counts.market_bars);
+      expect(b.counts.audit_events).toBe(a.counts.audit_events);
+      expect(b.counts.trades).toBe(a.counts.trades);
+      expect(b.counts.trades_by_status).toEqual(a.counts.trades_by_status);
+    } finally {
+      proxy.stop();
+      await admin!.unsafe(`DROP SCHEMA IF EXISTS "${ref}" CASCADE; DROP SCHEMA IF EXISTS "${cut}" CASCADE`);
+      h1.cleanup();
+      h2.cleanup();
+    }
+  }, 120_000);
+});
