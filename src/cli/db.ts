@@ -2,16 +2,21 @@ import { existsSync } from "node:fs";
 import { UsageError } from "../core/errors";
 import { checkPostgres, checkSqlite } from "../store/check";
 import { makeStore } from "../store/open";
+import { PostgresStore } from "../store/postgres";
+import { copySqliteToPostgres } from "../store/copy";
 import { parseArgs } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
 
-export const DB_HELP = `Usage: awet db migrate | check   [--json] [--home DIR]
+export const DB_HELP = `Usage: awet db migrate | check | copy-to-postgres   [--json] [--home DIR]
 
   migrate   apply the numbered migrations in sql/<sqlite|postgres>/ that are not yet applied, each
             in a transaction, recorded in schema_migrations (idempotent; the daemon also runs it
             at start)
   check     compare the live schema with what the migrations create and name every missing table,
             column or index; exit 1 if anything is missing
+  copy-to-postgres
+            copy every row of <home>/.awet/awet.db into the PostgreSQL of DATABASE_URL (migrated
+            first); rows already there are skipped, so it can be re-run
 
 The store is the configured one: SQLite at <home>/.awet/awet.db, or PostgreSQL when DATABASE_URL
 is set (or store: postgres); AWET_PG_SCHEMA picks a schema other than public.`;
@@ -48,5 +53,20 @@ export async function dbCommand(argv: string[]): Promise<number> {
     }
     return missing.length === 0 ? 0 : 1;
   }
-  throw new UsageError(`awet db: expected migrate or check; got '${sub}'`);
+  if (sub === "copy-to-postgres") {
+    const url = process.env.DATABASE_URL;
+    if (!url) throw new UsageError("awet db copy-to-postgres: set DATABASE_URL to the target PostgreSQL");
+    if (!existsSync(s.paths.db)) throw new UsageError(`no embedded database at ${s.paths.db} to copy`);
+    const pg = new PostgresStore({ url, schema: process.env.AWET_PG_SCHEMA || undefined });
+    try {
+      await pg.migrate();
+      const copied = await copySqliteToPostgres(s.paths.db, pg, p.flags.json ? undefined : (t, n) => out(`  ${t.padEnd(18)} ${n} rows copied`));
+      if (p.flags.json) out(JSON.stringify({ from: s.paths.db, copied }, null, 2));
+      else out(`copied ${s.paths.db} → PostgreSQL; now start with DATABASE_URL set`);
+    } finally {
+      await pg.close();
+    }
+    return 0;
+  }
+  throw new UsageError(`awet db: expected migrate, check or copy-to-postgres; got '${sub}'`);
 }

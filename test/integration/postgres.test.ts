@@ -61,6 +61,28 @@ describe.skipIf(!url)("the daemon on PostgreSQL", () => {
       expect(chk.code).toBe(1);
       expect(chk.out).toContain("column positions.unrealized_pl");
       expect(chk.out).toContain("index trades_corr_idx");
+      // moving the embedded database to PostgreSQL: copy the SQLite run into a fresh schema
+      const moved = fresh();
+      try {
+        const cp = await awet(a.home, { DATABASE_URL: url!, AWET_PG_SCHEMA: moved }, "db", "copy-to-postgres", "--json");
+        expect(cp.err).toBe("");
+        expect(cp.code).toBe(0);
+        const copied = JSON.parse(cp.out).copied;
+        expect(copied.trades).toBe(liteRows.length);
+        const again = await awet(a.home, { DATABASE_URL: url!, AWET_PG_SCHEMA: moved }, "db", "copy-to-postgres", "--json");
+        expect(JSON.parse(again.out).copied.trades).toBe(0); // idempotent
+        const movedRows = (await admin!.unsafe(`SELECT ${TRADE_COLS} FROM "${moved}".trades ORDER BY ts, symbol, side, id`)).map((r: any) => ({
+          ...r, ts: r.ts.getTime(), filled_at: r.filled_at ? r.filled_at.getTime() : null, qty: Number(r.qty), filled_qty: Number(r.filled_qty),
+          price: r.price === null ? null : Number(r.price), avg_fill_price: r.avg_fill_price === null ? null : Number(r.avg_fill_price),
+        }));
+        expect(movedRows).toEqual(liteRows);
+        expect((await admin!.unsafe(`SELECT COUNT(*)::int AS n FROM "${moved}".audit_events`))[0].n).toBe(copied.audit_events);
+        // and the daemon keeps going on it: new ids continue after the copied ones
+        const cont = await awet(a.home, { DATABASE_URL: url!, AWET_PG_SCHEMA: moved, AWET_EXECUTION_DRY_RUN: "false" }, "replay", join(ROOT, "data", "minute", "IBM.csv"), "--json");
+        expect(cont.code).toBe(0);
+      } finally {
+        await admin!.unsafe(`DROP SCHEMA IF EXISTS "${moved}" CASCADE`);
+      }
     } finally {
       await admin!.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       a.cleanup();
