@@ -38,7 +38,9 @@ export async function copySqliteToPostgres(sqlitePath: string, pg: PostgresStore
           return o;
         });
         const cols = Object.keys(chunk[0]!);
-        const res = await sql`INSERT INTO ${sql(t.name)} ${sql(chunk as any[], cols)} ON CONFLICT DO NOTHING`;
+        // The postgres package's row helper; its typings do not model a dynamic column list.
+        const rowsHelper = (sql as unknown as (rows: unknown[], cols: string[]) => never)(chunk, cols);
+        const res = await sql`INSERT INTO ${sql(t.name)} ${rowsHelper} ON CONFLICT DO NOTHING`;
         n += res.count;
       }
       if (t.serial && rows.length)
