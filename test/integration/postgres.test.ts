@@ -76,7 +76,7 @@ describe.skipIf(!url)("the daemon on PostgreSQL", () => {
           price: r.price === null ? null : Number(r.price), avg_fill_price: r.avg_fill_price === null ? null : Number(r.avg_fill_price),
         }));
         expect(movedRows).toEqual(liteRows);
-        expect((await admin!.unsafe(`SELECT COUNT(*)::int AS n FROM "${moved}".audit_events`))[0].n).toBe(copied.audit_events);
+        expect((await admin!.unsafe(`SELECT COUNT(*)::int AS n FROM "${moved}".audit_events`))[0]!.n).toBe(copied.audit_events);
         // and the daemon keeps going on it: new ids continue after the copied ones
         const cont = await awet(a.home, { DATABASE_URL: url!, AWET_PG_SCHEMA: moved, AWET_EXECUTION_DRY_RUN: "false" }, "replay", join(ROOT, "data", "minute", "IBM.csv"), "--json");
         expect(cont.code).toBe(0);
