@@ -58,3 +58,49 @@ describe("KafkaBus delivery semantics", () => {
     await b.close();
   });
 });
+
+describe("KafkaBus with a Schema Registry (fake registry over HTTP on loopback)", () => {
+  test("schemas are registered per topic and messages are registry-framed, round-tripping through a consumer", async () => {
+    const schemas: string[] = [];
+    const subjects: string[] = [];
+    const reg = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        const u = new URL(req.url);
+        const m = /^\/subjects\/([^/]+)\/versions$/.exec(u.pathname);
+        if (req.method === "POST" && m) {
+          const body = (await req.json()) as { schema: string };
+          subjects.push(decodeURIComponent(m[1]!));
+          let id = schemas.indexOf(body.schema) + 1;
+          if (id === 0) id = schemas.push(body.schema);
+          return Response.json({ id }, { headers: { "content-type": "application/vnd.schemaregistry.v1+json" } });
+        }
+        if (u.pathname.startsWith("/config")) {
+          const body = req.method === "PUT" ? ((await req.json()) as { compatibility: string }) : { compatibility: "BACKWARD" };
+          return Response.json({ compatibility: body.compatibility, compatibilityLevel: body.compatibility }, { headers: { "content-type": "application/vnd.schemaregistry.v1+json" } });
+        }
+        const s = /^\/schemas\/ids\/(\d+)$/.exec(u.pathname);
+        if (req.method === "GET" && s) return Response.json({ schema: schemas[Number(s[1]) - 1] }, { headers: { "content-type": "application/vnd.schemaregistry.v1+json" } });
+        return Response.json({ error_code: 40401, message: "not found" }, { status: 404 });
+      },
+    });
+    try {
+      const k = new MemoryKafka(1);
+      const bus = new KafkaBus({ brokers: [], client: k as any, schemaRegistryUrl: `http://127.0.0.1:${reg.port}`, onError: () => {} });
+      const got: number[] = [];
+      bus.subscribe("market.raw", "h", (e) => void got.push(e.ts));
+      await bus.start();
+      expect(subjects).toContain("market.raw-value");
+      expect(subjects.length).toBe(9);
+      await bus.publish(ev(42));
+      await bus.drain(5_000);
+      expect(got).toEqual([42]);
+      const raw = k.topics.get("market.raw")!.flat()[0]!.value;
+      expect(raw[0]).toBe(0); // Confluent wire format: magic byte, then the schema id
+      await bus.close();
+    } finally {
+      reg.stop(true);
+    }
+  });
+});
