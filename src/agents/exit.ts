@@ -1,6 +1,7 @@
 import { envelope, type Bar, type Envelope, type OrderIntent } from "../core/events";
 import { intentKey, uuidFrom } from "../core/ids";
 import { evaluateExit, type ExitReason } from "../gates/exit";
+import { isMarketOpen } from "../market/calendar";
 import { AgentStatus, type AgentContext } from "./context";
 import type { ExecutionAgent, ProcessResult } from "./execution";
 
@@ -37,6 +38,10 @@ export class ExitAgent {
     const now = this.ctx.clock.now();
     if (this.lastCheck !== null && now - this.lastCheck < app.exit_check_interval_seconds * 1000) return;
     this.lastCheck = now;
+    if (!app.extended_hours && !isMarketOpen(now)) {
+      this.ctx.log.debug({ at: new Date(now).toISOString() }, "skipped_market_closed");
+      return;
+    }
     await this.runOnce(now, e.correlation_id, e.symbol);
   }
 

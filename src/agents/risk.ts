@@ -1,6 +1,6 @@
 import { envelope, type Envelope, type Forecast, type OrderIntent, type RiskRejection } from "../core/events";
 import { intentKey } from "../core/ids";
-import { inRegularSession } from "../core/time";
+import { isMarketOpen } from "../market/calendar";
 import { AgentStatus, bump, type AgentContext } from "./context";
 
 /** Rule-based sizing of one forecast into an intent, or a rejection. Pure. */
@@ -9,8 +9,8 @@ export function sizeIntent(
   p: { symbol: string; ts: number; positionQty: number; positionSizeUsd: number; extendedHours: boolean },
 ): { side: "buy" | "sell"; qty: number } | { reject: string; detail: string } | null {
   if (f.signal === "hold") return null;
-  if (!p.extendedHours && !inRegularSession(p.ts))
-    return { reject: "outside_regular_session", detail: "entries only 09:30-16:00 New York time (extended_hours is false)" };
+  if (!p.extendedHours && !isMarketOpen(p.ts))
+    return { reject: "outside_regular_session", detail: "entries only in the NYSE regular session: 09:30-16:00 New York, 13:00 on early closes, not on holidays (extended_hours is false)" };
   if (f.signal === "sell") {
     if (p.positionQty <= 0) return { reject: "no_position", detail: `sell signal but no ${p.symbol} position (paper trading is long only)` };
     return { side: "sell", qty: p.positionQty };

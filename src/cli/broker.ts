@@ -1,4 +1,4 @@
-import { Reconciler } from "../agents/reconciler";
+import { Reconciler, marketIsOpen } from "../agents/reconciler";
 import { openBroker } from "../broker/open";
 import { AlpacaPaperBroker } from "../broker/alpaca";
 import { isReconcilable } from "../broker/port";
@@ -67,7 +67,9 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
     out(`reconcile_loop_started interval=${every}`);
     for (;;) {
       try {
-        out(line((await r.reconcileOrders()) as unknown as Record<string, number>) + ` next_run_in=${every}`);
+        const m = await marketIsOpen(broker, Date.now());
+        if (!m.open) out(`RECONCILE_CYCLE skipped_market_closed (per ${m.source}) next_run_in=${every}`);
+        else out(line((await r.reconcileOrders()) as unknown as Record<string, number>) + ` market_hours=True next_run_in=${every}`);
       } catch (e) {
         out(`RECONCILE_CYCLE failed: ${errorMessage(e)}`);
       }

@@ -29,7 +29,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const speed = speedFlag(p, "max");
   const paths = p.positionals.length ? p.positionals : [resolveDataPath(settings.app.replay_path, settings.home)];
   if (paths.some((x) => x.startsWith("-"))) throw new UsageError(`unexpected argument ${paths.find((x) => x.startsWith("-"))}`);
-  const src = new ReplaySource(paths, speed);
+  const src = new ReplaySource(paths, speed, undefined, resolveDataPath(settings.app.factor_files_dir, settings.home));
   const log = makeLogger({ logsDir: settings.paths.logs, level: settings.app.log_level, stderr: false });
   const sup = new Supervisor({ settings, log });
   try {

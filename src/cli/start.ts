@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { AGENT_NAMES, Supervisor, runSeed, type AgentName } from "../agents/supervisor";
 import { UsageError } from "../core/errors";
 import { ensureApiToken } from "../ops/control";
+import { marketIsOpen } from "../agents/reconciler";
 import { StartupError, errorMessage } from "../core/errors";
 import { ReplaySource } from "../market/replay";
 import { makeLogger } from "../obs/log";
@@ -47,7 +48,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   }
   const replayPaths = p.flags["no-replay"] || (agents && !agents.includes("ingestion")) ? [] : [p.flags.replay ? String(p.flags.replay) : resolveDataPath(settings.app.replay_path, settings.home)];
   // Open the input before anything listens, so a missing file fails the start cleanly.
-  const src = replayPaths.length ? new ReplaySource(replayPaths, speed) : null;
+  const src = replayPaths.length ? new ReplaySource(replayPaths, speed, undefined, resolveDataPath(settings.app.factor_files_dir, settings.home)) : null;
   const sup = new Supervisor({ settings, log, metrics, agents });
   await sup.init(runSeed(replayPaths, settings));
   if (sup.reconciler) {
@@ -110,7 +111,8 @@ export async function startCommand(argv: string[]): Promise<number> {
       try {
         // A failed start-up reconciliation is retried every cycle; trading resumes only once it succeeds.
         if ((await sup.store.getState("trading_state")) === "RECONCILING") await sup.startupReconcile();
-        else await rec.reconcileOrders();
+        else if ((await marketIsOpen(sup.broker, Date.now())).open) await rec.reconcileOrders();
+        else log.info("skipped_market_closed");
       } catch (e) {
         log.error({ err: errorMessage(e) }, "reconcile cycle failed");
       }

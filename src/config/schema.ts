@@ -26,6 +26,7 @@ export const APP_SCHEMA = {
   kafka_replication_factor: { type: "int", default: 1, min: 1 },
   broker: { type: "enum", default: "sim", values: ["sim", "alpaca"] },
   replay_path: { type: "string", default: "data/minute" },
+  factor_files_dir: { type: "string", default: "data/factor_files" },
   replay_speed: { type: "speed", default: 3000 },
   log_level: { type: "enum", default: "info", values: ["debug", "info", "warn", "error"] },
   // execution safety

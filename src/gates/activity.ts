@@ -1,4 +1,5 @@
 import { nyDate, nyParts } from "../core/time";
+import { isTradingDay } from "../market/calendar";
 
 export interface PlacedOrder {
   ts: number;
@@ -16,13 +17,13 @@ export interface Activity {
   globalStopLossExitTs: number[];
 }
 
-/** The last `n` weekdays up to and including the New York day of `now`, as YYYY-MM-DD. */
+/** The last `n` NYSE trading days up to and including the New York day of `now`, as YYYY-MM-DD. */
 export function lastBusinessDays(now: number, n: number): string[] {
   const out: string[] = [];
   let t = now;
   while (out.length < n) {
     const p = nyParts(t);
-    if (p.weekday !== 0 && p.weekday !== 6) out.push(p.date);
+    if (isTradingDay(p.date)) out.push(p.date);
     t -= 86_400_000;
   }
   return out;

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../core/errors";
 import { parseCsv, type CsvItem } from "./csv";
+import { PriceAdjuster, loadFactors } from "./factors";
 
 /** The MarketSource port: an ordered stream of CSV items (bars or unreadable rows). */
 export interface MarketSource {
@@ -41,10 +42,14 @@ export class ReplaySource implements MarketSource {
   readonly name = "replay";
   private merged: CsvItem[];
 
+  /** Symbols whose prices were adjusted by factor files. */
+  readonly adjusted: string[] = [];
+
   constructor(
     paths: string[],
     private speed: number | "max" = "max",
     private sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    factorDir?: string,
   ) {
     const files = expandPaths(paths);
     const all: CsvItem[][] = [];
@@ -62,6 +67,17 @@ export class ReplaySource implements MarketSource {
       }
     }
     this.merged = mergeByTime(all);
+    if (factorDir && existsSync(factorDir)) this.adjust(factorDir);
+  }
+
+  /** Corporate actions: adjust each symbol's bars to the terms of its last bar in this replay. */
+  private adjust(dir: string): void {
+    const last = new Map<string, number>();
+    for (const it of this.merged) if (it.kind === "bar") last.set(it.bar.symbol, Math.max(last.get(it.bar.symbol) ?? -Infinity, it.bar.ts));
+    const adj = new PriceAdjuster(loadFactors(dir, last.keys()));
+    for (const [s, ts] of last) if (adj.has(s)) (adj.setReference(s, ts), this.adjusted.push(s));
+    if (this.adjusted.length === 0) return;
+    this.merged = this.merged.map((it) => (it.kind === "bar" && adj.has(it.bar.symbol) && Number.isFinite(it.bar.close) ? { ...it, bar: adj.adjustBar(it.bar) } : it));
   }
 
   get total(): number {
