@@ -4,7 +4,9 @@ import { UsageError } from "../core/errors";
 import { ensureApiToken } from "../ops/control";
 import { marketIsOpen } from "../agents/reconciler";
 import { StartupError, errorMessage } from "../core/errors";
-import { ReplaySource } from "../market/replay";
+import { ReplaySource, type MarketSource } from "../market/replay";
+import { AlpacaBarSource } from "../market/alpaca";
+import { SystemClock } from "../core/clock";
 import { makeLogger } from "../obs/log";
 import { Metrics } from "../obs/metrics";
 import { buildApp } from "../server/app";
@@ -47,9 +49,19 @@ export async function startCommand(argv: string[]): Promise<number> {
     if (bad.length || agents.length === 0) throw new UsageError(`--agents: unknown agent ${bad.map((b) => `'${b}'`).join(", ") || "(none given)"}; choose from ${AGENT_NAMES.join(", ")}`);
   }
   const replayPaths = p.flags["no-replay"] || (agents && !agents.includes("ingestion")) ? [] : [p.flags.replay ? String(p.flags.replay) : resolveDataPath(settings.app.replay_path, settings.home)];
-  // Open the input before anything listens, so a missing file fails the start cleanly.
-  const src = replayPaths.length ? new ReplaySource(replayPaths, speed, undefined, resolveDataPath(settings.app.factor_files_dir, settings.home)) : null;
-  const sup = new Supervisor({ settings, log, metrics, agents });
+  const live = settings.app.market_source === "alpaca" && !(agents && !agents.includes("ingestion"));
+  // Open the input before anything listens, so a missing file or missing keys fail the start cleanly.
+  const src: MarketSource | null = live
+    ? new AlpacaBarSource({
+        keyId: process.env.APCA_API_KEY_ID, secret: process.env.APCA_API_SECRET_KEY, symbols: settings.app.symbols,
+        url: process.env.ALPACA_DATA_STREAM_URL || undefined, allowLoopback: process.env.AWET_ALLOW_LOOPBACK_BROKER === "1",
+      })
+    : replayPaths.length
+      ? new ReplaySource(replayPaths, speed, undefined, resolveDataPath(settings.app.factor_files_dir, settings.home))
+      : null;
+  // Live bars run on wall-clock time with a stable run tag, so a bar seen again after a restart
+  // maps to the same idempotency key and cannot place a second order.
+  const sup = new Supervisor({ settings, log, metrics, agents, ...(live ? { clock: new SystemClock(), runId: "live" } : {}) });
   await sup.init(runSeed(replayPaths, settings));
   if (sup.reconciler) {
     const r = await sup.startupReconcile();
@@ -121,10 +133,11 @@ export async function startCommand(argv: string[]): Promise<number> {
     setInterval(() => void rec.reconcilePositions().catch((e) => log.error({ err: errorMessage(e) }, "positions sync failed")), settings.app.positions_interval_seconds * 1000);
   }
   if (src) {
-    out(`  replay   ${replayPaths.join(", ")} (${src.total.toLocaleString("en-US")} rows, speed ${speed})`);
+    const total = src.total === null ? "live" : src.total.toLocaleString("en-US");
+    out(live ? `  market   live bars from Alpaca's stream for ${settings.app.symbols.join(", ")}` : `  replay   ${replayPaths.join(", ")} (${total} rows, speed ${speed})`);
     const ticker = setInterval(() => {
       const s = sup.stats;
-      out(`  progress bars ${s.bars_read.toLocaleString("en-US")}/${src.total.toLocaleString("en-US")}  predictions ${s.predictions}  orders submitted ${s.orders_submitted} blocked ${s.orders_blocked}  fills ${s.fills}`);
+      out(`  progress bars ${s.bars_read.toLocaleString("en-US")}/${total}  predictions ${s.predictions}  orders submitted ${s.orders_submitted} blocked ${s.orders_blocked}  fills ${s.fills}`);
     }, 5000);
     try {
       const summary = await sup.runSource(src, { signal: abort.signal });

@@ -25,6 +25,7 @@ export const APP_SCHEMA = {
   kafka_partitions: { type: "int", default: 3, min: 1 },
   kafka_replication_factor: { type: "int", default: 1, min: 1 },
   broker: { type: "enum", default: "sim", values: ["sim", "alpaca"] },
+  market_source: { type: "enum", default: "replay", values: ["replay", "alpaca"] },
   replay_path: { type: "string", default: "data/minute" },
   factor_files_dir: { type: "string", default: "data/factor_files" },
   replay_speed: { type: "speed", default: 3000 },
