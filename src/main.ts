@@ -5,6 +5,7 @@ import { replayCommand } from "./cli/replay";
 import { startCommand } from "./cli/start";
 import { tradesCommand } from "./cli/trades";
 import { dbCommand } from "./cli/db";
+import { llmCommand, tradeChainCommand } from "./cli/llm";
 import { portfolioCommand, positionsCommand, reconcileCommand, verifyAlpacaCommand } from "./cli/broker";
 import { approveCommand, exitCommand, haltCommand, paperCommand, resumeCommand, revokeCommand } from "./cli/control";
 import { VERSION } from "./version";
@@ -27,7 +28,9 @@ Commands:
   positions [--watch]  sync positions from the broker and print the book
   portfolio          print the book from the database
   verify-alpaca      check the Alpaca paper keys and account (the secret is never printed)
-  db migrate|check   apply migrations / name every missing table, column or index
+  db migrate|check|copy-to-postgres  schema migrations, schema check, move SQLite to PostgreSQL
+  llm last|follow|summary  LLM traces (--agent, --model, --since, --status, --json)
+  trade-chain --corr ID | --order ID | --trade ID  from an order back to its bar and LLM prompt
 
 Global options:
   --home DIR         where state lives (default: AWET_HOME or the current directory):
@@ -52,6 +55,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   portfolio: portfolioCommand,
   "verify-alpaca": verifyAlpacaCommand,
   db: dbCommand,
+  llm: llmCommand,
+  "trade-chain": tradeChainCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

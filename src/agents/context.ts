@@ -6,6 +6,7 @@ import type { Envelope } from "../core/events";
 import type { Logger } from "../obs/log";
 import type { Metrics } from "../obs/metrics";
 import type { Store } from "../store/port";
+import type { LLMClient } from "../llm/client";
 
 /** Counters behind the run summary (`awet replay --json`) and /api/status. */
 export interface RunStats {
@@ -62,6 +63,15 @@ export interface AgentContext {
   stats: RunStats;
   runId: string;
   emit(e: Envelope): Promise<void>;
+  /** The LLM risk reviewer, when llm_enabled; `reachable` is refreshed by the supervisor. */
+  llm?: { client: LLMClient; state: LlmState };
+}
+
+export interface LlmState {
+  enabled: boolean;
+  reachable: boolean;
+  detail: string;
+  checkedAt: number | null;
 }
 
 export type AgentState = "starting" | "running" | "idle" | "stopped" | "failed";

@@ -2,6 +2,8 @@ import { envelope, type Envelope, type Forecast, type OrderIntent, type RiskReje
 import { intentKey } from "../core/ids";
 import { isMarketOpen } from "../market/calendar";
 import { AgentStatus, bump, type AgentContext } from "./context";
+import { assessIntent } from "../llm/assess";
+import { withCorrelation } from "../llm/context";
 
 /** Rule-based sizing of one forecast into an intent, or a rejection. Pure. */
 export function sizeIntent(
@@ -29,6 +31,34 @@ export class RiskAgent {
     this.status.state = "running";
   }
 
+  /**
+   * The LLM's review of an approved intent: it can only veto or shrink it (applyAssessment). When
+   * Ollama is unreachable the call is recorded as skipped and the rule decision stands.
+   */
+  private async review(intent: OrderIntent, f: Forecast, e: Envelope<Forecast>): Promise<OrderIntent | null> {
+    const { ctx } = this;
+    const llm = ctx.llm!;
+    return withCorrelation(e.correlation_id, async () => {
+      if (!llm.state.reachable) {
+        await llm.client.skipped("RiskAgent", { intent }, `LLM degraded: ${llm.state.detail}; rule decision stands`);
+        return intent;
+      }
+      const r = await assessIntent(llm.client, intent, { forecast: f });
+      if (r.vetoed) {
+        ctx.stats.risk_rejected++;
+        bump(ctx.stats.risk_rejected_by_reason, "llm_veto");
+        await ctx.emit(
+          envelope<RiskRejection>("risk.rejected", {
+            ts: e.ts, correlation_id: e.correlation_id, source: this.status.name, symbol: e.symbol,
+            payload: { symbol: e.symbol, side: intent.side, reason: "llm_veto", detail: r.reason },
+          }),
+        );
+        return null;
+      }
+      return { ...intent, qty: r.qty, reason: `${intent.reason}; ${r.reason}` };
+    });
+  }
+
   private async onForecast(e: Envelope<Forecast>): Promise<void> {
     const { ctx } = this;
     const f = e.payload;
@@ -50,11 +80,16 @@ export class RiskAgent {
       return;
     }
     const key = intentKey(ctx.runId, e.symbol, e.ts, r.side);
-    const intent: OrderIntent = {
+    let intent: OrderIntent = {
       symbol: e.symbol, side: r.side, qty: r.qty, reference_price: f.close, ts: e.ts, correlation_id: e.correlation_id,
       idempotency_key: key, reason: `${f.model} ${f.signal} score=${f.score.toFixed(3)} p50=${f.p50.toExponential(2)}`,
       exit_reason: null,
     };
+    if (ctx.llm) {
+      const reviewed = await this.review(intent, f, e);
+      if (!reviewed) return;
+      intent = reviewed;
+    }
     ctx.stats.intents++;
     await ctx.emit(
       envelope<OrderIntent>("risk.approved", { ts: e.ts, correlation_id: e.correlation_id, idempotency_key: key, source: this.status.name, symbol: e.symbol, payload: intent }),

@@ -14,6 +14,7 @@ import type { MarketSource } from "../market/replay";
 import { silentLogger, type Logger } from "../obs/log";
 import { Metrics } from "../obs/metrics";
 import { makeStore } from "../store/open";
+import { LLMClient } from "../llm/client";
 import type { Store } from "../store/port";
 import { AgentStatus, newStats, type AgentContext, type RunStats } from "./context";
 import { ExecutionAgent } from "./execution";
@@ -110,6 +111,10 @@ export class Supervisor {
       },
       emit: (e) => this.emit(e),
     };
+    if (this.settings.llm.llm_enabled) {
+      const client = new LLMClient(this.settings.llm, { log: this.log, sink: this.store, metrics: this.metrics, now: () => this.clock.now() });
+      this.ctx.llm = { client, state: { enabled: true, reachable: false, detail: "not checked yet", checkedAt: null } };
+    }
     // Without local ingestion, event time arrives with the bars on the bus: the replay clock
     // follows them (first subscriber), so gates and exits see the bar's time, not 0.
     if (!this.running.has("ingestion") && "advanceTo" in this.clock) {
@@ -162,6 +167,7 @@ export class Supervisor {
   async init(runSeed: string): Promise<void> {
     const applied = await this.store.migrate();
     await this.bus.start();
+    await this.refreshLlm();
     if (applied.length) this.log.info({ applied }, "migrations applied");
     const seq = Number((await this.store.getState("runs_started")) ?? "0");
     await this.store.setState("runs_started", String(seq + 1), Date.now());
@@ -213,7 +219,7 @@ export class Supervisor {
     };
   }
 
-  async health(): Promise<{ healthy: boolean; store: { ok: boolean; error?: string; backlog?: unknown }; agents: Record<string, unknown> }> {
+  async health(): Promise<{ healthy: boolean; store: { ok: boolean; error?: string; backlog?: unknown }; llm: Record<string, unknown>; agents: Record<string, unknown> }> {
     let store: { ok: boolean; error?: string; backlog?: unknown } = { ok: true };
     try {
       await this.store.ping();
@@ -232,7 +238,23 @@ export class Supervisor {
       agents[a.status.name] = a.status.toJSON();
       if (a.status.state === "failed" || a.status.state === "stopped") ok = false;
     }
-    return { healthy: ok, store, agents };
+    await this.refreshLlm();
+    const l = this.ctx.llm?.state;
+    // A degraded LLM does not make the daemon unhealthy: risk keeps running on its rules.
+    const llm = l ? { enabled: true, status: l.reachable ? "ok" : "degraded", detail: l.detail, base_url: this.settings.llm.base_url, model: this.settings.llm.model } : { enabled: false, status: "disabled" };
+    return { healthy: ok, store, llm, agents };
+  }
+
+  /** Is Ollama reachable? Checked at start and then at most once a minute (wall time). */
+  async refreshLlm(force = false): Promise<void> {
+    const llm = this.ctx.llm;
+    if (!llm) return;
+    if (!force && llm.state.checkedAt !== null && Date.now() - llm.state.checkedAt < 60_000) return;
+    const h = await llm.client.health();
+    llm.state.reachable = h.ok;
+    llm.state.detail = h.detail;
+    llm.state.checkedAt = Date.now();
+    if (!h.ok) this.log.warn({ detail: h.detail }, "LLM degraded: risk runs rule-only");
   }
 
   /** Refresh the gauges that mirror state (called before each /metrics scrape). */

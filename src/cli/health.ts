@@ -37,6 +37,7 @@ export async function healthCommand(argv: string[]): Promise<number> {
   out(`${mark(body.store?.ok)} Store: ${body.store?.kind}${body.store?.ok ? " reachable" : " " + (body.store?.error ?? "down")}`);
   out(`${mark(body.bus?.ok)} Bus: ${body.bus?.kind}`);
   out(`${mark(body.broker?.paper)} Broker: ${body.broker?.name}${body.broker?.paper ? " (paper)" : " NOT PAPER"}`);
+  if (body.llm) out(`${body.llm.status === "ok" ? "✅" : body.llm.status === "disabled" ? "➖" : "⚠️ "} LLM: ${body.llm.status}${body.llm.detail ? ` (${body.llm.detail})` : ""}${body.llm.status === "degraded" ? " — risk runs rule-only" : ""}`);
   for (const [name, a] of Object.entries<any>(body.agents ?? {})) {
     const ok = a.state !== "failed" && a.state !== "stopped";
     out(`${mark(ok)} ${name}: ${a.state}, processed ${a.processed}, errors ${a.errors}${a.last_event_ts ? `, last event ${a.last_event_ts}` : ""}`);

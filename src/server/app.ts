@@ -5,6 +5,9 @@ import type { TradeStatus } from "../store/port";
 import { approve, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState, tokenMatches } from "../ops/control";
 import { errorMessage } from "../core/errors";
 import { OPENAPI } from "./openapi";
+import { loadTradeChain } from "../ops/chain";
+import { summarizeLlm } from "../reports/llm";
+import { nyDate } from "../core/time";
 
 export const TRADE_STATUSES: readonly TradeStatus[] = [
   "blocked", "pending_submit", "submitted", "partially_filled", "filled", "canceled", "rejected", "expired",
@@ -53,6 +56,29 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
     })
     .get("/openapi", () => OPENAPI)
     .get("/api/paper/status", () => paperStatus(settings, sup.store))
+    .get("/api/llm/traces", async ({ query, set }) => {
+      const limit = query.limit === undefined ? 20 : Number(query.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return badRequest(set, "limit", `limit must be a whole number 1..1000; got '${query.limit}'`);
+      if (query.status !== undefined && !["ok", "error", "skipped"].includes(query.status)) return badRequest(set, "status", `status must be ok, error or skipped; got '${query.status}'`);
+      const since = query.since === undefined ? undefined : Date.parse(query.since);
+      if (since !== undefined && !Number.isFinite(since)) return badRequest(set, "since", `since must be an ISO time; got '${query.since}'`);
+      const rows = await sup.store.listLlmTraces({ limit, agent: query.agent, model: query.model, status: query.status, since, correlation_id: query.correlation_id });
+      return { count: rows.length, traces: rows.map((r) => ({ ...r, ts: new Date(r.ts).toISOString() })) };
+    })
+    .get("/api/llm/summary", async ({ query, set }) => {
+      if (query.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(query.date)) return badRequest(set, "date", `date must be YYYY-MM-DD; got '${query.date}'`);
+      let rows = await sup.store.listLlmTraces({ limit: 1_000_000 });
+      if (query.date) rows = rows.filter((r) => nyDate(r.ts) === query.date);
+      return summarizeLlm(rows, query.date ?? null);
+    })
+    .get("/api/trade-chain/:correlation_id", async ({ params, set }) => {
+      const c = await loadTradeChain(sup.store, { corr: params.correlation_id });
+      if (!c) {
+        set.status = 404;
+        return { error: "not_found", message: `no trade chain for correlation id ${params.correlation_id}` };
+      }
+      return c;
+    })
     .guard({ beforeHandle: guard }, (app) =>
       app
         .post("/api/approve", () => ({ approved: true, approval_file: approve(settings) }), { parse: "none" })
@@ -102,6 +128,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
         store: { kind: sup.store.kind, ...h.store },
         bus: { kind: sup.bus.kind, ok: true },
         broker: { name: sup.broker.name, paper: sup.broker.isPaper },
+        llm: h.llm,
         agents: h.agents,
       };
     })

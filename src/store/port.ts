@@ -60,6 +60,7 @@ export interface TradeFilter {
   status?: TradeStatus;
   symbol?: string;
   correlation_id?: string;
+  alpaca_order_id?: string;
   since?: number;
   limit?: number;
 }
@@ -101,6 +102,33 @@ export interface DeadLetter {
   error: string;
 }
 
+export interface LlmTraceRow {
+  id: number;
+  ts: number;
+  correlation_id: string | null;
+  agent_name: string;
+  model: string;
+  base_url: string | null;
+  latency_ms: number | null;
+  status: string;
+  error_message: string | null;
+  request: unknown;
+  response: unknown;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+}
+
+export interface LlmTraceFilter {
+  limit?: number;
+  agent?: string;
+  model?: string;
+  status?: string;
+  since?: number;
+  until?: number;
+  correlation_id?: string;
+  afterId?: number;
+}
+
 export interface AuditRow {
   ts: number;
   event_id: string;
@@ -135,6 +163,9 @@ export interface Store {
   getPosition(symbol: string): Promise<Position | null>;
   upsertPosition(p: Position): Promise<void>;
   auditByCorrelation(correlationId: string): Promise<AuditRow[]>;
+  recordLlmTrace(t: Omit<LlmTraceRow, "id">): Promise<void>;
+  /** Newest first, unless afterId is given (then oldest first, for follow mode). */
+  listLlmTraces(f?: LlmTraceFilter): Promise<LlmTraceRow[]>;
   countAudit(eventType?: string): Promise<number>;
   getState(key: string): Promise<string | null>;
   setState(key: string, value: string, at: number): Promise<void>;

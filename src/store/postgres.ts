@@ -16,6 +16,8 @@ import {
   type TradeFilter,
   type TradePatch,
   type TradeRow,
+  type LlmTraceFilter,
+  type LlmTraceRow,
 } from "./port";
 
 export interface PostgresStoreOptions {
@@ -264,6 +266,7 @@ export class PostgresStore implements Store {
     const rows = await this.retry("listTrades", () => s`SELECT * FROM trades WHERE TRUE
       ${f.status ? s`AND status = ${f.status}` : s``} ${f.symbol ? s`AND symbol = ${f.symbol}` : s``}
       ${f.correlation_id ? s`AND correlation_id = ${f.correlation_id}` : s``} ${f.since !== undefined ? s`AND ts >= ${dt(f.since)}` : s``}
+      ${f.alpaca_order_id ? s`AND alpaca_order_id = ${f.alpaca_order_id}` : s``}
       ORDER BY ts DESC, id DESC LIMIT ${f.limit ?? 100}`);
     return rows.map(tradeFromRow);
   }
@@ -309,6 +312,27 @@ export class PostgresStore implements Store {
     await this.flush();
     const rows = await this.retry("auditByCorrelation", () => this.sql`SELECT * FROM audit_events WHERE correlation_id = ${correlationId} ORDER BY ts, seq`);
     return rows.map((r) => ({ ts: ms(r.ts), event_id: r.event_id, correlation_id: r.correlation_id, event_type: r.event_type, source: r.source, symbol: r.symbol, payload: r.payload }));
+  }
+
+  async recordLlmTrace(t: Omit<LlmTraceRow, "id">): Promise<void> {
+    await this.retry("recordLlmTrace", () => this.sql`INSERT INTO llm_traces (ts, correlation_id, agent_name, model, base_url, latency_ms, status, error_message, request, response, prompt_tokens, completion_tokens)
+      VALUES (${dt(t.ts)}, ${t.correlation_id}, ${t.agent_name}, ${t.model}, ${t.base_url}, ${t.latency_ms}, ${t.status}, ${t.error_message},
+        ${t.request === undefined || t.request === null ? null : this.sql.json(t.request as any)}, ${t.response === undefined || t.response === null ? null : this.sql.json(t.response as any)},
+        ${t.prompt_tokens}, ${t.completion_tokens})`);
+  }
+
+  async listLlmTraces(f: LlmTraceFilter = {}): Promise<LlmTraceRow[]> {
+    const s = this.sql;
+    const rows = await this.retry("listLlmTraces", () => s`SELECT * FROM llm_traces WHERE TRUE
+      ${f.agent ? s`AND agent_name = ${f.agent}` : s``} ${f.model ? s`AND model = ${f.model}` : s``} ${f.status ? s`AND status = ${f.status}` : s``}
+      ${f.since !== undefined ? s`AND ts >= ${dt(f.since)}` : s``} ${f.until !== undefined ? s`AND ts < ${dt(f.until)}` : s``}
+      ${f.correlation_id ? s`AND correlation_id = ${f.correlation_id}` : s``} ${f.afterId !== undefined ? s`AND id > ${f.afterId}` : s``}
+      ORDER BY ${f.afterId !== undefined ? s`id ASC` : s`ts DESC, id DESC`} LIMIT ${f.limit ?? 20}`);
+    return rows.map((r) => ({
+      id: Number(r.id), ts: ms(r.ts), correlation_id: r.correlation_id, agent_name: r.agent_name, model: r.model, base_url: r.base_url,
+      latency_ms: r.latency_ms === null ? null : Number(r.latency_ms), status: r.status, error_message: r.error_message, request: r.request, response: r.response,
+      prompt_tokens: r.prompt_tokens, completion_tokens: r.completion_tokens,
+    }));
   }
 
   async countAudit(eventType?: string): Promise<number> {

@@ -17,6 +17,8 @@ import {
   type TradeFilter,
   type TradePatch,
   type TradeRow,
+  type LlmTraceFilter,
+  type LlmTraceRow,
 } from "./port";
 
 const iso = (ts: number) => new Date(ts).toISOString();
@@ -228,6 +230,7 @@ export class SqliteStore implements Store {
     if (f.status) (where.push("status = ?"), args.push(f.status));
     if (f.symbol) (where.push("symbol = ?"), args.push(f.symbol));
     if (f.correlation_id) (where.push("correlation_id = ?"), args.push(f.correlation_id));
+    if (f.alpaca_order_id) (where.push("alpaca_order_id = ?"), args.push(f.alpaca_order_id));
     if (f.since !== undefined) (where.push("ts >= ?"), args.push(iso(f.since)));
     const sql = `SELECT * FROM trades ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY ts DESC, id DESC LIMIT ?`;
     args.push(f.limit ?? 100);
@@ -297,6 +300,34 @@ export class SqliteStore implements Store {
         payload: JSON.parse(r.payload),
       }),
     );
+  }
+
+  async recordLlmTrace(t: Omit<LlmTraceRow, "id">): Promise<void> {
+    this.q(
+      `INSERT INTO llm_traces (ts, correlation_id, agent_name, model, base_url, latency_ms, status, error_message, request, response, prompt_tokens, completion_tokens)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(iso(t.ts), t.correlation_id, t.agent_name, t.model, t.base_url, t.latency_ms, t.status, t.error_message,
+      t.request === undefined ? null : JSON.stringify(t.request), t.response === undefined ? null : JSON.stringify(t.response), t.prompt_tokens, t.completion_tokens);
+  }
+
+  async listLlmTraces(f: LlmTraceFilter = {}): Promise<LlmTraceRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.agent) (where.push("agent_name = ?"), args.push(f.agent));
+    if (f.model) (where.push("model = ?"), args.push(f.model));
+    if (f.status) (where.push("status = ?"), args.push(f.status));
+    if (f.since !== undefined) (where.push("ts >= ?"), args.push(iso(f.since)));
+    if (f.until !== undefined) (where.push("ts < ?"), args.push(iso(f.until)));
+    if (f.correlation_id) (where.push("correlation_id = ?"), args.push(f.correlation_id));
+    if (f.afterId !== undefined) (where.push("id > ?"), args.push(f.afterId));
+    const order = f.afterId !== undefined ? "id ASC" : "ts DESC, id DESC";
+    args.push(f.limit ?? 20);
+    const rows = this.db.query(`SELECT * FROM llm_traces ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY ${order} LIMIT ?`).all(...(args as any[])) as Row[];
+    return rows.map((r) => ({
+      id: r.id, ts: ms(r.ts), correlation_id: r.correlation_id, agent_name: r.agent_name, model: r.model, base_url: r.base_url, latency_ms: r.latency_ms,
+      status: r.status, error_message: r.error_message, request: r.request === null ? null : JSON.parse(r.request), response: r.response === null ? null : JSON.parse(r.response),
+      prompt_tokens: r.prompt_tokens, completion_tokens: r.completion_tokens,
+    }));
   }
 
   async countAudit(eventType?: string): Promise<number> {

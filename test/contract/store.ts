@@ -120,6 +120,21 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect(await store.getState("trading_state")).toBe("ACTIVE");
     });
 
+    test("LLM traces keep request/response JSON and filter by agent, status and correlation", async () => {
+      const base = { base_url: "http://127.0.0.1:11434", latency_ms: 12.5, error_message: null, prompt_tokens: 10, completion_tokens: 5 };
+      await store.recordLlmTrace({ ...base, ts: T0, correlation_id: "c1", agent_name: "RiskAgent", model: "m", status: "ok", request: { messages: [{ role: "user", content: "hi" }] }, response: { content: "{}" } });
+      await store.recordLlmTrace({ ...base, ts: T0 + 1000, correlation_id: "c2", agent_name: "Orchestrator", model: "m", status: "error", error_message: "boom", request: { a: 1 }, response: null });
+      const all = await store.listLlmTraces({});
+      expect(all.map((t) => t.correlation_id)).toEqual(["c2", "c1"]);
+      expect(all[1]!.request).toEqual({ messages: [{ role: "user", content: "hi" }] });
+      expect(all[1]!.latency_ms).toBe(12.5);
+      expect((await store.listLlmTraces({ agent: "RiskAgent" })).length).toBe(1);
+      expect((await store.listLlmTraces({ status: "error" }))[0]!.error_message).toBe("boom");
+      expect((await store.listLlmTraces({ correlation_id: "c1" }))[0]!.prompt_tokens).toBe(10);
+      expect((await store.listLlmTraces({ afterId: all[1]!.id })).map((t) => t.correlation_id)).toEqual(["c2"]);
+      expect((await store.listLlmTraces({ since: T0 + 500 })).length).toBe(1);
+    });
+
     test("the trades table refuses a non-paper row", async () => {
       await expect(store.insertTrade(newTrade({ paper_trade: false }))).rejects.toThrow();
     });
