@@ -1,10 +1,11 @@
 #!/usr/bin/env bun
 import { AwetError, errorMessage } from "./core/errors";
-import { healthCommand } from "./cli/health";
+import { doctorCommand, healthCommand, opsCommand, portalsCommand } from "./cli/ops";
 import { replayCommand } from "./cli/replay";
 import { startCommand } from "./cli/start";
 import { tradesCommand } from "./cli/trades";
 import { dbCommand } from "./cli/db";
+import { pnlCommand } from "./cli/pnl";
 import { llmCommand, tradeChainCommand } from "./cli/llm";
 import { portfolioCommand, positionsCommand, reconcileCommand, verifyAlpacaCommand } from "./cli/broker";
 import { approveCommand, exitCommand, haltCommand, paperCommand, resumeCommand, revokeCommand } from "./cli/control";
@@ -17,7 +18,10 @@ Usage: awet <command> [options]     (awet <command> --help for details)
 Commands:
   start              run the daemon: HTTP API + agent pipeline; replays the bundled data by default
   replay PATH...     run the pipeline over CSV bar files/directories and print a summary
-  health             ask the running daemon for its health (exit 0 healthy, 1 not)
+  health             check store, bus, broker, LLM and the daemon's agents (exit 0 healthy, 1 not)
+  doctor             health plus config, file permissions, free disk, clock skew, with fixes
+  portals            URLs of the daemon and of the compose services
+  ops snapshot       pending orders, positions, exposure vs caps, trading state, last errors
   trades             list trade rows (--status S, --limit N, --json)
   paper on|off|status  enable / disable paper trading (dry run + approval file) or show it
   approve | revoke   create / remove the approval file .tmp/APPROVE_EXECUTION
@@ -29,6 +33,7 @@ Commands:
   portfolio          print the book from the database
   verify-alpaca      check the Alpaca paper keys and account (the secret is never printed)
   db migrate|check|copy-to-postgres  schema migrations, schema check, move SQLite to PostgreSQL
+  pnl today|week|watch|save|eod [--date D]  FIFO PnL reports and the end-of-day job
   llm last|follow|summary  LLM traces (--agent, --model, --since, --status, --json)
   trade-chain --corr ID | --order ID | --trade ID  from an order back to its bar and LLM prompt
 
@@ -43,6 +48,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   start: startCommand,
   replay: replayCommand,
   health: healthCommand,
+  doctor: doctorCommand,
+  portals: portalsCommand,
+  ops: opsCommand,
   trades: tradesCommand,
   paper: paperCommand,
   approve: approveCommand,
@@ -56,6 +64,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   "verify-alpaca": verifyAlpacaCommand,
   db: dbCommand,
   llm: llmCommand,
+  pnl: pnlCommand,
   "trade-chain": tradeChainCommand,
 };
 

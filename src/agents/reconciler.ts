@@ -129,6 +129,7 @@ export class Reconciler {
     const open = (await this.openRows()).length;
     this.o.metrics?.pendingOrders.set(open);
     this.lastCycle = { ...st, at: this.o.now() };
+    await store.setState("last_reconcile", JSON.stringify({ at: new Date().toISOString(), ...st }), Date.now());
     log.info({ ...st }, "RECONCILE_CYCLE");
     return st;
   }

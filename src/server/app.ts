@@ -6,6 +6,9 @@ import { approve, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradi
 import { errorMessage } from "../core/errors";
 import { OPENAPI } from "./openapi";
 import { loadTradeChain } from "../ops/chain";
+import { pnlForDate, pnlToday, toDailyRow, tradingDaysUpTo } from "../ops/pnl";
+import { opsSnapshot } from "../ops/snapshot";
+import { reportJson } from "../reports/render";
 import { summarizeLlm } from "../reports/llm";
 import { nyDate } from "../core/time";
 
@@ -71,6 +74,19 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
       if (query.date) rows = rows.filter((r) => nyDate(r.ts) === query.date);
       return summarizeLlm(rows, query.date ?? null);
     })
+    .get("/api/pnl/:date", async ({ params, set }) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(params.date) || !Number.isFinite(Date.parse(params.date))) return badRequest(set, "date", `date must be YYYY-MM-DD; got '${params.date}'`);
+      return reportJson(await pnlForDate(sup.store, params.date));
+    })
+    .get("/api/pnl", async ({ query, set }) => {
+      const days = query.days === undefined ? 7 : Number(query.days);
+      if (!Number.isInteger(days) || days < 1 || days > 31) return badRequest(set, "days", `days must be a whole number 1..31; got '${query.days}'`);
+      const rows = [];
+      for (const d of tradingDaysUpTo(await pnlToday(sup.store), days)) rows.push(toDailyRow(await pnlForDate(sup.store, d), Date.now()));
+      return { days: rows };
+    })
+    .get("/api/positions", async () => ({ positions: (await sup.store.positions()).filter((p) => p.qty !== 0) }))
+    .get("/api/ops/snapshot", () => opsSnapshot(settings, sup.store))
     .get("/api/trade-chain/:correlation_id", async ({ params, set }) => {
       const c = await loadTradeChain(sup.store, { corr: params.correlation_id });
       if (!c) {

@@ -129,6 +129,26 @@ export interface LlmTraceFilter {
   afterId?: number;
 }
 
+export interface DailyPnlRow {
+  report_date: string;
+  realized_pnl_usd: number;
+  unrealized_pnl_usd: number;
+  total_pnl_usd: number;
+  win_rate: number | null;
+  num_trades: number;
+  num_buys: number;
+  num_sells: number;
+  volume_usd: number;
+  wins: number;
+  losses: number;
+  avg_win_usd: number | null;
+  avg_loss_usd: number | null;
+  max_drawdown_usd: number;
+  best_symbol: string | null;
+  worst_symbol: string | null;
+  created_at: number;
+}
+
 export interface AuditRow {
   ts: number;
   event_id: string;
@@ -164,6 +184,13 @@ export interface Store {
   upsertPosition(p: Position): Promise<void>;
   auditByCorrelation(correlationId: string): Promise<AuditRow[]>;
   recordLlmTrace(t: Omit<LlmTraceRow, "id">): Promise<void>;
+  /** Closing prices of stored bars with from <= ts < to, in time order (marks for PnL). */
+  barCloses(from: number, to: number): Promise<{ symbol: string; ts: number; price: number }[]>;
+  /** Time of the newest stored bar, or null. */
+  latestBarTs(): Promise<number | null>;
+  /** One row per date; a re-run overwrites it. */
+  saveDailyPnl(r: DailyPnlRow): Promise<void>;
+  listDailyPnl(limit: number): Promise<DailyPnlRow[]>;
   /** Newest first, unless afterId is given (then oldest first, for follow mode). */
   listLlmTraces(f?: LlmTraceFilter): Promise<LlmTraceRow[]>;
   countAudit(eventType?: string): Promise<number>;

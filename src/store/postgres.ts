@@ -17,6 +17,7 @@ import {
   type TradePatch,
   type TradeRow,
   type LlmTraceFilter,
+  type DailyPnlRow,
   type LlmTraceRow,
 } from "./port";
 
@@ -332,6 +333,39 @@ export class PostgresStore implements Store {
       id: Number(r.id), ts: ms(r.ts), correlation_id: r.correlation_id, agent_name: r.agent_name, model: r.model, base_url: r.base_url,
       latency_ms: r.latency_ms === null ? null : Number(r.latency_ms), status: r.status, error_message: r.error_message, request: r.request, response: r.response,
       prompt_tokens: r.prompt_tokens, completion_tokens: r.completion_tokens,
+    }));
+  }
+
+  async barCloses(from: number, to: number): Promise<{ symbol: string; ts: number; price: number }[]> {
+    await this.flush();
+    const rows = await this.retry("barCloses", () => this.sql`SELECT symbol, ts, close FROM market_bars WHERE ts >= ${dt(from)} AND ts < ${dt(to)} ORDER BY ts, symbol`);
+    return rows.map((r) => ({ symbol: r.symbol, ts: ms(r.ts), price: num(r.close)! }));
+  }
+
+  async latestBarTs(): Promise<number | null> {
+    await this.flush();
+    const r = await this.retry("latestBarTs", () => this.sql`SELECT MAX(ts) AS t FROM market_bars`);
+    return r[0]!.t ? ms(r[0]!.t) : null;
+  }
+
+  async saveDailyPnl(r: DailyPnlRow): Promise<void> {
+    const row = { ...r, created_at: dt(r.created_at) };
+    await this.retry("saveDailyPnl", () => this.sql`INSERT INTO daily_pnl_summary ${this.sql(row as any)}
+      ON CONFLICT (report_date) DO UPDATE SET realized_pnl_usd = EXCLUDED.realized_pnl_usd, unrealized_pnl_usd = EXCLUDED.unrealized_pnl_usd,
+        total_pnl_usd = EXCLUDED.total_pnl_usd, win_rate = EXCLUDED.win_rate, num_trades = EXCLUDED.num_trades, num_buys = EXCLUDED.num_buys,
+        num_sells = EXCLUDED.num_sells, volume_usd = EXCLUDED.volume_usd, wins = EXCLUDED.wins, losses = EXCLUDED.losses, avg_win_usd = EXCLUDED.avg_win_usd,
+        avg_loss_usd = EXCLUDED.avg_loss_usd, max_drawdown_usd = EXCLUDED.max_drawdown_usd, best_symbol = EXCLUDED.best_symbol,
+        worst_symbol = EXCLUDED.worst_symbol, created_at = EXCLUDED.created_at`);
+  }
+
+  async listDailyPnl(limit: number): Promise<DailyPnlRow[]> {
+    const rows = await this.retry("listDailyPnl", () => this.sql`SELECT * FROM daily_pnl_summary ORDER BY report_date DESC LIMIT ${limit}`);
+    const n = (x: unknown) => (x === null ? null : Number(x));
+    return rows.map((r) => ({
+      report_date: r.report_date instanceof Date ? r.report_date.toISOString().slice(0, 10) : String(r.report_date), realized_pnl_usd: num(r.realized_pnl_usd)!,
+      unrealized_pnl_usd: num(r.unrealized_pnl_usd)!, total_pnl_usd: num(r.total_pnl_usd)!, win_rate: n(r.win_rate), num_trades: r.num_trades, num_buys: r.num_buys,
+      num_sells: r.num_sells, volume_usd: num(r.volume_usd)!, wins: r.wins, losses: r.losses, avg_win_usd: num(r.avg_win_usd), avg_loss_usd: num(r.avg_loss_usd),
+      max_drawdown_usd: num(r.max_drawdown_usd)!, best_symbol: r.best_symbol, worst_symbol: r.worst_symbol, created_at: ms(r.created_at),
     }));
   }
 

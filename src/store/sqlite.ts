@@ -18,6 +18,7 @@ import {
   type TradePatch,
   type TradeRow,
   type LlmTraceFilter,
+  type DailyPnlRow,
   type LlmTraceRow,
 } from "./port";
 
@@ -328,6 +329,28 @@ export class SqliteStore implements Store {
       status: r.status, error_message: r.error_message, request: r.request === null ? null : JSON.parse(r.request), response: r.response === null ? null : JSON.parse(r.response),
       prompt_tokens: r.prompt_tokens, completion_tokens: r.completion_tokens,
     }));
+  }
+
+  async barCloses(from: number, to: number): Promise<{ symbol: string; ts: number; price: number }[]> {
+    this.flushSync();
+    return (this.q("SELECT symbol, ts, close FROM market_bars WHERE ts >= ? AND ts < ? ORDER BY ts, symbol").all(iso(from), iso(to)) as Row[]).map((r) => ({ symbol: r.symbol, ts: ms(r.ts), price: round6(r.close) }));
+  }
+
+  async latestBarTs(): Promise<number | null> {
+    this.flushSync();
+    const r = this.q("SELECT MAX(ts) AS t FROM market_bars").get() as Row;
+    return r.t ? ms(r.t) : null;
+  }
+
+  async saveDailyPnl(r: DailyPnlRow): Promise<void> {
+    const cols = ["report_date", "realized_pnl_usd", "unrealized_pnl_usd", "total_pnl_usd", "win_rate", "num_trades", "num_buys", "num_sells", "volume_usd", "wins", "losses", "avg_win_usd", "avg_loss_usd", "max_drawdown_usd", "best_symbol", "worst_symbol", "created_at"] as const;
+    const vals = cols.map((c) => (c === "created_at" ? iso(r.created_at) : (r[c] ?? null)));
+    this.q(`INSERT INTO daily_pnl_summary (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})
+      ON CONFLICT (report_date) DO UPDATE SET ${cols.filter((c) => c !== "report_date").map((c) => `${c} = excluded.${c}`).join(", ")}`).run(...(vals as any[]));
+  }
+
+  async listDailyPnl(limit: number): Promise<DailyPnlRow[]> {
+    return (this.q("SELECT * FROM daily_pnl_summary ORDER BY report_date DESC LIMIT ?").all(limit) as Row[]).map((r) => ({ ...r, created_at: ms(r.created_at) }) as DailyPnlRow);
   }
 
   async countAudit(eventType?: string): Promise<number> {

@@ -135,6 +135,21 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect((await store.listLlmTraces({ since: T0 + 500 })).length).toBe(1);
     });
 
+    test("daily PnL rows: one per date, overwritten on re-run; bar closes and the latest bar", async () => {
+      const row = { report_date: "2013-10-07", realized_pnl_usd: 12.34, unrealized_pnl_usd: -1.5, total_pnl_usd: 10.84, win_rate: 0.5, num_trades: 4, num_buys: 2, num_sells: 2, volume_usd: 1234.56, wins: 1, losses: 1, avg_win_usd: 20, avg_loss_usd: -7.66, max_drawdown_usd: 9.99, best_symbol: "SPY", worst_symbol: "IBM", created_at: T0 };
+      await store.saveDailyPnl(row);
+      await store.saveDailyPnl({ ...row, realized_pnl_usd: 13.01, total_pnl_usd: 11.51 });
+      await store.saveDailyPnl({ ...row, report_date: "2013-10-08", win_rate: null, avg_win_usd: null });
+      const rows = await store.listDailyPnl(7);
+      expect(rows.map((r) => r.report_date)).toEqual(["2013-10-08", "2013-10-07"]);
+      expect(rows[1]).toMatchObject({ realized_pnl_usd: 13.01, total_pnl_usd: 11.51, max_drawdown_usd: 9.99, best_symbol: "SPY", win_rate: 0.5 });
+      expect(rows[0]!.win_rate).toBeNull();
+      expect(await store.latestBarTs()).toBeNull();
+      await store.appendBars([{ symbol: "SPY", ts: T0, open: 1, high: 2, low: 0.5, close: 1.25, volume: 1 }, { symbol: "IBM", ts: T0 + 60_000, open: 1, high: 2, low: 0.5, close: 1.5, volume: 1 }], "t");
+      expect(await store.barCloses(T0, T0 + 60_000)).toEqual([{ symbol: "SPY", ts: T0, price: 1.25 }]);
+      expect(await store.latestBarTs()).toBe(T0 + 60_000);
+    });
+
     test("the trades table refuses a non-paper row", async () => {
       await expect(store.insertTrade(newTrade({ paper_trade: false }))).rejects.toThrow();
     });

@@ -155,5 +155,5 @@ describe("control pieces", () => {
     } finally {
       h.cleanup();
     }
-  });
+  }, 60_000);
 });

@@ -96,12 +96,24 @@ describe("daemon end to end", () => {
     expect(((await res2.json()) as any).field).toBe("limit");
   });
 
-  test("`awet health --json` against the daemon exits 0", async () => {
+  test("`awet health --json` checks every part: healthy with the LLM off, exit 1 naming the LLM when Ollama is down", async () => {
     const port = new URL(base).port;
-    const p = spawn({ cmd: [process.execPath, join(ROOT, "src", "main.ts"), "health", "--json", "--port", port, "--home", h.home], stdout: "pipe", stderr: "pipe" });
-    const out = await new Response(p.stdout).text();
-    expect(await p.exited).toBe(0);
-    expect(JSON.parse(out).status).toBe("healthy");
+    const run = async (env: Record<string, string>) => {
+      const p = spawn({ cmd: [process.execPath, join(ROOT, "src", "main.ts"), "health", "--json", "--port", port, "--home", h.home], stdout: "pipe", stderr: "pipe", env: { ...process.env, AWET_HOME: "", ...env } });
+      const out = await new Response(p.stdout).text();
+      return { code: await p.exited, body: JSON.parse(out) };
+    };
+    const ok = await run({ LLM_ENABLED: "false" });
+    expect(ok.code).toBe(0);
+    expect(ok.body.status).toBe("healthy");
+    expect(ok.body.checks.map((c: any) => c.name)).toEqual(["store", "bus", "broker", "llm", "agents"]);
+    const down = await run({ OLLAMA_HOST: "http://127.0.0.1:1" });
+    expect(down.code).toBe(1);
+    expect(down.body.status).toBe("unhealthy");
+    const llm = down.body.checks.find((c: any) => c.name === "llm");
+    expect(llm.ok).toBe(false);
+    expect(llm.verdict).toContain("unreachable at http://127.0.0.1:1");
+    expect(llm.fix).toContain("OLLAMA_HOST");
   });
 
   test("a second daemon on the same port fails with a message naming the port", async () => {

@@ -1,0 +1,106 @@
+import { doctorChecks, healthChecks, type Check } from "../ops/health";
+import { opsSnapshot } from "../ops/snapshot";
+import { openStore } from "../store/open";
+import { fmtUsd } from "../core/money";
+import { intFlag, parseArgs } from "./args";
+import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
+import { resolveHome, type Settings } from "../config/load";
+import { loadDotenv } from "../config/dotenv";
+import { join } from "node:path";
+
+export const HEALTH_HELP = `Usage: awet health [--json] [--url URL] [--port N] [--home DIR]
+
+Checks the store, the bus (Kafka when configured), the broker, the LLM, and the running daemon's
+agents and scheduler, one line each. Exit 0 healthy, 1 if any check fails (including no daemon).
+
+--json prints: {"status": "healthy"|"unhealthy", "checked_at": ISO, "checks": [{"name", "ok", "verdict", "fix"?}]}
+with check names store, bus, broker, llm, agents (and scheduler when the daemon reports one).`;
+
+export const DOCTOR_HELP = `Usage: awet doctor [--json] [--home DIR]
+
+Everything \`awet health\` checks, plus config validation, the permissions of .tmp/api-token and
+.env (must not be readable by others), free disk, and clock skew against the broker; a suggested
+fix for each failure. Exit 0 when all pass, 1 otherwise.`;
+
+function print(checks: Check[], json: boolean, title: string): number {
+  const ok = checks.every((c) => c.ok);
+  if (json) {
+    out(JSON.stringify({ status: ok ? "healthy" : "unhealthy", checked_at: new Date().toISOString(), checks }, null, 2));
+    return ok ? 0 : 1;
+  }
+  out("==================================================");
+  out(` ${title}`);
+  out("==================================================");
+  out("");
+  for (const c of checks) {
+    out(`${c.ok ? "✅" : "❌"} ${c.name}: ${c.verdict}`);
+    if (!c.ok && c.fix) out(`   fix: ${c.fix}`);
+  }
+  out("");
+  out("--------------------------------------------------");
+  const failed = checks.filter((c) => !c.ok).length;
+  out(ok ? `✅ All ${checks.length} checks passed - System is HEALTHY` : `❌ ${failed} of ${checks.length} checks failed - System is UNHEALTHY`);
+  return ok ? 0 : 1;
+}
+
+const daemonUrl = (s: Settings, port?: number) => `http://${s.app.http_host === "0.0.0.0" ? "127.0.0.1" : s.app.http_host}:${port ?? s.app.http_port}`;
+
+export async function healthCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, { bool: ["json", "help"], value: [...GLOBAL_VALUE_FLAGS, "url", "port"] });
+  if (p.flags.help) return out(HEALTH_HELP), 0;
+  const s = settingsFrom(p);
+  const url = (p.flags.url as string | undefined) ?? daemonUrl(s, intFlag(p, "port", s.app.http_port, 1, 65535));
+  return print(await healthChecks(s, url), Boolean(p.flags.json), "🏥 AWET System Health Check");
+}
+
+export async function doctorCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, { bool: ["json", "help"], value: [...GLOBAL_VALUE_FLAGS, "port"] });
+  if (p.flags.help) return out(DOCTOR_HELP), 0;
+  loadDotenv(join(resolveHome(p.flags.home as string | undefined), ".env")); // config errors are a check here, not a crash
+  const port = p.flags.port ? Number(p.flags.port) : undefined;
+  const checks = await doctorChecks(p.flags.home as string | undefined, p.flags.config as string | undefined, (s) => daemonUrl(s, port));
+  return print(checks, Boolean(p.flags.json), "🩺 AWET Doctor");
+}
+
+export async function portalsCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, { bool: ["json", "help"], value: GLOBAL_VALUE_FLAGS });
+  if (p.flags.help) return out("Usage: awet portals [--json]\n\nPrints the URLs of the daemon and of the compose.yml services."), 0;
+  const s = settingsFrom(p);
+  const d = daemonUrl(s);
+  const rows = [
+    ["AWET daemon", `${d}/health`, "-", "health, /metrics, /api/*, /openapi"],
+    ["Grafana", "http://localhost:3000", "GRAFANA_ADMIN_USER / GRAFANA_ADMIN_PASSWORD from .env", "dashboards"],
+    ["Prometheus", "http://localhost:9090", "-", "metrics & queries"],
+    ["Alertmanager", "http://localhost:9093", "-", "alert management"],
+    ["Kafka UI", "http://localhost:8080", "-", "topics, consumer groups"],
+    ["Schema Registry", "http://localhost:8081", "-", "Avro schemas"],
+    ["Ollama", s.llm.base_url, "-", "LLM API"],
+    ["TimescaleDB", "localhost:5433", "POSTGRES_USER / POSTGRES_PASSWORD from .env", "PostgreSQL + time-series"],
+  ];
+  if (p.flags.json) out(JSON.stringify(rows.map(([name, url, credentials, purpose]) => ({ name, url, credentials, purpose })), null, 2));
+  else for (const [n, u, c, pu] of rows) out(`${n!.padEnd(16)} ${u!.padEnd(36)} ${pu}${c !== "-" ? `  (login: ${c})` : ""}`);
+  return 0;
+}
+
+export async function opsCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, { bool: ["json", "help"], value: GLOBAL_VALUE_FLAGS });
+  if (p.flags.help || p.positionals[0] !== "snapshot") return out("Usage: awet ops snapshot [--json]\n\nPending orders, open positions, exposure vs caps, trading state, last reconcile, last errors."), p.flags.help ? 0 : 2;
+  const s = settingsFrom(p);
+  const store = await openStore(s);
+  try {
+    const snap = await opsSnapshot(s, store);
+    if (p.flags.json) return out(JSON.stringify(snap, null, 2)), 0;
+    out(`trading state     ${snap.trading_state}   (execution_dry_run=${snap.execution_dry_run}, approved=${snap.approved})`);
+    out(`pending orders    ${snap.pending_orders.length}`);
+    for (const o of snap.pending_orders) out(`  ${o.ts} ${o.symbol} ${o.side} ${o.qty} ${o.status} ${o.client_order_id ?? ""}`);
+    out(`open positions    ${snap.positions.length}`);
+    for (const x of snap.positions) out(`  ${x.symbol.padEnd(6)} ${String(x.qty).padStart(6)} @ ${x.avg_entry_price}  value ${fmtUsd(x.market_value)}  P/L ${fmtUsd(x.unrealized_pl, true)}`);
+    out(`exposure          ${fmtUsd(snap.exposure.total_usd)} of ${fmtUsd(snap.exposure.max_total_usd)} (${(snap.exposure.used_pct).toFixed(1)}%); per symbol cap ${fmtUsd(snap.exposure.max_per_symbol_usd)}`);
+    out(`last reconcile    ${snap.last_reconcile ?? "never"}`);
+    out(`last errors       ${snap.last_errors.length ? "" : "none"}`);
+    for (const e of snap.last_errors) out(`  ${e.ts} ${e.kind}: ${e.message}`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,99 @@
+import { Reconciler } from "../agents/reconciler";
+import { openBroker } from "../broker/open";
+import { isReconcilable } from "../broker/port";
+import { UsageError } from "../core/errors";
+import { makeLogger } from "../obs/log";
+import { pnlForDate, pnlToday, toDailyRow, tradingDaysUpTo } from "../ops/pnl";
+import { renderDaily, renderWeek, reportJson } from "../reports/render";
+import { openStore } from "../store/open";
+import type { Store } from "../store/port";
+import { intFlag, parseArgs } from "./args";
+import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
+import type { Settings } from "../config/load";
+import type { Logger } from "../obs/log";
+
+export const PNL_HELP = `Usage: awet pnl [today | week | watch [--interval 60] | save | eod] [--date YYYY-MM-DD] [--json] [--home DIR]
+
+  today     the daily report (FIFO round trips; realized, unrealized, win rate, drawdown, ...)
+  --date D  alone: the report of that New York trading day
+  week      the last 7 trading days
+  watch     the daily report every --interval seconds
+  save      compute the day and store it in daily_pnl_summary (one row per date, overwritten)
+  eod       the end-of-day job: reconcile orders, reconcile positions, compute, save, log PNL_DAILY_SUMMARY
+
+"today" is the New York day of the newest stored bar (the live day on a running daemon, the last
+replayed day on a replay home), or the calendar day when nothing is stored. The JSON form carries the
+daily_pnl_summary column names (report_date, realized_pnl_usd, unrealized_pnl_usd, total_pnl_usd,
+win_rate, num_trades, best_symbol, worst_symbol, max_drawdown_usd, ...).`;
+
+/** The end-of-day job (runbook 11/12), shared by the CLI, the scheduler and REST. */
+export async function runEod(s: Settings, store: Store, date: string, log: Logger, say: (l: string) => void = () => {}) {
+  say("EOD_JOB_STARTING");
+  const broker = openBroker(s);
+  let orders = "skipped (simulated broker: fills come from bars)";
+  let positions = "skipped";
+  if (isReconcilable(broker)) {
+    const r = new Reconciler({ store, broker, log, now: () => Date.now(), inFlightMs: s.app.in_flight_seconds * 1000, unfilledTimeoutMs: s.app.unfilled_timeout_seconds * 1000 });
+    const st = await r.reconcileOrders();
+    orders = `${st.updated} updated, ${st.became_terminal} terminal, ${st.errors} errors`;
+    const ps = await r.reconcilePositions();
+    positions = `${ps.synced} synced, ${ps.zeroed} zeroed`;
+  }
+  say(`Orders reconciled: ${orders}`);
+  say(`Positions synced: ${positions}`);
+  const rep = await pnlForDate(store, date);
+  await store.saveDailyPnl(toDailyRow(rep, Date.now()));
+  say(`PnL computed for ${date}`);
+  log.info({ ...toDailyRow(rep, Date.now()) }, "PNL_DAILY_SUMMARY");
+  say("EOD_JOB_COMPLETE");
+  return rep;
+}
+
+export async function pnlCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, { bool: ["help", "json"], value: [...GLOBAL_VALUE_FLAGS, "date", "interval"] });
+  if (p.flags.help) return out(PNL_HELP), 0;
+  const sub = p.positionals[0] ?? (p.flags.date ? "today" : undefined);
+  if (!sub) return out(PNL_HELP), 2;
+  if (p.flags.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(p.flags.date))) throw new UsageError(`--date must be YYYY-MM-DD; got '${p.flags.date}'`);
+  const s = settingsFrom(p);
+  const store = await openStore(s);
+  const json = Boolean(p.flags.json);
+  try {
+    const date = (p.flags.date as string | undefined) ?? (await pnlToday(store));
+    if (sub === "today") {
+      const r = await pnlForDate(store, date);
+      out(json ? JSON.stringify(reportJson(r), null, 2) : renderDaily(r));
+      return 0;
+    }
+    if (sub === "week") {
+      const rows = [];
+      for (const d of tradingDaysUpTo(date, 7)) rows.push(toDailyRow(await pnlForDate(store, d), Date.now()));
+      out(json ? JSON.stringify(rows, null, 2) : renderWeek(rows));
+      return 0;
+    }
+    if (sub === "save") {
+      const r = await pnlForDate(store, date);
+      await store.saveDailyPnl(toDailyRow(r, Date.now()));
+      out(json ? JSON.stringify(toDailyRow(r, Date.now()), null, 2) : `saved daily_pnl_summary for ${date}: total ${r.total_pnl_usd}`);
+      return 0;
+    }
+    if (sub === "eod") {
+      const log = makeLogger({ logsDir: s.paths.logs, level: s.app.log_level, name: "eod" });
+      const r = await runEod(s, store, date, log, json ? () => {} : out);
+      if (json) out(JSON.stringify(reportJson(r), null, 2));
+      return 0;
+    }
+    if (sub === "watch") {
+      const every = intFlag(p, "interval", 60, 1, 86_400);
+      for (;;) {
+        const d = (p.flags.date as string | undefined) ?? (await pnlToday(store));
+        const r = await pnlForDate(store, d);
+        out(json ? JSON.stringify(reportJson(r)) : `\x1b[2J\x1b[H${renderDaily(r)}\n(refresh every ${every}s; Ctrl-C to stop)`);
+        await Bun.sleep(every * 1000);
+      }
+    }
+    throw new UsageError(`awet pnl: expected today, week, watch, save or eod; got '${sub}'`);
+  } finally {
+    await store.close();
+  }
+}

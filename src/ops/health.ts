@@ -1,0 +1,119 @@
+import { statfsSync, existsSync, statSync } from "node:fs";
+import { Kafka, logLevel } from "kafkajs";
+import { openBroker } from "../broker/open";
+import { loadSettings, type Settings } from "../config/load";
+import { errorMessage } from "../core/errors";
+import { LLMClient } from "../llm/client";
+import { silentLogger } from "../obs/log";
+import { makeStore } from "../store/open";
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  verdict: string;
+  fix?: string;
+}
+
+const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
+  Promise.race([p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms))]);
+
+/**
+ * `awet health`: each part checked directly (store, bus, broker, LLM) plus the running daemon's
+ * own /health (agents, scheduler). Each check has a one-line verdict; the runbook's fix when it fails.
+ */
+export async function healthChecks(s: Settings, daemonUrl: string): Promise<Check[]> {
+  const checks: Check[] = [];
+  // store
+  const store = makeStore(s);
+  try {
+    await withTimeout(store.ping(), 5000, "store");
+    checks.push({ name: "store", ok: true, verdict: s.app.store === "postgres" ? "PostgreSQL: connected successfully" : `SQLite: ${s.paths.db} readable` });
+  } catch (e) {
+    checks.push({ name: "store", ok: false, verdict: `${s.app.store}: ${errorMessage(e)}`, fix: s.app.store === "postgres" ? "check DATABASE_URL; `docker compose restart timescaledb`; `awet db check`" : `check ${s.paths.db} and its directory permissions` });
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+  // bus
+  if (s.app.bus === "kafka") {
+    const kafka = new Kafka({ clientId: "awet-health", brokers: (process.env.KAFKA_BROKERS ?? "").split(","), logLevel: logLevel.NOTHING, connectionTimeout: 3000, retry: { retries: 0 } });
+    const admin = kafka.admin();
+    try {
+      await withTimeout(admin.connect(), 5000, "kafka");
+      const topics = await withTimeout(admin.listTopics(), 5000, "kafka");
+      checks.push({ name: "bus", ok: true, verdict: `Kafka: ${topics.length} topics available` });
+    } catch (e) {
+      checks.push({ name: "bus", ok: false, verdict: `Kafka: ${errorMessage(e)}`, fix: "`docker compose restart kafka`; check KAFKA_BROKERS" });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  } else checks.push({ name: "bus", ok: true, verdict: "in-process bus (bus: memory)" });
+  // broker
+  try {
+    const b = openBroker(s);
+    await withTimeout(b.ping(), 8000, "broker");
+    checks.push({ name: "broker", ok: true, verdict: b.name === "alpaca" ? "Alpaca paper account answers" : "simulated paper broker" });
+  } catch (e) {
+    checks.push({ name: "broker", ok: false, verdict: errorMessage(e), fix: "`awet verify-alpaca`; check APCA_API_KEY_ID / APCA_API_SECRET_KEY and ALPACA_BASE_URL (paper host only)" });
+  }
+  // LLM
+  if (s.llm.llm_enabled) {
+    const h = await new LLMClient(s.llm, { log: silentLogger }).health();
+    checks.push(h.ok ? { name: "llm", ok: true, verdict: `Ollama is running (${h.detail})` } : { name: "llm", ok: false, verdict: `Ollama ${h.detail}`, fix: `check it: curl ${s.llm.base_url}/ ; set OLLAMA_HOST, or llm_enabled: false to run rule-only` });
+  } else checks.push({ name: "llm", ok: true, verdict: "disabled (llm_enabled: false): risk runs rule-only" });
+  // daemon: agents and scheduler
+  try {
+    const res = await fetch(`${daemonUrl}/health`, { signal: AbortSignal.timeout(5000) });
+    const body = (await res.json()) as any;
+    const agents = Object.entries<any>(body.agents ?? {});
+    const bad = agents.filter(([, a]) => a.state === "failed" || a.state === "stopped");
+    checks.push({ name: "agents", ok: bad.length === 0, verdict: bad.length ? `not running: ${bad.map(([n]) => n).join(", ")}` : `${agents.length} agents running (${agents.map(([n]) => n).join(", ")})`, fix: bad.length ? "see logs/awet.log; restart with `awet start`" : undefined });
+    if (body.scheduler) {
+      const jobs = Object.keys(body.scheduler.jobs ?? {});
+      checks.push({ name: "scheduler", ok: body.scheduler.ok !== false, verdict: `${jobs.length} jobs scheduled${body.scheduler.next ? `, next ${body.scheduler.next}` : ""}` });
+    }
+  } catch (e) {
+    checks.push({ name: "agents", ok: false, verdict: `daemon not reachable at ${daemonUrl}: ${errorMessage(e)}`, fix: "start it: `awet start` (or `docker compose up -d awet`)" });
+  }
+  return checks;
+}
+
+/** `awet doctor`: health plus config, file permissions, free disk and clock skew against the broker. */
+export async function doctorChecks(home: string | undefined, configDir: string | undefined, daemonUrl: (s: Settings) => string): Promise<Check[]> {
+  let s: Settings;
+  try {
+    s = loadSettings({ home, configDir });
+  } catch (e) {
+    return [{ name: "config", ok: false, verdict: errorMessage(e), fix: "fix the key named above in config/app.yaml or config/llm.yaml (or the environment variable)" }];
+  }
+  const checks: Check[] = [{ name: "config", ok: true, verdict: `config valid (${s.configDir})` }];
+  checks.push(...(await healthChecks(s, daemonUrl(s))));
+  for (const [name, file] of [["api-token", s.paths.apiToken], [".env", `${s.home}/.env`]] as const) {
+    if (!existsSync(file)) {
+      checks.push({ name: `perms ${name}`, ok: true, verdict: `${file} not present` });
+      continue;
+    }
+    const mode = statSync(file).mode & 0o777;
+    const ok = (mode & 0o077) === 0;
+    checks.push({ name: `perms ${name}`, ok, verdict: `${file} mode ${mode.toString(8).padStart(4, "0")}`, fix: ok ? undefined : `chmod 600 ${file} (it holds secrets)` });
+  }
+  try {
+    const st = statfsSync(s.home);
+    const free = st.bavail * st.bsize;
+    const gb = free / 1024 ** 3;
+    checks.push({ name: "disk", ok: gb >= 1, verdict: `${gb.toFixed(1)} GiB free under ${s.home}`, fix: gb >= 1 ? undefined : "free disk space: logs/, .awet/ (SQLite), or move to PostgreSQL" });
+  } catch (e) {
+    checks.push({ name: "disk", ok: false, verdict: errorMessage(e) });
+  }
+  const b = openBroker(s) as { clock?: () => Promise<{ timestamp: number }> };
+  if (typeof b.clock === "function") {
+    try {
+      const t0 = Date.now();
+      const c = await b.clock();
+      const skew = Math.abs(c.timestamp - (t0 + Date.now()) / 2);
+      checks.push({ name: "clock", ok: skew < 2000, verdict: `clock skew against the broker ${Math.round(skew)} ms`, fix: skew < 2000 ? undefined : "sync the host clock (chrony/ntp): gates and exits use time" });
+    } catch (e) {
+      checks.push({ name: "clock", ok: false, verdict: `broker clock unreachable: ${errorMessage(e)}` });
+    }
+  } else checks.push({ name: "clock", ok: true, verdict: "no broker clock to compare (simulated broker)" });
+  return checks;
+}

@@ -1,0 +1,26 @@
+import { existsSync } from "node:fs";
+import type { Settings } from "../config/load";
+import { round6 } from "../core/money";
+import { OPEN_STATUSES, type Store } from "../store/port";
+
+/** The ops snapshot (runbook: make ops-snapshot), shared by the CLI and GET /api/ops/snapshot. */
+export async function opsSnapshot(s: Settings, store: Store) {
+  const pending = [];
+  for (const st of OPEN_STATUSES) pending.push(...(await store.listTrades({ status: st, limit: 1000 })));
+  const positions = (await store.positions()).filter((p) => p.qty !== 0);
+  const total = round6(positions.reduce((a, p) => a + p.market_value, 0) + pending.filter((t) => t.side === "buy").reduce((a, t) => a + (t.qty - t.filled_qty) * (t.price ?? 0), 0));
+  const rejected = await store.listTrades({ status: "rejected", limit: 5 });
+  const counts = await store.counts();
+  const lastRec = await store.getState("last_reconcile");
+  return {
+    trading_state: (await store.getState("trading_state")) ?? "ACTIVE",
+    execution_dry_run: s.app.execution_dry_run,
+    approved: existsSync(s.paths.approvalFile),
+    pending_orders: pending.map((t) => ({ ts: new Date(t.ts).toISOString(), symbol: t.symbol, side: t.side, qty: t.qty, status: t.status, client_order_id: t.client_order_id })),
+    positions,
+    exposure: { total_usd: total, max_total_usd: s.app.max_total_exposure_usd, max_per_symbol_usd: s.app.max_exposure_per_symbol_usd, used_pct: s.app.max_total_exposure_usd ? (total / s.app.max_total_exposure_usd) * 100 : 0 },
+    last_reconcile: lastRec,
+    dead_letters: counts.dead_letters,
+    last_errors: rejected.map((t) => ({ ts: new Date(t.updated_at).toISOString(), kind: "order rejected", message: `${t.symbol} ${t.side} ${t.qty}: ${t.error_message}` })),
+  };
+}
