@@ -5,6 +5,7 @@ import { replayCommand } from "./cli/replay";
 import { startCommand } from "./cli/start";
 import { tradesCommand } from "./cli/trades";
 import { dbCommand } from "./cli/db";
+import { agentsCommand, modelCommand } from "./cli/agents";
 import { pnlCommand } from "./cli/pnl";
 import { llmCommand, tradeChainCommand } from "./cli/llm";
 import { portfolioCommand, positionsCommand, reconcileCommand, verifyAlpacaCommand } from "./cli/broker";
@@ -34,6 +35,8 @@ Commands:
   verify-alpaca      check the Alpaca paper keys and account (the secret is never printed)
   db migrate|check|copy-to-postgres  schema migrations, schema check, move SQLite to PostgreSQL
   pnl today|week|watch|save|eod [--date D]  FIFO PnL reports and the end-of-day job
+  agents list|run NAME|runs  the scheduled agents (night_trainer, morning_deployer, trade_watchdog, orchestrator, eod)
+  model train|eval|list|promote V|rollback  the quantile forecaster and its registry
   llm last|follow|summary  LLM traces (--agent, --model, --since, --status, --json)
   trade-chain --corr ID | --order ID | --trade ID  from an order back to its bar and LLM prompt
 
@@ -65,6 +68,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   db: dbCommand,
   llm: llmCommand,
   pnl: pnlCommand,
+  agents: agentsCommand,
+  model: modelCommand,
   "trade-chain": tradeChainCommand,
 };
 

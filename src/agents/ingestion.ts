@@ -43,7 +43,7 @@ export class DataIngestionAgent {
     ctx.stats.bars_read++;
     if (it.kind === "bad") return this.reject(it.symbol || "?", it.ts ?? 0, it.reason, it.detail, { file: it.file, line: it.line });
     const bar = it.bar;
-    const bad = validateBar(bar, this.lastTs.get(bar.symbol), this.symbols);
+    const bad = validateBar(bar, this.lastTs.get(bar.symbol), this.symbols, ctx.settings.app.max_bar_range_pct);
     if (bad) return this.reject(bar.symbol, bar.ts, bad.reason, bad.detail, { file: it.file, line: it.line, bar });
     this.lastTs.set(bar.symbol, bar.ts);
     await this.accept(bar);

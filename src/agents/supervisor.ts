@@ -66,6 +66,7 @@ export class Supervisor {
   readonly execution: ExecutionAgent;
   readonly exit: ExitAgent;
   readonly running: ReadonlySet<AgentName>;
+  readonly prediction: PredictionAgent;
   readonly agents: { status: AgentStatus }[];
   readonly startedAt = Date.now();
   /** Present when the broker is reconciled by asking it (Alpaca). */
@@ -129,7 +130,7 @@ export class Supervisor {
     const execution = (this.execution = new ExecutionAgent(ctxFor("execution")));
     this.exit = new ExitAgent(ctxFor("exit"), execution);
     const features = new FeatureEngineeringAgent(ctxFor("features"));
-    const prediction = new PredictionAgent(ctxFor("prediction"));
+    const prediction = (this.prediction = new PredictionAgent(ctxFor("prediction")));
     const risk = new RiskAgent(ctxFor("risk"));
     this.ingestion = new DataIngestionAgent(ctxFor("ingestion"));
     const all: [AgentName, { status: AgentStatus }][] = [["ingestion", this.ingestion], ["features", features], ["prediction", prediction], ["risk", risk], ["execution", execution], ["exit", this.exit]];
@@ -168,6 +169,7 @@ export class Supervisor {
     const applied = await this.store.migrate();
     await this.bus.start();
     await this.refreshLlm();
+    await this.prediction.reload();
     if (applied.length) this.log.info({ applied }, "migrations applied");
     const seq = Number((await this.store.getState("runs_started")) ?? "0");
     await this.store.setState("runs_started", String(seq + 1), Date.now());

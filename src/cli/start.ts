@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { AGENT_NAMES, Supervisor, runSeed, type AgentName } from "../agents/supervisor";
 import { UsageError } from "../core/errors";
 import { ensureApiToken } from "../ops/control";
+import { Scheduler } from "../jobs/scheduler";
 import { marketIsOpen } from "../agents/reconciler";
 import { StartupError, errorMessage } from "../core/errors";
 import { ReplaySource, type MarketSource } from "../market/replay";
@@ -74,7 +75,8 @@ export async function startCommand(argv: string[]): Promise<number> {
     await sup.close();
     throw e;
   }
-  const app = buildApp(sup, { version: VERSION, token: token.token });
+  const scheduler = new Scheduler({ settings, store: sup.store, log, sup });
+  const app = buildApp(sup, { version: VERSION, token: token.token, scheduler });
   try {
     // Elysia defaults to SO_REUSEPORT, which would let a second daemon share the port silently.
     app.listen({ hostname: host, port, reusePort: false });
@@ -97,6 +99,10 @@ export async function startCommand(argv: string[]): Promise<number> {
   out(`  token    ${token.source === "env" ? "from AWET_API_TOKEN" : `${token.path} (mode 0600${token.source === "generated" ? ", generated now" : ""})`} — POST endpoints need it as a Bearer token`);
   out(`  safety   execution_dry_run=${settings.app.execution_dry_run} approval=${existsSync(settings.paths.approvalFile) ? "yes" : "no"} broker=${sup.broker.name} (paper)`);
   log.info({ url: base, run_id: sup.runId }, "daemon started");
+  scheduler.start();
+  const st = scheduler.status();
+  out(`  jobs     ${Object.entries(st.jobs).filter(([, j]) => j.cron).map(([n, j]) => `${n} next ${j.next ?? "-"}`).join("; ")}`);
+  for (const l of await scheduler.catchUp()) out(`  missed   ${l}`);
 
   const abort = new AbortController();
   let stopping = false;
@@ -106,6 +112,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     out(`\n${sig} received: stopping`);
     abort.abort();
     try {
+      scheduler.stop();
       await sup.close();
     } finally {
       app.stop();

@@ -28,6 +28,7 @@ export const APP_SCHEMA = {
   market_source: { type: "enum", default: "replay", values: ["replay", "alpaca"] },
   replay_path: { type: "string", default: "data/minute" },
   factor_files_dir: { type: "string", default: "data/factor_files" },
+  max_bar_range_pct: { type: "number", default: 50, min: 0, exclusiveMin: true },
   replay_speed: { type: "speed", default: 3000 },
   log_level: { type: "enum", default: "info", values: ["debug", "info", "warn", "error"] },
   // execution safety

@@ -12,7 +12,7 @@ export function makeLogger(opts: { logsDir?: string; level?: string; name?: stri
   const streams: pino.StreamEntry[] = [];
   if (opts.logsDir) {
     mkdirSync(opts.logsDir, { recursive: true });
-    streams.push({ level: (opts.level ?? "info") as pino.Level, stream: pino.destination({ dest: join(opts.logsDir, `${opts.name ?? "awet"}.log`), sync: false, mkdir: true }) });
+    streams.push({ level: (opts.level ?? "info") as pino.Level, stream: pino.destination({ dest: join(opts.logsDir, `${opts.name ?? "awet"}.log`), sync: true, mkdir: true }) });
   }
   if (opts.stderr !== false) streams.push({ level: "warn", stream: pino.destination({ dest: 2, sync: true }) });
   if (streams.length === 0) return pino({ level: "silent" });

@@ -5,6 +5,8 @@ import type { TradeStatus } from "../store/port";
 import { approve, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState, tokenMatches } from "../ops/control";
 import { errorMessage } from "../core/errors";
 import { OPENAPI } from "./openapi";
+import { JOBS, findJob } from "../jobs/jobs";
+import { nextEffectiveRun, runJob, type Scheduler } from "../jobs/scheduler";
 import { loadTradeChain } from "../ops/chain";
 import { pnlForDate, pnlToday, toDailyRow, tradingDaysUpTo } from "../ops/pnl";
 import { opsSnapshot } from "../ops/snapshot";
@@ -18,6 +20,8 @@ export const TRADE_STATUSES: readonly TradeStatus[] = [
 
 export interface ServerInfo {
   version: string;
+  /** The daemon's job schedule, when it runs one. */
+  scheduler?: Scheduler;
   /** Bearer token every POST requires. */
   token: string;
 }
@@ -59,6 +63,14 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
     })
     .get("/openapi", () => OPENAPI)
     .get("/api/paper/status", () => paperStatus(settings, sup.store))
+    .get("/api/agents", () => ({ agents: JOBS.map((j) => ({ name: j.name, description: j.description, cron: j.cron, next: nextEffectiveRun(j, new Date())?.toISOString() ?? null })) }))
+    .get("/api/agents/runs", async ({ query, set }) => {
+      const limit = query.limit === undefined ? 20 : Number(query.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return badRequest(set, "limit", `limit must be a whole number 1..1000; got '${query.limit}'`);
+      if (query.agent !== undefined && !findJob(query.agent)) return badRequest(set, "agent", `no agent '${query.agent}' (${JOBS.map((j) => j.name).join(", ")})`);
+      const runs = await sup.store.listAgentRuns({ agent: query.agent, limit });
+      return { runs: runs.map((r) => ({ ...r, started_at: new Date(r.started_at).toISOString(), finished_at: r.finished_at && new Date(r.finished_at).toISOString() })) };
+    })
     .get("/api/llm/traces", async ({ query, set }) => {
       const limit = query.limit === undefined ? 20 : Number(query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return badRequest(set, "limit", `limit must be a whole number 1..1000; got '${query.limit}'`);
@@ -121,6 +133,15 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
           return setTradingState(sup.store, mode === "reducing" ? "REDUCING" : "HALTED", `api: ${reason}`);
         }, { parse: "none" })
         .post("/api/resume", () => setTradingState(sup.store, "ACTIVE", "api: resume"), { parse: "none" })
+        .post("/api/agents/:name/run", async ({ params, request, set }) => {
+          const job = findJob(params.name);
+          if (!job) return (set.status = 404), { error: "not_found", message: `no agent '${params.name}' (${JOBS.map((j) => j.name).join(", ")})` };
+          const b = await body(request);
+          if (!b.ok) return (set.status = 400), b.error;
+          if (b.value.dry_run !== undefined && typeof b.value.dry_run !== "boolean") return (set.status = 400), { error: "bad_request", field: "dry_run", message: "dry_run must be true or false" };
+          const run = await runJob(job, { settings, store: sup.store, trigger: "api", dryRun: b.value.dry_run === true, sup });
+          return { ...run, finished_at: run.finished_at && new Date(run.finished_at).toISOString() };
+        }, { parse: "none" })
         .post("/api/exit/run", async () => ({ checks: await sup.exit.runOnce() }), { parse: "none" })
         .post("/api/exit/on", () => {
           const file = setExitLogic(settings, true);
@@ -146,6 +167,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
         broker: { name: sup.broker.name, paper: sup.broker.isPaper },
         llm: h.llm,
         agents: h.agents,
+        ...(info.scheduler ? { scheduler: info.scheduler.status() } : {}),
       };
     })
     .get("/health/:agent", async ({ params, set }) => {

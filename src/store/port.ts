@@ -149,6 +149,29 @@ export interface DailyPnlRow {
   created_at: number;
 }
 
+export interface ModelRow {
+  version: string;
+  name: string;
+  status: "candidate" | "production" | "retired";
+  created_at: number;
+  promoted_at: number | null;
+  metrics: unknown;
+  train_window: unknown;
+  features: unknown;
+  params: unknown;
+}
+
+export interface AgentRunRow {
+  id: number;
+  agent: string;
+  trigger: "cron" | "manual" | "api" | "startup";
+  started_at: number;
+  finished_at: number | null;
+  status: "running" | "ok" | "error" | "skipped";
+  steps: { name: string; input: string; output: string; duration_ms: number; ok: boolean }[];
+  error: string | null;
+}
+
 export interface AuditRow {
   ts: number;
   event_id: string;
@@ -191,6 +214,16 @@ export interface Store {
   /** One row per date; a re-run overwrites it. */
   saveDailyPnl(r: DailyPnlRow): Promise<void>;
   listDailyPnl(limit: number): Promise<DailyPnlRow[]>;
+  /** Stored bars with from <= ts < to (all symbols), in time order. */
+  barsBetween(from: number, to: number): Promise<Bar[]>;
+  saveModel(m: ModelRow): Promise<void>;
+  listModels(): Promise<ModelRow[]>;
+  /** Make `version` the only production model (the previous one becomes retired); atomic. */
+  promoteModel(version: string, at: number): Promise<void>;
+  setModelStatus(version: string, status: ModelRow["status"]): Promise<void>;
+  startAgentRun(agent: string, trigger: AgentRunRow["trigger"], at: number): Promise<number>;
+  finishAgentRun(id: number, patch: Pick<AgentRunRow, "status" | "steps" | "error" | "finished_at">): Promise<void>;
+  listAgentRuns(f: { agent?: string; limit?: number }): Promise<AgentRunRow[]>;
   /** Newest first, unless afterId is given (then oldest first, for follow mode). */
   listLlmTraces(f?: LlmTraceFilter): Promise<LlmTraceRow[]>;
   countAudit(eventType?: string): Promise<number>;

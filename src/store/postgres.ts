@@ -18,6 +18,8 @@ import {
   type TradeRow,
   type LlmTraceFilter,
   type DailyPnlRow,
+  type ModelRow,
+  type AgentRunRow,
   type LlmTraceRow,
 } from "./port";
 
@@ -340,6 +342,55 @@ export class PostgresStore implements Store {
     await this.flush();
     const rows = await this.retry("barCloses", () => this.sql`SELECT symbol, ts, close FROM market_bars WHERE ts >= ${dt(from)} AND ts < ${dt(to)} ORDER BY ts, symbol`);
     return rows.map((r) => ({ symbol: r.symbol, ts: ms(r.ts), price: num(r.close)! }));
+  }
+
+  async barsBetween(from: number, to: number): Promise<Bar[]> {
+    await this.flush();
+    const rows = await this.retry("barsBetween", () => this.sql`SELECT * FROM market_bars WHERE ts >= ${dt(from)} AND ts < ${dt(to)} ORDER BY ts, symbol`);
+    return rows.map((r) => ({ symbol: r.symbol, ts: ms(r.ts), open: num(r.open)!, high: num(r.high)!, low: num(r.low)!, close: num(r.close)!, volume: Number(r.volume) }));
+  }
+
+  async saveModel(m: ModelRow): Promise<void> {
+    const j = (x: unknown) => (x === undefined || x === null ? null : this.sql.json(x as any));
+    await this.retry("saveModel", () => this.sql`INSERT INTO models (version, name, status, created_at, promoted_at, metrics, train_window, features, params)
+      VALUES (${m.version}, ${m.name}, ${m.status}, ${dt(m.created_at)}, ${dtN(m.promoted_at)}, ${j(m.metrics)}, ${j(m.train_window)}, ${j(m.features)}, ${j(m.params)})
+      ON CONFLICT (version) DO UPDATE SET status = EXCLUDED.status, promoted_at = EXCLUDED.promoted_at, metrics = EXCLUDED.metrics`);
+  }
+
+  async listModels(): Promise<ModelRow[]> {
+    const rows = await this.retry("listModels", () => this.sql`SELECT * FROM models ORDER BY created_at DESC, version DESC`);
+    return rows.map((r) => ({ version: r.version, name: r.name, status: r.status, created_at: ms(r.created_at), promoted_at: msN(r.promoted_at), metrics: r.metrics, train_window: r.train_window, features: r.features, params: r.params }));
+  }
+
+  async promoteModel(version: string, at: number): Promise<void> {
+    await this.retry("promoteModel", () =>
+      this.sql.begin(async (tx) => {
+        const hit = await tx`SELECT 1 FROM models WHERE version = ${version}`;
+        if (hit.length === 0) throw new StoreError(`no model version ${version}`, "promoteModel");
+        await tx`UPDATE models SET status = 'retired' WHERE status = 'production' AND version <> ${version}`;
+        await tx`UPDATE models SET status = 'production', promoted_at = ${dt(at)} WHERE version = ${version}`;
+      }),
+    );
+  }
+
+  async setModelStatus(version: string, status: ModelRow["status"]): Promise<void> {
+    const r = await this.retry("setModelStatus", () => this.sql`UPDATE models SET status = ${status} WHERE version = ${version}`);
+    if (r.count === 0) throw new StoreError(`no model version ${version}`, "setModelStatus");
+  }
+
+  async startAgentRun(agent: string, trigger: AgentRunRow["trigger"], at: number): Promise<number> {
+    const r = await this.retry("startAgentRun", () => this.sql`INSERT INTO agent_runs (agent, trigger, started_at, status) VALUES (${agent}, ${trigger}, ${dt(at)}, 'running') RETURNING id`);
+    return Number(r[0]!.id);
+  }
+
+  async finishAgentRun(id: number, p: Pick<AgentRunRow, "status" | "steps" | "error" | "finished_at">): Promise<void> {
+    await this.retry("finishAgentRun", () => this.sql`UPDATE agent_runs SET status = ${p.status}, steps = ${this.sql.json(p.steps as any)}, error = ${p.error}, finished_at = ${dtN(p.finished_at)} WHERE id = ${id}`);
+  }
+
+  async listAgentRuns(f: { agent?: string; limit?: number }): Promise<AgentRunRow[]> {
+    const s = this.sql;
+    const rows = await this.retry("listAgentRuns", () => s`SELECT * FROM agent_runs WHERE TRUE ${f.agent ? s`AND agent = ${f.agent}` : s``} ORDER BY id DESC LIMIT ${f.limit ?? 20}`);
+    return rows.map((r) => ({ id: Number(r.id), agent: r.agent, trigger: r.trigger, started_at: ms(r.started_at), finished_at: msN(r.finished_at), status: r.status, steps: r.steps, error: r.error }));
   }
 
   async latestBarTs(): Promise<number | null> {

@@ -19,6 +19,8 @@ import {
   type TradeRow,
   type LlmTraceFilter,
   type DailyPnlRow,
+  type ModelRow,
+  type AgentRunRow,
   type LlmTraceRow,
 } from "./port";
 
@@ -334,6 +336,58 @@ export class SqliteStore implements Store {
   async barCloses(from: number, to: number): Promise<{ symbol: string; ts: number; price: number }[]> {
     this.flushSync();
     return (this.q("SELECT symbol, ts, close FROM market_bars WHERE ts >= ? AND ts < ? ORDER BY ts, symbol").all(iso(from), iso(to)) as Row[]).map((r) => ({ symbol: r.symbol, ts: ms(r.ts), price: round6(r.close) }));
+  }
+
+  async barsBetween(from: number, to: number): Promise<Bar[]> {
+    this.flushSync();
+    return (this.q("SELECT * FROM market_bars WHERE ts >= ? AND ts < ? ORDER BY ts, symbol").all(iso(from), iso(to)) as Row[]).map((r) => ({
+      symbol: r.symbol, ts: ms(r.ts), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume,
+    }));
+  }
+
+  async saveModel(m: ModelRow): Promise<void> {
+    const j = (x: unknown) => (x === undefined || x === null ? null : JSON.stringify(x));
+    this.q(`INSERT INTO models (version, name, status, created_at, promoted_at, metrics, train_window, features, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (version) DO UPDATE SET status = excluded.status, promoted_at = excluded.promoted_at, metrics = excluded.metrics`).run(
+      m.version, m.name, m.status, iso(m.created_at), isoN(m.promoted_at), j(m.metrics), j(m.train_window), j(m.features), j(m.params));
+  }
+
+  async listModels(): Promise<ModelRow[]> {
+    const p = (x: string | null) => (x === null ? null : JSON.parse(x));
+    return (this.q("SELECT * FROM models ORDER BY created_at DESC, version DESC").all() as Row[]).map((r) => ({
+      version: r.version, name: r.name, status: r.status, created_at: ms(r.created_at), promoted_at: msN(r.promoted_at),
+      metrics: p(r.metrics), train_window: p(r.train_window), features: p(r.features), params: p(r.params),
+    }));
+  }
+
+  async promoteModel(version: string, at: number): Promise<void> {
+    this.db.transaction(() => {
+      const hit = this.db.query("SELECT 1 FROM models WHERE version = ?").get(version);
+      if (!hit) throw new StoreError(`no model version ${version}`, "promoteModel");
+      this.db.query("UPDATE models SET status = 'retired' WHERE status = 'production' AND version <> ?").run(version);
+      this.db.query("UPDATE models SET status = 'production', promoted_at = ? WHERE version = ?").run(iso(at), version);
+    })();
+  }
+
+  async setModelStatus(version: string, status: ModelRow["status"]): Promise<void> {
+    const r = this.db.query("UPDATE models SET status = ? WHERE version = ?").run(status, version);
+    if (r.changes === 0) throw new StoreError(`no model version ${version}`, "setModelStatus");
+  }
+
+  async startAgentRun(agent: string, trigger: AgentRunRow["trigger"], at: number): Promise<number> {
+    const r = this.q("INSERT INTO agent_runs (agent, trigger, started_at, status, steps) VALUES (?, ?, ?, 'running', '[]') RETURNING id").get(agent, trigger, iso(at)) as Row;
+    return r.id;
+  }
+
+  async finishAgentRun(id: number, p: Pick<AgentRunRow, "status" | "steps" | "error" | "finished_at">): Promise<void> {
+    this.q("UPDATE agent_runs SET status = ?, steps = ?, error = ?, finished_at = ? WHERE id = ?").run(p.status, JSON.stringify(p.steps), p.error, isoN(p.finished_at), id);
+  }
+
+  async listAgentRuns(f: { agent?: string; limit?: number }): Promise<AgentRunRow[]> {
+    const rows = (f.agent
+      ? this.q("SELECT * FROM agent_runs WHERE agent = ? ORDER BY id DESC LIMIT ?").all(f.agent, f.limit ?? 20)
+      : this.q("SELECT * FROM agent_runs ORDER BY id DESC LIMIT ?").all(f.limit ?? 20)) as Row[];
+    return rows.map((r) => ({ id: r.id, agent: r.agent, trigger: r.trigger, started_at: ms(r.started_at), finished_at: msN(r.finished_at), status: r.status, steps: JSON.parse(r.steps), error: r.error }));
   }
 
   async latestBarTs(): Promise<number | null> {

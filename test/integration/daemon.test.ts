@@ -106,7 +106,7 @@ describe("daemon end to end", () => {
     const ok = await run({ LLM_ENABLED: "false" });
     expect(ok.code).toBe(0);
     expect(ok.body.status).toBe("healthy");
-    expect(ok.body.checks.map((c: any) => c.name)).toEqual(["store", "bus", "broker", "llm", "agents"]);
+    expect(ok.body.checks.map((c: any) => c.name)).toEqual(["store", "bus", "broker", "llm", "agents", "scheduler"]);
     const down = await run({ OLLAMA_HOST: "http://127.0.0.1:1" });
     expect(down.code).toBe(1);
     expect(down.body.status).toBe("unhealthy");

@@ -21,6 +21,7 @@ describe("validateBar", () => {
     ["open below low", { open: 8 }, undefined, "ohlc_inconsistent"],
     ["same time twice", {}, 1000, "duplicate_bar"],
     ["time going backwards", {}, 2000, "out_of_order"],
+    ["an absurd range inside one bar (AAPL 2014-06-09 08:00)", { open: 645.57, high: 645.57, low: 92.23, close: 92.42 }, undefined, "implausible_range"],
   ];
   for (const [name, over, last, reason] of cases)
     test(name, () => {

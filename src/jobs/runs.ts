@@ -1,0 +1,50 @@
+import { errorMessage } from "../core/errors";
+import type { Logger } from "../obs/log";
+import type { AgentRunRow, Store } from "../store/port";
+
+type Step = AgentRunRow["steps"][number];
+
+/**
+ * One run of a scheduled agent, recorded the way SuperAGI's APM tab shows runs: agent, trigger,
+ * start and end, status, and each step with its input summary, output summary and duration.
+ */
+export class RunRecorder {
+  readonly steps: Step[] = [];
+  id = 0;
+  constructor(
+    private store: Store,
+    readonly agent: string,
+    readonly trigger: AgentRunRow["trigger"],
+    readonly log: Logger,
+  ) {}
+
+  async start(): Promise<this> {
+    this.id = await this.store.startAgentRun(this.agent, this.trigger, Date.now());
+    this.log.info({ run_id: this.id, trigger: this.trigger }, `${this.agent} run started`);
+    return this;
+  }
+
+  /** Run one step; its output summary is what `f` returns. A throw fails the step and the run. */
+  async step<T>(name: string, input: string, f: () => Promise<{ output: string; value?: T }>): Promise<T | undefined> {
+    const t0 = performance.now();
+    try {
+      const r = await f();
+      const s = { name, input, output: r.output, duration_ms: Math.round(performance.now() - t0), ok: true };
+      this.steps.push(s);
+      this.log.info(s, `step ${name}`);
+      return r.value;
+    } catch (e) {
+      const s = { name, input, output: `failed: ${errorMessage(e)}`, duration_ms: Math.round(performance.now() - t0), ok: false };
+      this.steps.push(s);
+      this.log.error(s, `step ${name} failed`);
+      throw e;
+    }
+  }
+
+  async finish(status: AgentRunRow["status"], error: string | null = null): Promise<AgentRunRow> {
+    const finished_at = Date.now();
+    await this.store.finishAgentRun(this.id, { status, steps: this.steps, error, finished_at });
+    this.log.info({ run_id: this.id, status, error }, `${this.agent} run finished`);
+    return { id: this.id, agent: this.agent, trigger: this.trigger, started_at: 0, finished_at, status, steps: this.steps, error };
+  }
+}

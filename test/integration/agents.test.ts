@@ -1,0 +1,99 @@
+import { describe, expect, test } from "bun:test";
+import { spawn } from "bun";
+import { join } from "node:path";
+import { Supervisor } from "../../src/agents/supervisor";
+import { findJob } from "../../src/jobs/jobs";
+import { Scheduler, nextEffectiveRun, runJob } from "../../src/jobs/scheduler";
+import { buildApp } from "../../src/server/app";
+import { silentLogger } from "../../src/obs/log";
+import { ReplaySource } from "../../src/market/replay";
+import { ROOT, tempHome, testSettings } from "../helpers";
+
+async function awet(home: string, ...args: string[]) {
+  const p = spawn({ cmd: [process.execPath, join(ROOT, "src", "main.ts"), ...args, "--home", home], env: { ...process.env, AWET_HOME: "", LLM_ENABLED: "false" }, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { out, err, code };
+}
+
+describe("scheduled agents and the model lifecycle", () => {
+  test("night_trainer then morning_deployer leave a promoted or refused candidate with the reason in the run history", async () => {
+    const h = tempHome();
+    try {
+      expect((await awet(h.home, "replay", join(ROOT, "data", "minute"), "--json")).code).toBe(0);
+      const t = await awet(h.home, "agents", "run", "night_trainer");
+      expect(t.code).toBe(0);
+      expect(t.out).toMatch(/✓ train .* candidate q\d{8}-[0-9a-f]{8} trained in the worker/);
+      const d = await awet(h.home, "agents", "run", "morning_deployer");
+      expect(d.code).toBe(0);
+      const runs = JSON.parse((await awet(h.home, "agents", "runs", "--json")).out);
+      expect(runs.map((r: any) => r.agent)).toEqual(["morning_deployer", "night_trainer"]);
+      const promote = runs[0].steps.find((s: any) => s.name === "promote");
+      expect(promote.output).toMatch(/first production model: pinball .* beats the best baseline|refused: candidate pinball .* does not beat/);
+      const ev = JSON.parse((await awet(h.home, "model", "eval", "--json")).out);
+      for (const k of ["pinball_loss", "coverage_p10_p90", "directional_accuracy"]) {
+        expect(ev.model).toHaveProperty(k);
+        expect(ev.baselines.random_walk).toHaveProperty(k);
+        expect(ev.baselines.rolling_vol).toHaveProperty(k);
+      }
+      const dry = await awet(h.home, "agents", "run", "night_trainer", "--dry-run");
+      expect(dry.out).toContain("dry run: would train");
+      expect((await awet(h.home, "agents", "run", "nonesuch")).code).toBe(2);
+    } finally {
+      h.cleanup();
+    }
+  }, 120_000);
+
+  test("Prediction picks up a promoted model without a restart, and events carry its version", async () => {
+    const h = tempHome();
+    try {
+      const settings = testSettings(h.home, { LLM_ENABLED: "false" });
+      const sup = new Supervisor({ settings });
+      await sup.init("model");
+      await sup.runSource(new ReplaySource([join(ROOT, "data", "minute", "SPY.csv"), join(ROOT, "data", "minute", "IBM.csv")], "max"));
+      expect(sup.prediction.modelVersion).toBe("baseline-1");
+      const run = await runJob(findJob("night_trainer")!, { settings, store: sup.store, trigger: "manual" });
+      expect(run.status).toBe("ok");
+      const version = (await sup.store.listModels())[0]!.version;
+      const { promote } = await import("../../src/model/service");
+      await promote(sup.store, version);
+      await sup.prediction.reload();
+      expect(sup.prediction.modelVersion).toBe(version);
+      await sup.close();
+    } finally {
+      h.cleanup();
+    }
+  }, 120_000);
+
+  test("trade_watchdog switches to HALTED on exposure over the cap, and says why; REST runs need the token", async () => {
+    const h = tempHome();
+    try {
+      const settings = testSettings(h.home, { LLM_ENABLED: "false" });
+      const sup = new Supervisor({ settings });
+      await sup.init("wd");
+      await sup.store.upsertPosition({ symbol: "SPY", qty: 1000, avg_entry_price: 100, last_price: 100, market_value: 100_000, unrealized_pl: 0, opened_at: 0, updated_at: 0 });
+      const app = buildApp(sup, { version: "t", token: "t".repeat(32) });
+      const no = await app.handle(new Request("http://localhost/api/agents/trade_watchdog/run", { method: "POST" }));
+      expect(no.status).toBe(401);
+      const res = await app.handle(new Request("http://localhost/api/agents/trade_watchdog/run", { method: "POST", headers: { authorization: `Bearer ${"t".repeat(32)}` } }));
+      const run = (await res.json()) as any;
+      expect(run.status).toBe("ok");
+      expect(run.steps.find((s: any) => s.name === "switch_state").output).toBe("trading state → HALTED");
+      expect(await sup.store.getState("trading_state")).toBe("HALTED");
+      expect(await sup.store.getState("trading_state_reason")).toContain("over the cap 50000");
+      const runs = (await (await app.handle(new Request("http://localhost/api/agents/runs?agent=trade_watchdog"))).json()) as any;
+      expect(runs.runs[0].trigger).toBe("api");
+      // a missed run while the daemon was down is reported; the watchdog is not re-run
+      const sched = new Scheduler({ settings, store: sup.store, log: silentLogger });
+      // the next watchdog slot after the run above, and a "now" five minutes past it
+      const due = nextEffectiveRun(findJob("trade_watchdog")!, new Date(Date.now() + 1000))!;
+      const now = due.getTime() + 5 * 60_000;
+      const missed = await sched.missed(now);
+      expect(missed.map((m) => [m.job.name, m.due.toISOString()])).toContainEqual(["trade_watchdog", due.toISOString()]);
+      const lines = await sched.catchUp(now);
+      expect(lines.join("\n")).toContain(`trade_watchdog: the run due ${due.toISOString()} was missed while the daemon was down; not re-run`);
+      await sup.close();
+    } finally {
+      h.cleanup();
+    }
+  });
+});
