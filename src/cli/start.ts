@@ -96,6 +96,8 @@ export async function startCommand(argv: string[]): Promise<number> {
   out(`  store    sqlite ${settings.paths.db}   bus ${sup.bus.kind}   agents ${sup.agents.map((a) => a.status.name).join(", ")}`);
   out(`  logs     ${settings.paths.logs}/awet.log`);
   out(`  openapi  ${base}/openapi`);
+  const llmState = sup.ctx.llm?.state;
+  out(`  llm      ${llmState ? (llmState.reachable ? `${settings.llm.model} at ${settings.llm.base_url}` : `degraded (${llmState.detail}); risk runs rule-only`) : "disabled (llm_enabled: false)"}`);
   out(`  token    ${token.source === "env" ? "from AWET_API_TOKEN" : `${token.path} (mode 0600${token.source === "generated" ? ", generated now" : ""})`} — POST endpoints need it as a Bearer token`);
   out(`  safety   execution_dry_run=${settings.app.execution_dry_run} approval=${existsSync(settings.paths.approvalFile) ? "yes" : "no"} broker=${sup.broker.name} (paper)`);
   log.info({ url: base, run_id: sup.runId }, "daemon started");

@@ -7,6 +7,7 @@ import { LLMClient } from "../llm/client";
 import { withCorrelation } from "../llm/context";
 import { eodRunTime, isMarketOpen, isTradingDay } from "../market/calendar";
 import { promoteIfBetter, trainCandidate } from "../model/service";
+import { alpacaBackfillConfigured, backfillFromAlpaca } from "../market/backfill";
 import type { Logger } from "../obs/log";
 import { opsSnapshot } from "../ops/snapshot";
 import type { Store } from "../store/port";
@@ -79,9 +80,15 @@ export const JOBS: Job[] = [
     tradingDaysOnly: false,
     runMissed: true,
     async run(ctx, rec) {
-      const n = await rec.step("backfill", "bars in the store", async () => {
+      const fromAlpaca = alpacaBackfillConfigured(ctx.settings);
+      const n = await rec.step("backfill", fromAlpaca ? `Alpaca 1-minute bars, last 5 days, ${ctx.settings.app.symbols.join(",")}` : "bars in the store", async () => {
+        let note = "source: the store (Alpaca is not configured)";
+        if (fromAlpaca && !ctx.dryRun) {
+          const r = await backfillFromAlpaca(ctx.store, ctx.settings, { days: 5, now: ctx.now });
+          note = `source: Alpaca (${r.fetched} fetched, ${r.stored} stored, ${r.rejected} rejected, ${r.from} .. ${r.to})`;
+        }
         const bars = (await ctx.store.barsBetween(0, Date.parse("9999-12-31T00:00:00Z"))).length;
-        return { output: `${bars} bars available (backfill source: the store; Alpaca historical backfill is not built)`, value: bars };
+        return { output: `${bars} bars available; ${note}`, value: bars };
       });
       if (ctx.dryRun) return `dry run: would train on ${n} bars`;
       const r = await rec.step("train", `${n} bars, horizon ${ctx.settings.app.forecast_horizon_bars}`, async () => {

@@ -30,6 +30,8 @@ export class FakeAlpaca {
   progress = true;
   positionsList: { symbol: string; qty: number; avg_entry_price: number; current_price: number }[] = [];
   equity = 100_000;
+  historical: Record<string, { ts: number; o: number; h: number; l: number; c: number; v: number }[]> = {};
+  barsQuery = "";
   private server: ReturnType<typeof Bun.serve>;
   private seq = 0;
 
@@ -121,6 +123,13 @@ export class FakeAlpaca {
       })));
     if (req.method === "GET" && u.pathname === "/v2/account")
       return this.json({ id: "acct-1", account_number: "PA1", status: "ACTIVE", currency: "USD", equity: String(this.equity), buying_power: String(this.equity * 2), pattern_day_trader: false, cash: String(this.equity) });
+    if (req.method === "GET" && u.pathname === "/v2/stocks/bars") {
+      const syms = (u.searchParams.get("symbols") ?? "").split(",");
+      const bars: Record<string, unknown[]> = {};
+      for (const s of syms) bars[s] = (this.historical[s] ?? []).map((b) => ({ t: new Date(b.ts).toISOString(), o: b.o, h: b.h, l: b.l, c: b.c, v: b.v, n: 1, vw: b.c }));
+      this.barsQuery = u.search;
+      return this.json({ bars, next_page_token: null });
+    }
     if (req.method === "GET" && u.pathname === "/v2/clock")
       return this.json({ timestamp: new Date().toISOString(), is_open: true, next_open: new Date().toISOString(), next_close: new Date().toISOString() });
     return this.json({ code: 40400000, message: `no route ${route}` }, 404);
