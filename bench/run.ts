@@ -30,7 +30,8 @@ async function pipeline(pg?: { url: string; schema: string }) {
     mkdirSync(join(home, ".tmp"));
     writeFileSync(join(home, ".tmp", "APPROVE_EXECUTION"), "");
     // Execution on (dry run off, approval given) so every stage, gates and the paper broker run.
-    const settings = loadSettings({ home, env: { AWET_EXECUTION_DRY_RUN: "false" } });
+    // The LLM review is off here: this measures the pipeline itself, not a model's latency.
+    const settings = loadSettings({ home, env: { AWET_EXECUTION_DRY_RUN: "false", LLM_ENABLED: "false" } });
     const store = pg ? new PostgresStore({ url: pg.url, schema: pg.schema }) : undefined;
     const sup = new Supervisor({ settings, store });
     await sup.init(runSeed([DATA], settings));
@@ -106,7 +107,7 @@ const p = await pipeline();
 const raw = rawInsert(p.summary.bars_read);
 const gate = gateChainNs();
 const s = p.summary;
-console.log(`AWET bench — bundled data (${fmt(s.bars_read)} one-minute bars, SPY AIG BAC IBM, 2013-10-04..11), speed max, execution on (sim broker)`);
+console.log(`AWET bench — bundled data (${fmt(s.bars_read)} one-minute bars, SPY AIG BAC IBM, 2013-10-04..11), speed max, execution on (sim broker), LLM review off`);
 console.log(`  pipeline           ${fmt(s.bars_per_sec)} bars/s  (${fmt(s.elapsed_ms)} ms; ${s.orders_submitted} submitted, ${s.orders_blocked} blocked, ${s.fills} fills)`);
 console.log(`  bar → decision     p50 ${(p.p50 * 1000).toFixed(1)} µs   p99 ${(p.p99 * 1000).toFixed(1)} µs   (wall time from ingestion to the end of the bar's chain)`);
 console.log(`  raw sqlite insert  ${fmt(raw)} rows/s  (same ${fmt(s.bars_read)} rows into market_bars, 512-row transactions)`);

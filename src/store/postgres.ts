@@ -87,6 +87,7 @@ export class PostgresStore implements Store {
   readonly sql: Sql;
   private queue: { kind: "bar" | "audit"; row: Row }[] = [];
   private flushing: Promise<void> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
   private waiters: (() => void)[] = [];
   private state: Backlog;
   private closed = false;
@@ -180,7 +181,11 @@ export class PostgresStore implements Store {
     this.state.waiting = false;
     this.queue.push(...items);
     if (this.queue.length >= (this.o.batchSize ?? 500)) this.kick();
-    else if (!this.flushing) setTimeout(() => this.kick(), 20);
+    else if (!this.flushing && !this.timer)
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.kick();
+      }, 20);
   }
 
   private kick(): void {
