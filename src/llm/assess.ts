@@ -1,6 +1,7 @@
 import type { Forecast, OrderIntent } from "../core/events";
 import type { Features } from "../features";
 import type { ChatMessage, LLMClient } from "./client";
+import { configSecrets, redactText } from "./redact";
 
 /** The JSON schema Ollama's `format` constrains the answer to. */
 export const ASSESSMENT_SCHEMA = {
@@ -64,7 +65,8 @@ export function parseAssessment(text: string | null): { ok: true; value: Assessm
   try {
     v = JSON.parse(text);
   } catch {
-    return { ok: false, why: `not JSON: ${text.slice(0, 80)}` };
+    // The model's text is never quoted into reasons (they reach audit rows and logs): only its size.
+    return { ok: false, why: `not JSON (${text.length} characters)` };
   }
   if (!v || typeof v !== "object" || Array.isArray(v)) return { ok: false, why: "not a JSON object" };
   const extra = Object.keys(v).filter((k) => !(k in ASSESSMENT_SCHEMA.properties));
@@ -73,7 +75,8 @@ export function parseAssessment(text: string | null): { ok: true; value: Assessm
   if (!["approve", "reduce", "veto"].includes(v.decision)) return { ok: false, why: `decision must be approve, reduce or veto` };
   if (typeof v.size_factor !== "number" || !Number.isFinite(v.size_factor) || v.size_factor < 0) return { ok: false, why: "size_factor must be a number >= 0" };
   if (typeof v.reason !== "string") return { ok: false, why: "reason must be a string" };
-  return { ok: true, value: { risk_score: v.risk_score, decision: v.decision, size_factor: v.size_factor, reason: v.reason.slice(0, 200) } };
+  // The model's own reason is kept, redacted like any log text (a model can echo a secret).
+  return { ok: true, value: { risk_score: v.risk_score, decision: v.decision, size_factor: v.size_factor, reason: redactText(v.reason.slice(0, 200), configSecrets()) } };
 }
 
 export interface Applied {

@@ -6,7 +6,7 @@ import { intent } from "../helpers";
 describe("LLM assessment", () => {
   test("parseAssessment accepts the schema and refuses anything else, saying why", () => {
     expect(parseAssessment('{"risk_score":0.3,"decision":"reduce","size_factor":0.5,"reason":"vol high"}')).toEqual({ ok: true, value: { risk_score: 0.3, decision: "reduce", size_factor: 0.5, reason: "vol high" } });
-    expect(parseAssessment("APPROVE!")).toMatchObject({ ok: false, why: expect.stringContaining("not JSON") });
+    expect(parseAssessment("APPROVE!")).toMatchObject({ ok: false, why: "not JSON (8 characters)" });
     expect(parseAssessment('{"risk_score":2,"decision":"approve","size_factor":1,"reason":"x"}')).toMatchObject({ ok: false, why: expect.stringContaining("risk_score") });
     expect(parseAssessment('{"risk_score":0.1,"decision":"double","size_factor":1,"reason":"x"}')).toMatchObject({ ok: false, why: expect.stringContaining("decision") });
     expect(parseAssessment('{"risk_score":0.1,"decision":"approve","size_factor":1,"reason":"x","qty":1000}')).toMatchObject({ ok: false, why: expect.stringContaining("unexpected fields qty") });
