@@ -1,6 +1,5 @@
 import { runEod } from "../cli/pnl";
 import type { Settings } from "../config/load";
-import { errorMessage } from "../core/errors";
 import { nyDate } from "../core/time";
 import type { Supervisor } from "../agents/supervisor";
 import { LLMClient } from "../llm/client";
@@ -209,4 +208,3 @@ export function findJob(name: string): Job | undefined {
   return JOBS.find((j) => j.name === name);
 }
 
-export { errorMessage };

@@ -43,7 +43,6 @@ describe("planted secrets never reach logs, traces, audit rows or events (ARCHIT
       expect(outputs[0]!.code).toBe(0);
       expect(alpaca.orders.length).toBeGreaterThan(0);
       expect(ollama.requests.length).toBeGreaterThan(0);
-      const everything = [...outputs.flatMap((o) => [o.out, o.err]), ...files(h.home).map((f) => readFileSync(f).toString("latin1"))].join("\n");
       for (const [name, value] of Object.entries(canaries)) {
         const where = [...outputs.map((o, i) => [`output ${i}`, o.out + o.err] as const), ...files(h.home).map((f) => [f, readFileSync(f).toString("latin1")] as const)].filter(([, t]) => t.includes(value)).map(([w, t]) => `${w}: ...${t.slice(Math.max(0, t.indexOf(value) - 80), t.indexOf(value) + 20)}`);
         expect([name, where]).toEqual([name, []]);

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Supervisor, runSeed } from "../../src/agents/supervisor";
+import { Supervisor } from "../../src/agents/supervisor";
 import { MemoryBus } from "../../src/bus/memory";
 import { ReplaySource } from "../../src/market/replay";
 import { buildApp } from "../../src/server/app";
