@@ -97,6 +97,8 @@ export class AgentStatus {
       state: this.state,
       last_event_ts: this.lastEventTs === null ? null : new Date(this.lastEventTs).toISOString(),
       last_activity: this.lastWallTs === null ? null : new Date(this.lastWallTs).toISOString(),
+      // wall seconds since the agent last handled something (its lag behind the stream)
+      idle_s: this.lastWallTs === null ? null : Math.round((Date.now() - this.lastWallTs) / 100) / 10,
       processed: this.processed,
       errors: this.errors,
       last_error: this.lastError,

@@ -263,6 +263,8 @@ export class Supervisor {
   async refreshGauges(): Promise<void> {
     const b = this.store.backlog?.();
     this.metrics.storeQueue.set(b?.queued ?? 0);
+    this.metrics.modelInfo.reset();
+    this.metrics.modelInfo.set({ version: this.prediction.modelVersion }, 1);
     this.metrics.storeBackpressure.set(b?.waiting ? 1 : 0);
     for (const a of this.agents) if (a.status.lastEventTs !== null) this.metrics.lastEventTs.set({ agent: a.status.name }, a.status.lastEventTs / 1000);
     if (b && !b.connected) return; // the database is away: keep the last values rather than hang the scrape

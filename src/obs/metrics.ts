@@ -24,6 +24,7 @@ export class Metrics {
   readonly llmLatency: Histogram<"agent">;
   readonly dlqMessages: Counter<"topic">;
   readonly storeQueue: Gauge;
+  readonly modelInfo: Gauge<"version">;
   readonly storeBackpressure: Gauge;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -61,6 +62,7 @@ export class Metrics {
     this.llmCalls = new Counter({ name: "awet_llm_calls_total", help: "LLM calls by agent and status (ok, error)", labelNames: ["agent", "status"], registers: r });
     this.llmLatency = new Histogram({ name: "awet_llm_latency_seconds", help: "LLM call latency", labelNames: ["agent"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: r });
     this.dlqMessages = new Counter({ name: "awet_dlq_messages_total", help: "Events parked after a handler failed (dead_letters table, or <topic>.dlq on Kafka)", labelNames: ["topic"], registers: r });
+    this.modelInfo = new Gauge({ name: "awet_model_info", help: "1 for the model version Prediction uses", labelNames: ["version"], registers: r });
     this.storeQueue = new Gauge({ name: "awet_store_queue_depth", help: "Bars and audit rows waiting to be written (PostgreSQL)", registers: r });
     this.storeBackpressure = new Gauge({ name: "awet_store_backpressure", help: "1 while appends wait for the database (slow or down)", registers: r });
     this.lastEventTs = new Gauge({ name: "awet_agent_last_event_timestamp_seconds", help: "Event time of the last event each agent handled", labelNames: ["agent"], registers: r });
