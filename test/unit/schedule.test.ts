@@ -33,3 +33,26 @@ describe("job schedules (croner, America/New_York)", () => {
     expect(nextEffectiveRun(job("orchestrator"), new Date())).toBeNull();
   });
 });
+
+describe("trade_watchdog data freshness", () => {
+  test("stale bars during market hours are a hard fault on a live source, and not checked on a replay", async () => {
+    const { watchdogFindings } = await import("../../src/jobs/jobs");
+    const { SqliteStore } = await import("../../src/store/sqlite");
+    const { tempHome, testSettings } = await import("../helpers");
+    const { silentLogger } = await import("../../src/obs/log");
+    const h = tempHome();
+    try {
+      const store = new SqliteStore(":memory:");
+      await store.migrate();
+      await store.appendBars([{ symbol: "SPY", ts: Date.parse("2026-11-24T14:00:00Z"), open: 1, high: 1, low: 1, close: 1, volume: 1 }], "t");
+      const now = Date.parse("2026-11-24T15:00:00Z"); // Tuesday 10:00 New York, an hour after the last bar
+      const live = await watchdogFindings({ settings: testSettings(h.home, { AWET_MARKET_SOURCE: "alpaca" }), store, log: silentLogger, now, dryRun: false });
+      expect(live.find((f) => f.check === "data_freshness")).toMatchObject({ ok: false, severity: "hard", action: "REDUCING" });
+      const replay = await watchdogFindings({ settings: testSettings(h.home), store, log: silentLogger, now, dryRun: false });
+      expect(replay.find((f) => f.check === "data_freshness")).toMatchObject({ ok: true });
+      await store.close();
+    } finally {
+      h.cleanup();
+    }
+  });
+});
