@@ -2,10 +2,8 @@ import { UsageError } from "../core/errors";
 import { JOBS, findJob } from "../jobs/jobs";
 import { nextEffectiveRun, runJob } from "../jobs/scheduler";
 import { evaluateVersion, promote, rollback, trainCandidate } from "../model/service";
-import { openStore } from "../store/open";
-import type { Store } from "../store/port";
-import { intFlag, parseArgs, type Parsed } from "./args";
-import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
+import { intFlag, parseArgs } from "./args";
+import { GLOBAL_VALUE_FLAGS, out, settingsFrom, withStore } from "./common";
 
 export const AGENTS_HELP = `Usage: awet agents list | run NAME [--dry-run] | runs [--agent A] [--limit N] [--json]   [--home DIR]
 
@@ -28,14 +26,6 @@ export const MODEL_HELP = `Usage: awet model train | eval [--json] | list | prom
   promote VERSION  make VERSION the production model (Prediction picks it up without a restart)
   rollback         make the previously promoted version production again`;
 
-async function withStore<T>(p: Parsed, f: (s: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(settingsFrom(p));
-  try {
-    return await f(store);
-  } finally {
-    await store.close();
-  }
-}
 
 export async function agentsCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["help", "json", "dry-run"], value: [...GLOBAL_VALUE_FLAGS, "agent", "limit"] });

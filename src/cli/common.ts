@@ -4,6 +4,8 @@ import { isAbsolute, join, resolve } from "node:path";
 import { loadSettings, packageRoot, resolveHome, type Settings } from "../config";
 import { loadDotenv } from "../config/dotenv";
 import type { Parsed } from "./args";
+import { openStore } from "../store/open";
+import type { Store } from "../store/port";
 
 export const GLOBAL_VALUE_FLAGS = ["home", "config"];
 
@@ -36,4 +38,14 @@ export function resolveDataPath(path: string, home: string): string {
 
 export function out(s: string): void {
   process.stdout.write(s.endsWith("\n") ? s : s + "\n");
+}
+
+/** Open the configured store for one CLI command and close it afterwards. */
+export async function withStore<T>(p: Parsed, f: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(settingsFrom(p));
+  try {
+    return await f(store);
+  } finally {
+    await store.close();
+  }
 }

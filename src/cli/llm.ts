@@ -4,10 +4,9 @@ import { nyTime } from "../market/calendar";
 import { loadTradeChain } from "../ops/chain";
 import { renderTradeChain } from "../reports/chain";
 import { renderLlmSummary, summarizeLlm } from "../reports/llm";
-import { openStore } from "../store/open";
-import type { LlmTraceFilter, LlmTraceRow, Store } from "../store/port";
+import type { LlmTraceFilter, LlmTraceRow } from "../store/port";
 import { intFlag, parseArgs, type Parsed } from "./args";
-import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
+import { GLOBAL_VALUE_FLAGS, out, withStore } from "./common";
 
 export const LLM_HELP = `Usage: awet llm last [-n 20] | follow [--interval 2] | summary [--date YYYY-MM-DD]
                 [--agent A] [--model M] [--since ISO] [--status ok|error|skipped] [--json] [--home DIR]
@@ -45,14 +44,6 @@ function line(t: LlmTraceRow): string {
   return `${new Date(t.ts).toISOString()} ${t.status === "ok" ? "🟢" : t.status === "error" ? "🔴" : "⚪"} ${t.agent_name} → ${t.model} ${Math.round(t.latency_ms ?? 0)}ms ${t.status}${t.error_message ? ` (${t.error_message.slice(0, 60)})` : ""} | ${prompt}`;
 }
 
-async function withStore<T>(p: Parsed, f: (s: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(settingsFrom(p));
-  try {
-    return await f(store);
-  } finally {
-    await store.close();
-  }
-}
 
 export async function llmCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["help", "json"], value: [...GLOBAL_VALUE_FLAGS, "n", "agent", "model", "since", "status", "date", "interval"] });

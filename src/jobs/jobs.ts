@@ -73,6 +73,14 @@ export async function watchdogFindings(ctx: JobContext): Promise<WatchFinding[]>
   return out;
 }
 
+/** The watchdog's checks as one recorded step (shared by trade_watchdog and orchestrator). */
+async function checksStep(ctx: JobContext, rec: RunRecorder): Promise<WatchFinding[]> {
+  return (await rec.step("checks", "store, agents, reconcile, exposure", async () => {
+    const f = await watchdogFindings(ctx);
+    return { output: summary(f), value: f };
+  }))!;
+}
+
 const summary = (fs: WatchFinding[]) => fs.map((f) => `${f.ok ? "ok" : f.severity.toUpperCase()} ${f.check}: ${f.detail}`).join("; ");
 
 export const JOBS: Job[] = [
@@ -133,10 +141,7 @@ export const JOBS: Job[] = [
     tradingDaysOnly: true,
     runMissed: false,
     async run(ctx, rec) {
-      const fs = (await rec.step("checks", "store, agents, reconcile, exposure", async () => {
-        const f = await watchdogFindings(ctx);
-        return { output: summary(f), value: f };
-      }))!;
+      const fs = await checksStep(ctx, rec);
       const hard = fs.filter((f) => f.severity === "hard" && f.action);
       if (hard.length && !ctx.dryRun) {
         const to = hard.some((f) => f.action === "HALTED") ? "HALTED" : "REDUCING";
@@ -157,10 +162,7 @@ export const JOBS: Job[] = [
     tradingDaysOnly: false,
     runMissed: false,
     async run(ctx, rec) {
-      const fs = (await rec.step("checks", "store, agents, reconcile, exposure", async () => {
-        const f = await watchdogFindings(ctx);
-        return { output: summary(f), value: f };
-      }))!;
+      const fs = await checksStep(ctx, rec);
       if (!ctx.settings.llm.llm_enabled || ctx.dryRun) return `checks: ${summary(fs)}${ctx.dryRun ? " (dry run: no LLM call)" : " (llm_enabled is false)"}`;
       const text = await rec.step("llm_summary", `${fs.length} findings`, async () => {
         const llm = new LLMClient(ctx.settings.llm, { log: ctx.log, sink: ctx.store, now: () => Date.now() });

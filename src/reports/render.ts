@@ -1,5 +1,6 @@
 import { fmtUsd } from "../core/money";
 import type { PnlReport } from "./pnl";
+import type { DailyPnlRow } from "../store/port";
 
 const pct = (x: number | null) => (x === null ? "-" : `${(x * 100).toFixed(1)}%`);
 const s = (x: number | null) => (x === null ? "-" : fmtUsd(x, true));
@@ -38,20 +39,8 @@ export function reportJson(r: PnlReport) {
   };
 }
 
-export interface DailyRow {
-  report_date: string;
-  realized_pnl_usd: number;
-  unrealized_pnl_usd: number;
-  total_pnl_usd: number;
-  win_rate: number | null;
-  num_trades: number;
-  max_drawdown_usd: number;
-  best_symbol: string | null;
-  worst_symbol: string | null;
-}
-
 /** The 7-day table. */
-export function renderWeek(rows: DailyRow[]): string {
+export function renderWeek(rows: Pick<DailyPnlRow, "report_date" | "realized_pnl_usd" | "unrealized_pnl_usd" | "total_pnl_usd" | "win_rate" | "num_trades" | "max_drawdown_usd" | "best_symbol" | "worst_symbol">[]): string {
   const head = `${"date".padEnd(12)}${"realized".padStart(13)}${"unrealized".padStart(13)}${"total".padStart(13)}${"win rate".padStart(10)}${"trades".padStart(8)}${"drawdown".padStart(12)}  best/worst`;
   const body = rows.map((r) => `${r.report_date.padEnd(12)}${s(r.realized_pnl_usd).padStart(13)}${s(r.unrealized_pnl_usd).padStart(13)}${s(r.total_pnl_usd).padStart(13)}${pct(r.win_rate).padStart(10)}${String(r.num_trades).padStart(8)}${fmtUsd(r.max_drawdown_usd).padStart(12)}  ${r.best_symbol ?? "-"}/${r.worst_symbol ?? "-"}`);
   const tot = rows.reduce((a, r) => a + r.total_pnl_usd, 0);
