@@ -221,8 +221,8 @@ export class Supervisor {
     };
   }
 
-  async health(): Promise<{ healthy: boolean; store: { ok: boolean; error?: string; backlog?: unknown }; llm: Record<string, unknown>; agents: Record<string, unknown> }> {
-    let store: { ok: boolean; error?: string; backlog?: unknown } = { ok: true };
+  async health(): Promise<{ healthy: boolean; store: { ok: boolean; error?: string; backlog?: unknown; warnings?: string[] }; llm: Record<string, unknown>; agents: Record<string, unknown> }> {
+    let store: { ok: boolean; error?: string; backlog?: unknown; warnings?: string[] } = { ok: true };
     try {
       await this.store.ping();
     } catch (e) {
@@ -234,6 +234,9 @@ export class Supervisor {
       this.metrics.storeQueue.set(b.queued);
       if (b.waiting) store = { ...store, ok: false, error: store.error ?? `writes held back: ${b.queued} rows queued (max ${b.max})` };
     }
+    // Warnings (a TimescaleDB policy that could not be created) are shown but keep the store healthy.
+    const warnings = this.store.warnings?.() ?? [];
+    if (warnings.length) store.warnings = warnings;
     const agents: Record<string, unknown> = {};
     let ok = store.ok;
     for (const a of this.agents) {

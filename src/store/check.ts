@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import postgres from "postgres";
 import { loadMigrations } from "./migrations";
+import { TIMESCALE_DEFAULTS, checkTimescale, type TimescaleOptions } from "./timescale";
 
 export interface SchemaShape {
   tables: Record<string, string[]>; // table -> columns
@@ -52,8 +53,12 @@ export function checkSqlite(path: string): SchemaDiff {
   }
 }
 
-/** Compare a PostgreSQL schema with what the migrations create (applied to a scratch schema). */
-export async function checkPostgres(url: string, schema = "public"): Promise<SchemaDiff> {
+/**
+ * Compare a PostgreSQL schema with what the migrations create (applied to a scratch schema) and,
+ * when TimescaleDB is in use, its hypertables, compression settings and policies with what the
+ * config asks (`timescale`: one line per problem).
+ */
+export async function checkPostgres(url: string, schema = "public", ts: TimescaleOptions = TIMESCALE_DEFAULTS): Promise<SchemaDiff & { timescale: string[] }> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   const scratch = `awet_check_${process.pid}_${Date.now().toString(36)}`;
   const shape = async (s: string): Promise<SchemaShape> => {
@@ -65,11 +70,11 @@ export async function checkPostgres(url: string, schema = "public"): Promise<Sch
   };
   try {
     await sql.unsafe(`CREATE SCHEMA "${scratch}"`);
-    await sql.begin(async (tx) => {
-      await tx.unsafe(`SET LOCAL search_path TO "${scratch}"`);
-      for (const m of loadMigrations("postgres")) await tx.unsafe(m.sql);
-    });
-    return diffSchema(await shape(scratch), await shape(schema));
+    // One simple-protocol query: its statements run as one implicit transaction (no sql.begin,
+    // see PostgresStore.writeBatch).
+    await sql.unsafe([`SET LOCAL search_path TO "${scratch}"`, ...loadMigrations("postgres").map((m) => m.sql)].join("\n;\n"));
+    const diff = diffSchema(await shape(scratch), await shape(schema));
+    return { ...diff, timescale: await checkTimescale(sql, schema, ts) };
   } finally {
     await sql.unsafe(`DROP SCHEMA IF EXISTS "${scratch}" CASCADE`).catch(() => undefined);
     await sql.end({ timeout: 5 });

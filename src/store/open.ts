@@ -3,6 +3,12 @@ import type { Logger } from "../obs/log";
 import type { Store } from "./port";
 import { PostgresStore } from "./postgres";
 import { SqliteStore } from "./sqlite";
+import type { TimescaleMode, TimescaleOptions } from "./timescale";
+
+/** store_timescale and the timescale_* policies of the settings. */
+export function timescaleOptions(s: Settings): TimescaleOptions {
+  return { mode: s.app.store_timescale as TimescaleMode, compressAfterDays: s.app.timescale_compress_after_days, retainDays: s.app.timescale_retain_days };
+}
 
 /** The store the settings name (not yet migrated). */
 export function makeStore(s: Settings, log?: Logger, env: Record<string, string | undefined> = process.env): Store {
@@ -12,7 +18,7 @@ export function makeStore(s: Settings, log?: Logger, env: Record<string, string 
       schema: env.AWET_PG_SCHEMA || undefined,
       maxQueue: s.app.pg_max_queue,
       log,
-      timescale: { compressAfterDays: s.app.timescale_compress_after_days, retainDays: s.app.timescale_retain_days },
+      timescale: timescaleOptions(s),
     });
   return new SqliteStore(s.paths.db);
 }

@@ -233,6 +233,8 @@ export interface Store {
   ping(): Promise<void>;
   /** Rows waiting to be written and whether writers are held back (PostgreSQL's bounded queue). */
   backlog?(): { queued: number; max: number; waiting: boolean; connected: boolean; lastError: string | null; retries: number };
+  /** Problems that do not stop the store but an operator should see (e.g. a TimescaleDB policy not created). */
+  warnings?(): string[];
   flush(): Promise<void>;
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { StoreError, errorMessage } from "../core/errors";
 import { round6 } from "../core/money";
 import type { Logger } from "../obs/log";
 import { loadMigrations } from "./migrations";
+import { TIMESCALE_DEFAULTS, setupTimescale, type TimescaleOptions } from "./timescale";
 import {
   OPEN_STATUSES,
   type AuditRow,
@@ -31,8 +32,10 @@ export interface PostgresStoreOptions {
   maxQueue?: number;
   batchSize?: number;
   log?: Logger;
-  /** Retention/compression when TimescaleDB is available. */
-  timescale?: { compressAfterDays: number; retainDays: number };
+  /** The connections' application_name (shown in pg_stat_activity); "awet" when not given. */
+  applicationName?: string;
+  /** TimescaleDB use and policies (store_timescale, timescale_*); defaults: auto, no policies. */
+  timescale?: Partial<TimescaleOptions>;
 }
 
 export interface Backlog {
@@ -76,7 +79,7 @@ function positionFromRow(r: Row): Position {
 }
 
 /**
- * The Store on PostgreSQL (TimescaleDB when the extension exists) with the `postgres` package.
+ * The Store on PostgreSQL (TimescaleDB as store_timescale says) with the `postgres` package.
  * Bars and audit events go through a bounded queue written by one flusher in multi-row INSERTs,
  * one transaction per batch: when the database is slow or down, appends wait (back-pressure, shown
  * by backlog()) instead of dropping anything, a batch that fails on a lost connection is retried
@@ -91,7 +94,9 @@ export class PostgresStore implements Store {
   private waiters: (() => void)[] = [];
   private state: Backlog;
   private closed = false;
+  /** Whether TimescaleDB is used (known after migrate). */
   timescale: boolean | null = null;
+  private timescaleWarnings: string[] = [];
 
   constructor(private o: PostgresStoreOptions) {
     this.sql = postgres(o.url, {
@@ -100,7 +105,7 @@ export class PostgresStore implements Store {
       connect_timeout: 5,
       idle_timeout: 30,
       types: { bigint: postgres.BigInt },
-      connection: o.schema ? { search_path: o.schema } : {},
+      connection: { application_name: o.applicationName ?? "awet", ...(o.schema ? { search_path: o.schema } : {}) },
     });
     this.state = { queued: 0, max: o.maxQueue ?? 10_000, waiting: false, connected: true, lastError: null, retries: 0 };
   }
@@ -125,7 +130,9 @@ export class PostgresStore implements Store {
         this.state.lastError = errorMessage(e);
         this.state.retries++;
         this.o.log?.warn({ op, attempt: a, err: errorMessage(e) }, "database unreachable; retrying");
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** a)));
+        // A server that dropped one connection (restart, failover, pg_terminate_backend) usually
+        // takes a new one at once: the first retry is almost immediate, later ones back off.
+        await new Promise((r) => setTimeout(r, a === 1 ? 10 : Math.min(5_000, 100 * 2 ** a)));
       }
     }
   }
@@ -138,10 +145,10 @@ export class PostgresStore implements Store {
     for (const m of loadMigrations("postgres")) {
       if (done.has(m.version)) continue;
       try {
-        await this.sql.begin(async (tx) => {
-          await tx.unsafe(m.sql);
-          await tx`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${m.version}, ${m.name}, now())`;
-        });
+        // One simple-protocol query (no parameters): PostgreSQL runs its statements as one implicit
+        // transaction, so the migration and its record land together or not at all — without
+        // sql.begin (see noReservedConnections below).
+        await this.sql.unsafe(`${m.sql}\n;\nINSERT INTO schema_migrations (version, name, applied_at) VALUES (${m.version}, '${m.name.replace(/'/g, "''")}', now())`);
       } catch (e) {
         throw new StoreError(`migration ${m.version}_${m.name} failed: ${errorMessage(e)}`, "migrate", e);
       }
@@ -151,23 +158,17 @@ export class PostgresStore implements Store {
     return applied;
   }
 
-  /** Hypertables with compression and retention when TimescaleDB exists; otherwise one log line. */
+  /** Hypertables, compression and retention as store_timescale asks (src/store/timescale.ts). */
   private async setupTimescale(): Promise<void> {
-    const avail = await this.sql`SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'`;
-    if (avail.length === 0) {
-      this.timescale = false;
-      this.o.log?.info("TimescaleDB extension not available: market_bars, audit_events and llm_traces are plain tables with time indexes");
-      return;
-    }
-    this.timescale = true;
-    const t = this.o.timescale ?? { compressAfterDays: 7, retainDays: 365 };
-    await this.sql`CREATE EXTENSION IF NOT EXISTS timescaledb`;
-    for (const table of ["market_bars", "audit_events", "llm_traces"]) {
-      await this.sql.unsafe(`SELECT create_hypertable('${table}', 'ts', if_not_exists => TRUE, migrate_data => TRUE)`);
-      await this.sql.unsafe(`ALTER TABLE ${table} SET (timescaledb.compress)`).catch(() => undefined);
-      await this.sql.unsafe(`SELECT add_compression_policy('${table}', INTERVAL '${t.compressAfterDays} days', if_not_exists => TRUE)`).catch(() => undefined);
-      await this.sql.unsafe(`SELECT add_retention_policy('${table}', INTERVAL '${t.retainDays} days', if_not_exists => TRUE)`).catch(() => undefined);
-    }
+    const schema = this.o.schema ?? String((await this.sql`SELECT current_schema() AS s`)[0]!.s);
+    const st = await setupTimescale(this.sql, schema, { ...TIMESCALE_DEFAULTS, ...this.o.timescale }, this.o.log);
+    this.timescale = st.active;
+    this.timescaleWarnings = st.warnings;
+  }
+
+  /** Problems that do not stop the store but an operator should see (/health): policies not created. */
+  warnings(): string[] {
+    return [...this.timescaleWarnings];
   }
 
   // --- batched hot-path writes -------------------------------------------------------------
@@ -197,20 +198,28 @@ export class PostgresStore implements Store {
       const batch = this.queue.slice(0, this.o.batchSize ?? 500);
       const bars = batch.filter((b) => b.kind === "bar").map((b) => b.row);
       const audit = batch.filter((b) => b.kind === "audit").map((b) => b.row);
-      // One transaction per batch: it lands whole or not at all, and is retried whole. Rows leave
-      // the queue only after the commit, so nothing is lost while the server is away.
-      await this.retry(
-        "write batch",
-        () =>
-          this.sql.begin(async (tx) => {
-            if (bars.length) await tx`INSERT INTO market_bars ${tx(bars, "symbol", "ts", "open", "high", "low", "close", "volume", "source")} ON CONFLICT DO NOTHING`;
-            if (audit.length) await tx`INSERT INTO audit_events ${tx(audit, "event_id", "ts", "correlation_id", "event_type", "source", "symbol", "payload")} ON CONFLICT DO NOTHING`;
-          }),
-        Number.POSITIVE_INFINITY,
-      );
+      // One statement per batch: it lands whole or not at all, and is retried whole. Rows leave
+      // the queue only after it committed, so nothing is lost while the server is away.
+      await this.retry("write batch", () => this.writeBatch(bars, audit), Number.POSITIVE_INFINITY);
       this.queue.splice(0, batch.length);
       for (const w of this.waiters.splice(0)) w();
     }
+  }
+
+  /**
+   * Bars and audit rows of one batch in ONE statement (a data-modifying CTE is atomic), not in
+   * sql.begin: the `postgres` package (3.4.9) crashes the process when the server drops a connection
+   * inside a transaction — its ROLLBACK is written to the closed socket from a setImmediate and
+   * the TypeError escapes every await (porsager/postgres #1066, #1154, #1208). Plain pooled
+   * statements never take that path; the store uses no reserved connection at all.
+   */
+  private async writeBatch(bars: Row[], audit: Row[]): Promise<void> {
+    const s = this.sql;
+    const barRows = () => s`INSERT INTO market_bars ${s(bars, "symbol", "ts", "open", "high", "low", "close", "volume", "source")} ON CONFLICT DO NOTHING`;
+    const auditRows = () => s`INSERT INTO audit_events ${s(audit, "event_id", "ts", "correlation_id", "event_type", "source", "symbol", "payload")} ON CONFLICT DO NOTHING`;
+    if (bars.length && audit.length) await s`WITH b AS (${barRows()}) ${auditRows()}`;
+    else if (bars.length) await barRows();
+    else if (audit.length) await auditRows();
   }
 
   async appendBars(bars: Bar[], source: string): Promise<void> {
@@ -368,14 +377,14 @@ export class PostgresStore implements Store {
   }
 
   async promoteModel(version: string, at: number): Promise<void> {
-    await this.retry("promoteModel", () =>
-      this.sql.begin(async (tx) => {
-        const hit = await tx`SELECT 1 FROM models WHERE version = ${version}`;
-        if (hit.length === 0) throw new StoreError(`no model version ${version}`, "promoteModel");
-        await tx`UPDATE models SET status = 'retired' WHERE status = 'production' AND version <> ${version}`;
-        await tx`UPDATE models SET status = 'production', promoted_at = ${dt(at)} WHERE version = ${version}`;
-      }),
-    );
+    // One statement (atomic without sql.begin, see writeBatch): the version becomes production and
+    // every other production model is retired, only when the version exists.
+    const [r] = await this.retry("promoteModel", () => this.sql`WITH hit AS (SELECT 1 FROM models WHERE version = ${version}),
+      upd AS (UPDATE models SET status = CASE WHEN version = ${version} THEN 'production' ELSE 'retired' END,
+          promoted_at = CASE WHEN version = ${version} THEN ${dt(at)}::timestamptz ELSE promoted_at END
+        WHERE (version = ${version} OR status = 'production') AND EXISTS (SELECT 1 FROM hit) RETURNING 1)
+      SELECT (SELECT COUNT(*) FROM hit) AS found, (SELECT COUNT(*) FROM upd) AS updated`);
+    if (Number(r!.found) === 0) throw new StoreError(`no model version ${version}`, "promoteModel");
   }
 
   async setModelStatus(version: string, status: ModelRow["status"]): Promise<void> {
@@ -445,15 +454,15 @@ export class PostgresStore implements Store {
 
   async counts(): Promise<StoreCounts> {
     await this.flush();
-    const n = async (q: Promise<Row[]>) => Number((await q)[0]!.n);
+    const n = async (q: () => Promise<Row[]>) => Number((await this.retry("counts", q))[0]!.n);
     const by: Record<string, number> = {};
-    for (const r of await this.sql`SELECT status, COUNT(*) AS n FROM trades GROUP BY status`) by[r.status] = Number(r.n);
+    for (const r of await this.retry("counts", () => this.sql`SELECT status, COUNT(*) AS n FROM trades GROUP BY status`)) by[r.status] = Number(r.n);
     return {
-      market_bars: await n(this.sql`SELECT COUNT(*) AS n FROM market_bars`),
-      audit_events: await n(this.sql`SELECT COUNT(*) AS n FROM audit_events`),
-      trades: await n(this.sql`SELECT COUNT(*) AS n FROM trades`),
+      market_bars: await n(() => this.sql`SELECT COUNT(*) AS n FROM market_bars`),
+      audit_events: await n(() => this.sql`SELECT COUNT(*) AS n FROM audit_events`),
+      trades: await n(() => this.sql`SELECT COUNT(*) AS n FROM trades`),
       trades_by_status: by,
-      dead_letters: await n(this.sql`SELECT COUNT(*) AS n FROM dead_letters`),
+      dead_letters: await n(() => this.sql`SELECT COUNT(*) AS n FROM dead_letters`),
     };
   }
 

@@ -1,29 +1,179 @@
-import { describe, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
+import { checkPostgres } from "../../src/store/check";
 import { PostgresStore } from "../../src/store/postgres";
+import { HYPERTABLES, type TimescaleOptions } from "../../src/store/timescale";
 import { storeContract } from "./store";
 
+// AWET_TEST_PG_URL: any PostgreSQL (CI: plain PostgreSQL 15). The TimescaleDB cases run only where a
+// TimescaleDB server is named (CI does not set these): AWET_TEST_TIMESCALE_URL (preloaded, community
+// license), AWET_TEST_TIMESCALE_NOPRELOAD_URL (extension files installed, library not preloaded),
+// AWET_TEST_TIMESCALE_APACHE_URL (preloaded, timescaledb.license = 'apache').
 const url = process.env.AWET_TEST_PG_URL;
-if (url) {
-  // A fresh schema per store, dropped afterwards, so runs never see each other's rows.
-  const admin = postgres(url, { max: 1, onnotice: () => {} });
-  const schemas = new Map<PostgresStore, string>();
+const tsUrl = process.env.AWET_TEST_TIMESCALE_URL;
+const noPreloadUrl = process.env.AWET_TEST_TIMESCALE_NOPRELOAD_URL;
+const apacheUrl = process.env.AWET_TEST_TIMESCALE_APACHE_URL;
+
+/**
+ * A fresh schema per store, recorded BEFORE migrate so that it is dropped even when migrate fails
+ * half-way (runs never see each other's rows and leave nothing behind).
+ */
+function schemas(dbUrl: string) {
+  const admin = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  const made = new Map<PostgresStore, string>();
+  const all = new Set<string>();
   let n = 0;
-  storeContract(
-    "postgres",
-    async () => {
-      const schema = `awet_test_${process.pid}_${Date.now().toString(36)}_${++n}`;
-      const s = new PostgresStore({ url, schema });
-      await s.migrate();
-      schemas.set(s, schema);
+  const drop = (schema: string) => admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).then(() => all.delete(schema));
+  afterAll(async () => {
+    for (const s of [...all]) await drop(s);
+    await admin.end();
+  });
+  const name = () => {
+    const s = `awet_test_${process.pid}_${Date.now().toString(36)}_${++n}`;
+    all.add(s);
+    return s;
+  };
+  return {
+    admin,
+    name,
+    async open(timescale?: Partial<TimescaleOptions>, schema = name()): Promise<PostgresStore> {
+      const s = new PostgresStore({ url: dbUrl, schema, timescale });
+      made.set(s, schema);
+      try {
+        await s.migrate();
+      } catch (e) {
+        await s.close().catch(() => undefined);
+        await drop(schema);
+        throw e;
+      }
       return s;
     },
-    async (s) => {
+    async close(s: PostgresStore) {
       await s.close();
-      await admin.unsafe(`DROP SCHEMA IF EXISTS "${schemas.get(s as PostgresStore)}" CASCADE`);
+      await drop(made.get(s)!);
     },
-  );
+    drop,
+  };
+}
+
+const hypertablesIn = async (admin: postgres.Sql, schema: string) =>
+  (await admin`SELECT hypertable_name FROM timescaledb_information.hypertables WHERE hypertable_schema = ${schema} ORDER BY 1`).map((r) => r.hypertable_name as string);
+
+if (url) {
+  const pg = schemas(url);
+  storeContract("postgres", () => pg.open(), (s) => pg.close(s as PostgresStore));
+
+  test("a failed migrate leaves no schema behind", async () => {
+    const schema = pg.name();
+    // store_timescale: on against a server without the extension fails (CI's plain PostgreSQL); a
+    // schema name PostgreSQL refuses fails everywhere — either way the schema must be gone after.
+    const bad = (await pg.admin`SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'`).length === 0;
+    await expect(pg.open(bad ? { mode: "on" } : { mode: "off" }, bad ? schema : `pg_${schema}`)).rejects.toThrow();
+    expect((await pg.admin`SELECT 1 FROM pg_namespace WHERE nspname IN (${schema}, ${`pg_${schema}`})`).length).toBe(0);
+  });
+
+  test("store_timescale auto / off never create the extension; on names the reason when the server cannot", async () => {
+    const hasExt = (await pg.admin`SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'`).length > 0;
+    const installed = (await pg.admin`SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'`).length > 0;
+    const off = await pg.open({ mode: "off" });
+    expect(off.timescale).toBe(false);
+    await pg.close(off);
+    const auto = await pg.open({ mode: "auto" });
+    expect(auto.timescale).toBe(hasExt);
+    await pg.close(auto);
+    expect((await pg.admin`SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'`).length > 0).toBe(hasExt);
+    if (!installed) await expect(pg.open({ mode: "on" })).rejects.toThrow(/store_timescale: on, but the timescaledb extension is not installed/);
+  });
 } else {
   console.log("Store contract on PostgreSQL: skipped (AWET_TEST_PG_URL is not set; .ci/run sets it)");
   describe.skip("Store contract: postgres (AWET_TEST_PG_URL not set)", () => test("skipped", () => {}));
+}
+
+if (tsUrl) {
+  const ts = schemas(tsUrl);
+  // The whole contract on hypertables in a per-run schema, the extension living in public.
+  storeContract("postgres+timescaledb", () => ts.open({ mode: "on" }), (s) => ts.close(s as PostgresStore));
+
+  describe("TimescaleDB", () => {
+    const asked: TimescaleOptions = { mode: "auto", compressAfterDays: 7, retainDays: 30 };
+
+    test("hypertables in the store's own schema, the extension stays in its schema and survives DROP SCHEMA", async () => {
+      const s = await ts.open({ mode: "on" });
+      const schema = (await s.sql`SELECT current_schema() AS s`)[0]!.s as string;
+      expect(s.timescale).toBe(true);
+      expect(await hypertablesIn(ts.admin, schema)).toEqual(["audit_events", "llm_traces", "market_bars"]);
+      const [ext] = await ts.admin`SELECT extnamespace::regnamespace::text AS ns FROM pg_extension WHERE extname = 'timescaledb'`;
+      expect(ext!.ns).not.toBe(schema);
+      await ts.close(s);
+      expect((await ts.admin`SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'`).length).toBe(1);
+    });
+
+    test("policies and compression settings as configured; migrate reconciles them; db check names every difference", async () => {
+      const schema = ts.name();
+      const s = await ts.open(asked, schema);
+      expect(s.warnings()).toEqual([]);
+      const settings = await ts.admin`SELECT hypertable::text AS t, segmentby, orderby FROM timescaledb_information.hypertable_compression_settings
+        WHERE hypertable::text LIKE ${`${schema}.%`} ORDER BY 1`;
+      expect(settings.map((r) => [r.t.split(".")[1], r.segmentby, r.orderby])).toEqual(
+        Object.entries(HYPERTABLES).map(([t, c]) => [t, c.segmentBy, c.orderBy]).sort(),
+      );
+      expect((await checkPostgres(tsUrl, schema, asked)).timescale).toEqual([]);
+      // the config asks for something else: every table is named
+      const other = await checkPostgres(tsUrl, schema, { ...asked, compressAfterDays: 3, retainDays: 0 });
+      expect(other.timescale).toContain("market_bars: compression policy after 7 days, expected 3 days");
+      expect(other.timescale).toContain("audit_events: retention policy drops after 30 days but timescale_retain_days is 0 (keep everything)");
+      expect(other.timescale).toHaveLength(6);
+      // a policy removed by hand is missing
+      await ts.admin.unsafe(`SELECT remove_retention_policy('"${schema}".llm_traces')`);
+      expect((await checkPostgres(tsUrl, schema, asked)).timescale).toEqual(["llm_traces: no retention policy (expected 30 days)"]);
+      await s.close();
+      // migrating with the other settings makes the database match them (replaced / removed policies)
+      const again = await ts.open({ ...asked, compressAfterDays: 3, retainDays: 0 }, schema);
+      expect((await checkPostgres(tsUrl, schema, { ...asked, compressAfterDays: 3, retainDays: 0 })).timescale).toEqual([]);
+      await ts.close(again);
+    });
+
+    test("db check: tables that should be hypertables but are plain are named", async () => {
+      const schema = ts.name();
+      const s = await ts.open({ mode: "off" }, schema);
+      expect(s.timescale).toBe(false);
+      const r = await checkPostgres(tsUrl, schema, { mode: "auto", compressAfterDays: 0, retainDays: 0 });
+      expect(r.timescale.sort()).toEqual(["audit_events is not a hypertable", "llm_traces is not a hypertable", "market_bars is not a hypertable"]);
+      expect((await checkPostgres(tsUrl, schema, { mode: "off", compressAfterDays: 0, retainDays: 0 })).timescale).toEqual([]);
+      // and the next migrate in auto mode turns them into hypertables, keeping their rows
+      await s.appendBars([{ symbol: "SPY", ts: Date.UTC(2013, 0, 2, 15), open: 1, high: 2, low: 1, close: 2, volume: 10 }], "test");
+      await s.close();
+      const auto = await ts.open({ mode: "auto" }, schema);
+      expect(auto.timescale).toBe(true);
+      expect(await hypertablesIn(ts.admin, schema)).toEqual(["audit_events", "llm_traces", "market_bars"]);
+      expect((await auto.counts()).market_bars).toBe(1);
+      await ts.close(auto);
+    });
+  });
+} else {
+  console.log("TimescaleDB store cases: skipped (AWET_TEST_TIMESCALE_URL is not set)");
+  describe.skip("TimescaleDB (AWET_TEST_TIMESCALE_URL not set)", () => test("skipped", () => {}));
+}
+
+if (noPreloadUrl) {
+  const np = schemas(noPreloadUrl);
+  test("installed but not preloaded: store_timescale on fails with the reason, auto keeps plain tables", async () => {
+    await expect(np.open({ mode: "on" })).rejects.toThrow(/installed on this PostgreSQL server but not preloaded: add shared_preload_libraries = 'timescaledb'/);
+    const auto = await np.open({ mode: "auto" });
+    expect(auto.timescale).toBe(false);
+    await np.close(auto);
+  });
+}
+
+if (apacheUrl) {
+  const ap = schemas(apacheUrl);
+  test("Apache-licensed TimescaleDB: hypertables, and every policy it cannot create is a warning", async () => {
+    const s = await ap.open({ mode: "on", compressAfterDays: 7, retainDays: 30 });
+    expect(s.timescale).toBe(true);
+    const w = s.warnings();
+    expect(w).toHaveLength(6);
+    expect(w[0]).toMatch(/^market_bars: compression \(after 7 days\) not set up: .*apache/);
+    expect(w.some((x) => /^llm_traces: retention policy \(30 days\) not created: .*apache/.test(x))).toBe(true);
+    await ap.close(s);
+  });
 }
