@@ -32,7 +32,7 @@ export interface PostgresStoreOptions {
   maxQueue?: number;
   batchSize?: number;
   log?: Logger;
-  /** The connections' application_name (shown in pg_stat_activity); "awet" when not given. */
+  /** The connections' application_name (pg_stat_activity); else PGAPPNAME, else "awet". */
   applicationName?: string;
   /** TimescaleDB use and policies (store_timescale, timescale_*); defaults: auto, no policies. */
   timescale?: Partial<TimescaleOptions>;
@@ -87,7 +87,7 @@ function positionFromRow(r: Row): Position {
  */
 export class PostgresStore implements Store {
   readonly kind = "postgres" as const;
-  readonly sql: Sql;
+  private client: Sql;
   private queue: { kind: "bar" | "audit"; row: Row }[] = [];
   private flushing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -99,15 +99,42 @@ export class PostgresStore implements Store {
   private timescaleWarnings: string[] = [];
 
   constructor(private o: PostgresStoreOptions) {
-    this.sql = postgres(o.url, {
+    this.client = this.connect();
+    this.state = { queued: 0, max: o.maxQueue ?? 10_000, waiting: false, connected: true, lastError: null, retries: 0 };
+  }
+
+  /** The current client (a new one after the server dropped connections: see renew). */
+  get sql(): Sql {
+    return this.client;
+  }
+
+  private connect(): Sql {
+    return postgres(this.o.url, {
       max: 4,
       onnotice: () => {},
       connect_timeout: 5,
       idle_timeout: 30,
+      // Reconnect after a dropped connection within 20 ms, doubling up to 2 s while the server stays
+      // away (the package's default grows to 20 s after a few drops in a row).
+      backoff: (n: number) => Math.min(0.02 * 2 ** n, 2),
+      // No array-type query on every (re)connect: its rejection, when the server drops the
+      // connection during it, is unhandled inside the package (an async function nobody awaits).
+      fetch_types: false,
       types: { bigint: postgres.BigInt },
-      connection: { application_name: o.applicationName ?? "awet", ...(o.schema ? { search_path: o.schema } : {}) },
+      connection: { application_name: this.o.applicationName ?? (process.env.PGAPPNAME || "awet"), ...(this.o.schema ? { search_path: this.o.schema } : {}) },
     });
-    this.state = { queued: 0, max: o.maxQueue ?? 10_000, waiting: false, connected: true, lastError: null, retries: 0 };
+  }
+
+  /**
+   * Replace the client after a connection error. The `postgres` package (3.4.9) leaves a connection
+   * whose socket closed while a small write was buffered with a stale write timer: every later
+   * (re)connect of that connection object hangs until connect_timeout (5 s per cut, measured) —
+   * LanternOps/breeze#3225. A fresh client has fresh connection objects; the old one is ended.
+   */
+  private renew(failed: Sql): void {
+    if (this.client !== failed || this.closed) return;
+    this.client = this.connect();
+    void failed.end({ timeout: 0 }).catch(() => undefined);
   }
 
   backlog(): Backlog {
@@ -117,11 +144,13 @@ export class PostgresStore implements Store {
   /** Run one statement or transaction, retrying on a lost connection with backoff. */
   private async retry<T>(op: string, f: () => Promise<T>, attempts = 6): Promise<T> {
     for (let a = 1; ; a++) {
+      const client = this.client;
       try {
         const r = await f();
         this.state.connected = true;
         return r;
       } catch (e) {
+        if (e instanceof StoreError) throw e; // already one clear line (e.g. TimescaleDB not preloaded)
         if (!isConnectionError(e) || a >= attempts || this.closed) {
           if (isConnectionError(e)) (this.state.connected = false), (this.state.lastError = errorMessage(e));
           throw new StoreError(`${op} failed: ${errorMessage(e)}`, op, e);
@@ -129,6 +158,7 @@ export class PostgresStore implements Store {
         this.state.connected = false;
         this.state.lastError = errorMessage(e);
         this.state.retries++;
+        this.renew(client);
         this.o.log?.warn({ op, attempt: a, err: errorMessage(e) }, "database unreachable; retrying");
         // A server that dropped one connection (restart, failover, pg_terminate_backend) usually
         // takes a new one at once: the first retry is almost immediate, later ones back off.
@@ -140,21 +170,19 @@ export class PostgresStore implements Store {
   async migrate(): Promise<string[]> {
     if (this.o.schema) await this.retry("migrate", () => this.sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${this.o.schema!.replace(/"/g, "")}"`));
     await this.retry("migrate", () => this.sql`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`);
-    const done = new Set((await this.sql`SELECT version FROM schema_migrations`).map((r) => Number(r.version)));
     const applied: string[] = [];
     for (const m of loadMigrations("postgres")) {
-      if (done.has(m.version)) continue;
-      try {
-        // One simple-protocol query (no parameters): PostgreSQL runs its statements as one implicit
-        // transaction, so the migration and its record land together or not at all — without
-        // sql.begin (see noReservedConnections below).
+      // One simple-protocol query (no parameters): PostgreSQL runs its statements as one implicit
+      // transaction, so the migration and its record land together or not at all — without
+      // sql.begin (see writeBatch). Retried on a lost connection: the record says whether it landed.
+      const ran = await this.retry(`migration ${m.version}_${m.name}`, async () => {
+        if ((await this.sql`SELECT 1 FROM schema_migrations WHERE version = ${m.version}`).length) return false;
         await this.sql.unsafe(`${m.sql}\n;\nINSERT INTO schema_migrations (version, name, applied_at) VALUES (${m.version}, '${m.name.replace(/'/g, "''")}', now())`);
-      } catch (e) {
-        throw new StoreError(`migration ${m.version}_${m.name} failed: ${errorMessage(e)}`, "migrate", e);
-      }
-      applied.push(`${String(m.version).padStart(3, "0")}_${m.name}`);
+        return true;
+      });
+      if (ran) applied.push(`${String(m.version).padStart(3, "0")}_${m.name}`);
     }
-    await this.setupTimescale();
+    await this.retry("TimescaleDB setup", () => this.setupTimescale());
     return applied;
   }
 
@@ -289,14 +317,15 @@ export class PostgresStore implements Store {
   }
 
   async orderStats(symbol: string, minuteStart: number, dayStart: number): Promise<OrderStats> {
-    const open = OPEN_STATUSES as unknown as string[];
+    // An array literal cast to text[] (fetch_types is off, so JS arrays are not serialized as arrays).
+    const open = `{${OPEN_STATUSES.join(",")}}`;
     const [r] = await this.retry("orderStats", () => this.sql`SELECT
         COUNT(*) FILTER (WHERE ts >= ${dt(minuteStart)}) AS orders_since,
         COUNT(*) FILTER (WHERE symbol = ${symbol} AND ts >= ${dt(dayStart)}) AS symbol_since,
-        COUNT(*) FILTER (WHERE status = ANY(${open})) AS open_orders,
+        COUNT(*) FILTER (WHERE status = ANY(${open}::text[])) AS open_orders,
         MAX(ts) FILTER (WHERE symbol = ${symbol}) AS last_symbol_ts,
-        COALESCE(SUM((qty - filled_qty) * price) FILTER (WHERE status = ANY(${open}) AND side = 'buy'), 0) AS pending_buy,
-        COALESCE(SUM((qty - filled_qty) * price) FILTER (WHERE status = ANY(${open}) AND side = 'buy' AND symbol = ${symbol}), 0) AS pending_symbol_buy
+        COALESCE(SUM((qty - filled_qty) * price) FILTER (WHERE status = ANY(${open}::text[]) AND side = 'buy'), 0) AS pending_buy,
+        COALESCE(SUM((qty - filled_qty) * price) FILTER (WHERE status = ANY(${open}::text[]) AND side = 'buy' AND symbol = ${symbol}), 0) AS pending_symbol_buy
       FROM trades WHERE status NOT IN ('blocked', 'rejected')`);
     return {
       ordersSince: Number(r!.orders_since), symbolOrdersSince: Number(r!.symbol_since), openOrders: Number(r!.open_orders),
@@ -484,7 +513,7 @@ export class PostgresStore implements Store {
     } finally {
       this.closed = true;
       for (const w of this.waiters.splice(0)) w();
-      await this.sql.end({ timeout: 5 });
+      await this.client.end({ timeout: 5 });
     }
   }
 }

@@ -79,7 +79,9 @@ async function installed(sql: Sql): Promise<boolean> {
   return (await sql`SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'`).length > 0;
 }
 
-const isClosed = (e: unknown) => /CONNECTION_CLOSED|CONNECTION_ENDED|ECONNRESET|terminat/i.test(`${(e as { code?: unknown })?.code ?? ""} ${errorMessage(e)}`);
+/** The connection went away (not an answer from TimescaleDB): rethrown, so the caller retries. */
+const isClosed = (e: unknown) =>
+  /^(CONNECTION_\w+|ECONN\w+|EPIPE|57P0\d|08\d\d\d)$/.test(String((e as { code?: unknown })?.code ?? "")) || /CONNECTION_CLOSED|ECONNRESET|terminating connection/i.test(errorMessage(e));
 
 /**
  * Decide whether TimescaleDB is used and, when it is, make sure it is usable: the extension exists
@@ -141,6 +143,7 @@ export async function setupTimescale(sql: Sql, schema: string, o: TimescaleOptio
   const fn = (name: string) => `${q(ext)}.${name}`;
   const warnings: string[] = [];
   const warn = (table: string, what: string, e: unknown) => {
+    if (isClosed(e)) throw e;
     const w = `${table}: ${what}: ${errorMessage(e)}`;
     warnings.push(w);
     log?.warn({ table, err: errorMessage(e) }, `TimescaleDB ${what}`);

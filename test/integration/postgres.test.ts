@@ -145,4 +145,49 @@ describe.skipIf(!url)("the daemon on PostgreSQL", () => {
       h2.cleanup();
     }
   }, 120_000);
+  test("the server terminating the replay's connections (restart, failover) crashes nothing and loses nothing", async () => {
+    // Server-side: pg_terminate_backend on this run's own backends (found by a unique application
+    // name, PGAPPNAME) every 200 ms — not a proxy closing TCP. The postgres package used to crash
+    // the process here (TypeError: null is not an object (evaluating 'socket.write')).
+    const ref = fresh();
+    const cut = fresh();
+    const a = home();
+    const b = home();
+    const app = `awet_cut_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+    const files = [join(ROOT, "data", "minute", "IBM.csv")];
+    const env = { AWET_EXECUTION_DRY_RUN: "false", LLM_ENABLED: "false" };
+    let cuts = 0;
+    let stop = false;
+    try {
+      const r1 = await awet(a.home, { ...env, DATABASE_URL: url!, AWET_PG_SCHEMA: ref }, "replay", ...files, "--json");
+      expect(r1.code).toBe(0);
+      // Cuts start once bars are being written (a migration cut every 200 ms could never finish).
+      const killer = (async () => {
+        while (!stop && !(await admin!`SELECT 1 FROM pg_tables WHERE schemaname = ${cut} AND tablename = 'market_bars'`).length) await Bun.sleep(50);
+        while (!stop && !(await admin!.unsafe(`SELECT 1 FROM "${cut}".market_bars LIMIT 1`)).length) await Bun.sleep(50);
+        while (!stop) {
+          cuts += (await admin!`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${app}`).length;
+          await Bun.sleep(200);
+        }
+      })();
+      const r2 = await awet(b.home, { ...env, DATABASE_URL: url!, AWET_PG_SCHEMA: cut, PGAPPNAME: app }, "replay", ...files, "--json");
+      stop = true;
+      await killer;
+      if (r2.code !== 0) console.log(r2.err.slice(-3000));
+      expect(r2.err).not.toContain("TypeError");
+      expect(r2.code).toBe(0);
+      expect(cuts).toBeGreaterThan(5);
+      const strip = (s: any) => ({ ...s, run_id: undefined, elapsed_ms: undefined, bars_per_sec: undefined });
+      expect(strip(JSON.parse(r2.out))).toEqual(strip(JSON.parse(r1.out)));
+      const count = async (schema: string) =>
+        (await admin!.unsafe(`SELECT (SELECT COUNT(*) FROM "${schema}".market_bars)::int AS bars, (SELECT COUNT(*) FROM "${schema}".audit_events)::int AS audit,
+          (SELECT COUNT(*) FROM "${schema}".trades)::int AS trades`))[0];
+      expect(await count(cut)).toEqual(await count(ref));
+    } finally {
+      stop = true;
+      await admin!.unsafe(`DROP SCHEMA IF EXISTS "${ref}" CASCADE; DROP SCHEMA IF EXISTS "${cut}" CASCADE`);
+      a.cleanup();
+      b.cleanup();
+    }
+  }, 300_000);
 });
