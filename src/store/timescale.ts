@@ -32,14 +32,14 @@ export interface TimescaleOptions {
 export const TIMESCALE_DEFAULTS: TimescaleOptions = { mode: "auto", compressAfterDays: 0, retainDays: 0 };
 
 /**
- * Compression layout per hypertable (measured: README "TimescaleDB"). segmentby groups rows that
- * are compressed together; a column with one value per row (audit_events.correlation_id, the
- * TimescaleDB default there, picked from its index) makes one segment per row and the "compressed"
- * table grows instead of shrinking.
+ * Compression layout per hypertable, measured by bench/timescale-compression.ts (README
+ * "TimescaleDB"). segmentby groups the rows compressed together; TimescaleDB's own choice grew
+ * audit_events to 109% and llm_traces to 142% of their uncompressed size, these shrink them to
+ * 18% (bars), 21% (audit events) and 28% (LLM traces).
  */
 export const HYPERTABLES: Record<string, { segmentBy: string; orderBy: string }> = {
   market_bars: { segmentBy: "symbol", orderBy: "ts DESC" },
-  audit_events: { segmentBy: "event_type", orderBy: "ts DESC" },
+  audit_events: { segmentBy: "symbol", orderBy: "ts DESC" },
   llm_traces: { segmentBy: "agent_name", orderBy: "ts DESC" },
 };
 export const CHUNK_DAYS = 7;

@@ -3,6 +3,8 @@ import postgres from "postgres";
 import { checkPostgres } from "../../src/store/check";
 import { PostgresStore } from "../../src/store/postgres";
 import { HYPERTABLES, type TimescaleOptions } from "../../src/store/timescale";
+import { Supervisor } from "../../src/agents/supervisor";
+import { tempHome, testSettings } from "../helpers";
 import { storeContract } from "./store";
 
 // AWET_TEST_PG_URL: any PostgreSQL (CI: plain PostgreSQL 15). The TimescaleDB cases run only where a
@@ -174,6 +176,16 @@ if (apacheUrl) {
     expect(w).toHaveLength(6);
     expect(w[0]).toMatch(/^market_bars: compression \(after 7 days\) not set up: .*apache/);
     expect(w.some((x) => /^llm_traces: retention policy \(30 days\) not created: .*apache/.test(x))).toBe(true);
+    // /health shows them, and they do not make the daemon unhealthy
+    const h = tempHome();
+    try {
+      const sup = new Supervisor({ settings: testSettings(h.home, { LLM_ENABLED: "false" }), store: s });
+      const health = await sup.health();
+      expect(health.store.ok).toBe(true);
+      expect(health.store.warnings).toEqual(w);
+    } finally {
+      h.cleanup();
+    }
     await ap.close(s);
   });
 }
