@@ -18,10 +18,7 @@ import { defaultApp } from "../src/config";
 import type { OrderIntent } from "../src/core/events";
 
 const DATA = join(packageRoot(), "data", "minute");
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
+
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
 
 async function pipeline(pg?: { url: string; schema: string }) {
@@ -35,12 +32,11 @@ async function pipeline(pg?: { url: string; schema: string }) {
     const store = pg ? new PostgresStore({ url: pg.url, schema: pg.schema }) : undefined;
     const sup = new Supervisor({ settings, store });
     await sup.init(runSeed([DATA], settings));
-    sup.ingestion.recordLatencies = true;
     const src = new ReplaySource([DATA], "max");
     const summary = await sup.runSource(src);
-    const lat = sup.ingestion.latencies;
+    const lat = sup.ingestion.latency;
     await sup.close();
-    return { summary, p50: pct(lat, 50), p99: pct(lat, 99) };
+    return { summary, p50: lat.percentile(50), p99: lat.percentile(99) };
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

@@ -20,6 +20,7 @@ import avsc_execution_completed from "../schemas/execution.completed.avsc" with 
 import avsc_execution_blocked from "../schemas/execution.blocked.avsc" with { type: "text" };
 import avsc_market_rejected from "../schemas/market.rejected.avsc" with { type: "text" };
 import avsc_audit from "../schemas/audit.avsc" with { type: "text" };
+import avsc_exit_signals from "../schemas/exit.signals.avsc" with { type: "text" };
 
 export const EMBEDDED_MIGRATIONS: Record<"sqlite" | "postgres", Record<string, string>> = {
   sqlite: { "001_init.sql": sqlite001 },
@@ -40,4 +41,5 @@ export const EMBEDDED_SCHEMAS: Record<string, string> = {
   "execution.blocked": avsc_execution_blocked,
   "market.rejected": avsc_market_rejected,
   "audit": avsc_audit,
+  "exit.signals": avsc_exit_signals,
 };

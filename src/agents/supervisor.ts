@@ -9,6 +9,7 @@ import type { Settings } from "../config/load";
 import { ReplayClock, type Clock } from "../core/clock";
 import { UsageError, errorMessage } from "../core/errors";
 import type { Envelope, Topic } from "../core/events";
+import type { TradingState } from "../gates/types";
 import { runTag } from "../core/ids";
 import type { MarketSource } from "../market/replay";
 import { silentLogger, type Logger } from "../obs/log";
@@ -18,6 +19,10 @@ import { LLMClient } from "../llm/client";
 import type { Store } from "../store/port";
 import { AgentStatus, newStats, type AgentContext, type RunStats } from "./context";
 import { ExecutionAgent } from "./execution";
+import { FillHandler } from "./fills";
+import { LiveConfig } from "../config/live";
+import { Portfolio } from "../portfolio/portfolio";
+import { TradingStateService } from "../state/trading-state";
 import { ExitAgent } from "./exit";
 import { FeatureEngineeringAgent } from "./features";
 import { DataIngestionAgent, type IngestionProgress } from "./ingestion";
@@ -64,6 +69,10 @@ export class Supervisor {
   readonly ctx: AgentContext;
   readonly ingestion: DataIngestionAgent;
   readonly execution: ExecutionAgent;
+  /** The book in memory (restored from the store; see Portfolio). */
+  readonly portfolio: Portfolio;
+  readonly live: LiveConfig;
+  readonly tradingState: TradingStateService;
   readonly exit: ExitAgent;
   readonly running: ReadonlySet<AgentName>;
   readonly prediction: PredictionAgent;
@@ -97,6 +106,9 @@ export class Supervisor {
           })
         : new MemoryBus(onError, onTiming));
     this.running = new Set(o.agents ?? AGENT_NAMES);
+    this.live = new LiveConfig(o.settings, process.env, this.log);
+    this.tradingState = new TradingStateService(this.store, { metrics: this.metrics });
+    this.portfolio = new Portfolio(this.store, this.broker);
     const self = this;
     this.ctx = {
       settings: this.settings,
@@ -107,6 +119,8 @@ export class Supervisor {
       metrics: this.metrics,
       log: this.log,
       stats: this.stats,
+      live: this.live,
+      tradingState: this.tradingState,
       get runId() {
         return self.runId;
       },
@@ -127,8 +141,9 @@ export class Supervisor {
     const on = (n: AgentName) => this.running.has(n);
     const idle = new MemoryBus(() => {});
     const ctxFor = (n: AgentName): AgentContext => (on(n) ? this.ctx : { ...this.ctx, bus: idle });
-    const execution = (this.execution = new ExecutionAgent(ctxFor("execution")));
-    this.exit = new ExitAgent(ctxFor("exit"), execution);
+    const execution = (this.execution = new ExecutionAgent(ctxFor("execution"), this.portfolio));
+    new FillHandler(ctxFor("execution"), this.portfolio);
+    this.exit = new ExitAgent(ctxFor("exit"), on("execution") ? this.portfolio : null);
     const features = new FeatureEngineeringAgent(ctxFor("features"));
     const prediction = (this.prediction = new PredictionAgent(ctxFor("prediction")));
     const risk = new RiskAgent(ctxFor("risk"));
@@ -145,7 +160,7 @@ export class Supervisor {
   }
 
   async emit(e: Envelope): Promise<void> {
-    this.metrics.events.inc({ topic: e.type });
+    this.metrics.event(e.type);
     await this.store.appendAudit([e]);
     await this.bus.publish(e);
   }
@@ -184,15 +199,16 @@ export class Supervisor {
    */
   async startupReconcile(): Promise<{ ok: boolean; error?: string }> {
     if (!this.reconciler) return { ok: true };
-    const prev = (await this.store.getState("trading_state")) ?? "ACTIVE";
+    const prev = await this.tradingState.current();
     const restore = prev === "RECONCILING" ? ((await this.store.getState("trading_state_before_reconcile")) ?? "ACTIVE") : prev;
     await this.store.setState("trading_state_before_reconcile", restore, Date.now());
-    await this.store.setState("trading_state", "RECONCILING", Date.now());
+    await this.tradingState.set("RECONCILING", "start-up reconciliation", Date.now(), "startup");
     try {
       if ("account" in this.broker) await (this.broker as { account(): Promise<unknown> }).account();
       await this.reconciler.reconcileOrders();
       await this.reconciler.reconcilePositions();
-      await this.store.setState("trading_state", restore, Date.now());
+      await this.portfolio.restore();
+      await this.tradingState.set(restore as TradingState, "start-up reconciliation done", Date.now(), "startup");
       this.log.info({ trading_state: restore }, "start-up reconciliation done");
       return { ok: true };
     } catch (e) {
@@ -207,6 +223,7 @@ export class Supervisor {
     const t0 = performance.now();
     await this.ingestion.run(src, opts);
     await this.bus.drain();
+    if (this.running.has("execution")) await this.portfolio.persistMarks();
     await this.store.flush();
     const elapsed = performance.now() - t0;
     return this.summary(elapsed);
@@ -268,8 +285,14 @@ export class Supervisor {
     this.metrics.storeBackpressure.set(b?.waiting ? 1 : 0);
     for (const a of this.agents) if (a.status.lastEventTs !== null) this.metrics.lastEventTs.set({ agent: a.status.name }, a.status.lastEventTs / 1000);
     if (b && !b.connected) return; // the database is away: keep the last values rather than hang the scrape
-    const st = (await this.store.getState("trading_state")) ?? "ACTIVE";
-    this.metrics.tradingState.set({ ACTIVE: 0, REDUCING: 1, HALTED: 2, RECONCILING: 3 }[st] ?? 0);
+    await this.tradingState.current(); // sets the gauge
+    if (this.running.has("execution")) {
+      const t = this.portfolio.totals();
+      this.metrics.openPositions.set(t.open);
+      this.metrics.portfolioValue.set(t.value);
+      this.metrics.unrealizedPnl.set(t.unrealized);
+      return;
+    }
     const ps = (await this.store.positions()).filter((p) => p.qty !== 0);
     this.metrics.openPositions.set(ps.length);
     this.metrics.portfolioValue.set(ps.reduce((s, p) => s + p.market_value, 0));

@@ -27,6 +27,28 @@ export class Metrics {
   readonly modelInfo: Gauge<"version">;
   readonly storeBackpressure: Gauge;
 
+  /** Label sets bound once (prom-client hashes labels on every call otherwise): the hot-path handles. */
+  readonly ordersBlocked: { inc(n?: number): void };
+  readonly ordersSubmitted: { inc(n?: number): void };
+  readonly ordersFilled: { inc(n?: number): void };
+  readonly ordersRejected: { inc(n?: number): void };
+  private gateBlockBy = new Map<string, { inc(n?: number): void }>();
+  private eventsBy = new Map<string, { inc(n?: number): void }>();
+
+  /** awet_gate_blocks_total{reason} +1, through a handle bound once per reason. */
+  gateBlock(reason: string): void {
+    let c = this.gateBlockBy.get(reason);
+    if (!c) this.gateBlockBy.set(reason, (c = this.gateBlocks.labels({ reason })));
+    c.inc();
+  }
+
+  /** awet_events_total{topic} +1, through a handle bound once per topic. */
+  event(topic: string): void {
+    let c = this.eventsBy.get(topic);
+    if (!c) this.eventsBy.set(topic, (c = this.events.labels({ topic })));
+    c.inc();
+  }
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = [this.registry];
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "awet_process_" });
@@ -69,6 +91,10 @@ export class Metrics {
     // Series that exist from the first scrape, so dashboards and alert rules never query a name
     // Prometheus has not seen (a labelled metric appears only once a label set is touched).
     for (const status of ["blocked", "submitted", "filled", "rejected"]) this.orders.inc({ status }, 0);
+    this.ordersBlocked = this.orders.labels({ status: "blocked" });
+    this.ordersSubmitted = this.orders.labels({ status: "submitted" });
+    this.ordersFilled = this.orders.labels({ status: "filled" });
+    this.ordersRejected = this.orders.labels({ status: "rejected" });
     this.gateBlocks.inc({ reason: "dry_run" }, 0);
     this.barsRejected.inc({ reason: "malformed_row" }, 0);
     for (const topic of ["market.raw"]) {
