@@ -5,6 +5,8 @@
  */
 import sqlite001 from "../sql/sqlite/001_init.sql" with { type: "text" };
 import postgres001 from "../sql/postgres/001_init.sql" with { type: "text" };
+import sqlite008 from "../sql/sqlite/008_audit_lean.sql" with { type: "text" };
+import postgres008 from "../sql/postgres/008_audit_lean.sql" with { type: "text" };
 import appYaml from "../config/app.yaml" with { type: "text" };
 import llmYaml from "../config/llm.yaml" with { type: "text" };
 import spy from "../data/minute/SPY.csv" with { type: "text" };
@@ -23,8 +25,8 @@ import avsc_audit from "../schemas/audit.avsc" with { type: "text" };
 import avsc_exit_signals from "../schemas/exit.signals.avsc" with { type: "text" };
 
 export const EMBEDDED_MIGRATIONS: Record<"sqlite" | "postgres", Record<string, string>> = {
-  sqlite: { "001_init.sql": sqlite001 },
-  postgres: { "001_init.sql": postgres001 },
+  sqlite: { "001_init.sql": sqlite001, "008_audit_lean.sql": sqlite008 },
+  postgres: { "001_init.sql": postgres001, "008_audit_lean.sql": postgres008 },
 };
 
 export const EMBEDDED_CONFIG: Record<string, string> = { "app.yaml": appYaml, "llm.yaml": llmYaml };

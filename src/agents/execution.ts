@@ -80,8 +80,8 @@ export class ExecutionAgent {
     if (!verdict.allow) {
       // A duplicate already has its row (the key is unique); every other block gets one now.
       if (verdict.reason !== "duplicate_idempotency_key") {
-        const r = await portfolio.insertTrade({ ...this.row(intent, snap.dryRun, now), status: "blocked", error_message: verdict.reason });
-        if (r) ctx.metrics.ordersBlocked.inc();
+        // No broker call follows a block, so its row goes with the next batch (not one commit each).
+        if (await portfolio.recordBlocked({ ...this.row(intent, snap.dryRun, now), status: "blocked", error_message: verdict.reason })) ctx.metrics.ordersBlocked.inc();
       }
       if (verdict.reason === "max_daily_loss" && snap.tradingState === "ACTIVE")
         await ctx.tradingState.set(app.max_daily_loss_action as TradingState, verdict.detail, now, "Execution (max_daily_loss)");

@@ -20,6 +20,7 @@ import type { Store } from "../store/port";
 import { AgentStatus, newStats, type AgentContext, type RunStats } from "./context";
 import { ExecutionAgent } from "./execution";
 import { FillHandler } from "./fills";
+import { AuditTrail, type AuditLevel } from "./audit";
 import { LiveConfig } from "../config/live";
 import { Portfolio } from "../portfolio/portfolio";
 import { TradingStateService } from "../state/trading-state";
@@ -73,6 +74,7 @@ export class Supervisor {
   readonly portfolio: Portfolio;
   readonly live: LiveConfig;
   readonly tradingState: TradingStateService;
+  readonly audit: AuditTrail;
   readonly exit: ExitAgent;
   readonly running: ReadonlySet<AgentName>;
   readonly prediction: PredictionAgent;
@@ -91,7 +93,7 @@ export class Supervisor {
     this.broker = o.broker ?? openBroker(o.settings);
     this.runId = o.runId ?? "pending";
     const onError = (info: Parameters<HandlerErrorSink>[0]) => this.onHandlerError(info);
-    const onTiming = (topic: Topic, handler: string, seconds: number) => this.metrics.handlerSeconds.observe({ topic, handler }, seconds);
+    const onTiming = (topic: Topic, handler: string, seconds: number) => this.metrics.handlerTime(topic, handler, seconds);
     this.bus =
       o.bus ??
       (o.settings.app.bus === "kafka"
@@ -109,6 +111,7 @@ export class Supervisor {
     this.live = new LiveConfig(o.settings, process.env, this.log);
     this.tradingState = new TradingStateService(this.store, { metrics: this.metrics });
     this.portfolio = new Portfolio(this.store, this.broker);
+    this.audit = new AuditTrail(this.store, o.settings.app.audit_level as AuditLevel);
     const self = this;
     this.ctx = {
       settings: this.settings,
@@ -136,6 +139,9 @@ export class Supervisor {
       const c = this.clock as unknown as { advanceTo(ts: number): void };
       this.bus.subscribe("market.raw", "clock", (e) => c.advanceTo(e.ts));
     }
+    // A bar's features are emitted where FeatureEngineering runs but decided on where Prediction
+    // runs: that process keeps them for the audit trail of the chains that reach a decision.
+    if (this.running.has("prediction") && !this.running.has("features")) this.bus.subscribe("market.engineered", "audit", (e) => this.audit.record(e));
     // Subscription order matters: Execution's fill hook on market.raw runs before features.
     // Agents not in `running` are built on a bus that is never started (they receive nothing).
     const on = (n: AgentName) => this.running.has(n);
@@ -146,7 +152,7 @@ export class Supervisor {
     this.exit = new ExitAgent(ctxFor("exit"), on("execution") ? this.portfolio : null);
     const features = new FeatureEngineeringAgent(ctxFor("features"));
     const prediction = (this.prediction = new PredictionAgent(ctxFor("prediction")));
-    const risk = new RiskAgent(ctxFor("risk"));
+    const risk = new RiskAgent(ctxFor("risk"), on("execution") ? this.portfolio : null);
     this.ingestion = new DataIngestionAgent(ctxFor("ingestion"));
     const all: [AgentName, { status: AgentStatus }][] = [["ingestion", this.ingestion], ["features", features], ["prediction", prediction], ["risk", risk], ["execution", execution], ["exit", this.exit]];
     this.agents = all.filter(([n]) => on(n)).map(([, a]) => a);
@@ -161,7 +167,7 @@ export class Supervisor {
 
   async emit(e: Envelope): Promise<void> {
     this.metrics.event(e.type);
-    await this.store.appendAudit([e]);
+    await this.audit.record(e);
     await this.bus.publish(e);
   }
 

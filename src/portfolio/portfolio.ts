@@ -239,6 +239,14 @@ export class Portfolio implements PortfolioView {
     return row;
   }
 
+  /** A row no broker call follows (a blocked intent): buffered with the next batch; its key is remembered at once. */
+  async recordBlocked(t: NewTrade): Promise<boolean> {
+    if (this.keys.has(t.idempotency_key)) return false;
+    this.rememberKey(t.idempotency_key);
+    await this.store.appendTrades([t]);
+    return true;
+  }
+
   async updateTrade(row: TradeRow, patch: TradePatch): Promise<void> {
     await this.store.updateTrade(row.id, patch);
     Object.assign(row, patch);
