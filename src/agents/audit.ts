@@ -54,7 +54,7 @@ export class AuditTrail {
   }
 
   /** Write `e` after whatever was held back for its correlation. */
-  private decide(e: Envelope): Promise<void> {
+  private decide(e: Envelope): Promise<void> | void {
     if (this.level === "all") return this.store.appendAudit([e]);
     const out: Envelope[] = [];
     const f = this.heldFeatures.get(e.symbol);

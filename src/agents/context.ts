@@ -67,7 +67,8 @@ export interface AgentContext {
   /** The app config as it is now (re-read when config/app.yaml changes); one per process. */
   live: LiveConfig;
   tradingState: TradingStateService;
-  emit(e: Envelope): Promise<void>;
+  /** Count, audit and publish an event; a promise only when something is still running. */
+  emit(e: Envelope): Promise<void> | void;
   /** The LLM risk reviewer, when llm_enabled; `reachable` is refreshed by the supervisor. */
   llm?: { client: LLMClient; state: LlmState };
 }

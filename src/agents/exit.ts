@@ -40,7 +40,7 @@ export class ExitAgent {
     this.status.state = "running";
   }
 
-  private async onBar(e: Envelope<Bar>): Promise<void> {
+  private onBar(e: Envelope<Bar>): Promise<void> | void {
     this.prices.set(e.payload.symbol, e.payload.close);
     const app = this.ctx.live.app;
     if (!app.enable_exit_logic) return;
@@ -51,7 +51,7 @@ export class ExitAgent {
       this.ctx.log.debug({ at: new Date(now).toISOString() }, "skipped_market_closed");
       return;
     }
-    await this.runOnce(now, e.correlation_id, e.symbol);
+    return this.runOnce(now, e.correlation_id, e.symbol).then(() => undefined);
   }
 
   /** One pass over every open position. `barCorrelation` ties an exit to the bar that triggered it. */

@@ -18,12 +18,15 @@ export class FillHandler {
     ctx.bus.subscribe("market.raw", "Execution.fills", (e) => this.onBar(e as Envelope<Bar>));
   }
 
-  private async onBar(e: Envelope<Bar>): Promise<void> {
+  private onBar(e: Envelope<Bar>): Promise<void> | void {
+    if (!this.portfolio.loaded) return this.portfolio.ready().then(() => this.onBar(e));
     const bar = e.payload;
-    await this.portfolio.ready();
     const fills = this.ctx.broker.onBar(bar);
-    for (const f of fills) await this.applyFill(f, e.correlation_id);
-    await this.portfolio.onPrice(bar.symbol, bar.close, bar.ts);
+    if (fills.length === 0) return this.portfolio.onPrice(bar.symbol, bar.close, bar.ts);
+    return (async () => {
+      for (const f of fills) await this.applyFill(f, e.correlation_id);
+      await this.portfolio.onPrice(bar.symbol, bar.close, bar.ts);
+    })();
   }
 
   async applyFill(f: Fill, barCorrelation: string): Promise<void> {

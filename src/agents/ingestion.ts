@@ -31,14 +31,15 @@ export class DataIngestionAgent {
     this.status.state = "running";
     const every = 2000;
     for await (const it of src.items(opts.signal)) {
-      await this.handle(it);
+      const r = this.handle(it);
+      if (r) await r;
       if (opts.onProgress && this.ctx.stats.bars_read % every === 0) opts.onProgress({ read: this.ctx.stats.bars_read, total: src.total });
     }
     await this.ctx.store.flush();
     this.status.state = "idle";
   }
 
-  async handle(it: CsvItem): Promise<void> {
+  handle(it: CsvItem): Promise<void> | void {
     const { ctx } = this;
     ctx.stats.bars_read++;
     if (it.kind === "bad") return this.reject(it.symbol || "?", it.ts ?? 0, it.reason, it.detail, { file: it.file, line: it.line });
@@ -46,21 +47,29 @@ export class DataIngestionAgent {
     const bad = validateBar(bar, this.lastTs.get(bar.symbol), this.symbols, ctx.settings.app.max_bar_range_pct);
     if (bad) return this.reject(bar.symbol, bar.ts, bad.reason, bad.detail, { file: it.file, line: it.line, bar });
     this.lastTs.set(bar.symbol, bar.ts);
-    await this.accept(bar);
+    return this.accept(bar);
   }
 
   /** Accept a validated bar: store it, advance the clock, and run it through the pipeline. */
-  async accept(bar: Bar): Promise<void> {
+  accept(bar: Bar): Promise<void> | void {
     const { ctx } = this;
     const t0 = performance.now();
     const correlation_id = timeId(bar.ts, `${ctx.runId}|${bar.symbol}|${bar.ts}`);
     if ("advanceTo" in ctx.clock) (ctx.clock as { advanceTo(ts: number): void }).advanceTo(bar.ts);
-    await ctx.store.appendBars([bar], ctx.runId);
-    ctx.stats.bars_processed++;
-    this.status.seen(bar.ts);
-    await ctx.emit(envelope("market.raw", { ts: bar.ts, correlation_id, source: "DataIngestion", symbol: bar.symbol, payload: bar }));
+    const stored = ctx.store.appendBars([bar], ctx.runId);
+    const go = (): Promise<void> | void => {
+      ctx.stats.bars_processed++;
+      this.status.seen(bar.ts);
+      const r = ctx.emit(envelope("market.raw", { ts: bar.ts, correlation_id, source: "DataIngestion", symbol: bar.symbol, payload: bar }));
+      if (r) return r.then(() => this.done(t0));
+      this.done(t0);
+    };
+    return stored ? stored.then(go) : go();
+  }
+
+  private done(t0: number): void {
     const dt = performance.now() - t0;
-    ctx.metrics.decisionSeconds.observe(dt / 1000);
+    this.ctx.metrics.decisionSeconds.observe(dt / 1000);
     this.latency.record(dt);
   }
 

@@ -31,7 +31,11 @@ export class RiskAgent {
     private ctx: AgentContext,
     private book: { ready(): Promise<void>; position(symbol: string): { qty: number } | null } | null = null,
   ) {
-    ctx.bus.subscribe("predictions", this.status.name, (e) => this.onForecast(e as Envelope<Forecast>));
+    // A "hold" forecast needs nothing: handled without a promise.
+    ctx.bus.subscribe("predictions", this.status.name, (e) => {
+      if ((e as Envelope<Forecast>).payload.signal !== "hold") return this.onForecast(e as Envelope<Forecast>);
+      this.status.seen(e.ts);
+    });
     this.status.state = "running";
   }
 

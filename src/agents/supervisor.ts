@@ -165,10 +165,12 @@ export class Supervisor {
       : null;
   }
 
-  async emit(e: Envelope): Promise<void> {
+  /** Count, audit, publish. Returns a promise only when something along the way is still running. */
+  emit(e: Envelope): Promise<void> | void {
     this.metrics.event(e.type);
-    await this.audit.record(e);
-    await this.bus.publish(e);
+    const a = this.audit.record(e);
+    if (a) return a.then(() => this.bus.publish(e));
+    return this.bus.publish(e);
   }
 
   private async onHandlerError(info: { topic: string; handler: string; event: Envelope; error: unknown }): Promise<void> {

@@ -33,7 +33,8 @@ export class Metrics {
   readonly ordersFilled: { inc(n?: number): void };
   readonly ordersRejected: { inc(n?: number): void };
   private gateBlockBy = new Map<string, { inc(n?: number): void }>();
-  private eventsBy = new Map<string, { inc(n?: number): void }>();
+  /** Events counted in plain numbers on the hot path; added to awet_events_total when scraped. */
+  private eventCounts = new Map<string, number>();
 
   /** awet_gate_blocks_total{reason} +1, through a handle bound once per reason. */
   gateBlock(reason: string): void {
@@ -51,17 +52,26 @@ export class Metrics {
     h.observe(seconds);
   }
 
-  /** awet_events_total{topic} +1, through a handle bound once per topic. */
+  /** awet_events_total{topic} +1 (a Map increment; the counter catches up at each scrape). */
   event(topic: string): void {
-    let c = this.eventsBy.get(topic);
-    if (!c) this.eventsBy.set(topic, (c = this.events.labels({ topic })));
-    c.inc();
+    this.eventCounts.set(topic, (this.eventCounts.get(topic) ?? 0) + 1);
+  }
+
+  private flushEventCounts(): void {
+    for (const [topic, n] of this.eventCounts) if (n > 0) this.events.inc({ topic }, n);
+    this.eventCounts.clear();
   }
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = [this.registry];
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "awet_process_" });
-    this.events = new Counter({ name: "awet_events_total", help: "Events published, by topic", labelNames: ["topic"], registers: r });
+    const self = this;
+    this.events = new Counter({
+      name: "awet_events_total", help: "Events published, by topic", labelNames: ["topic"], registers: r,
+      collect() {
+        self.flushEventCounts();
+      },
+    });
     this.handlerSeconds = new Histogram({
       name: "awet_handler_duration_seconds",
       help: "Time a subscriber took to handle one event (in-process bus: one delivery in 8 is timed)",

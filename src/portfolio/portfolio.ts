@@ -54,6 +54,8 @@ export class Portfolio implements PortfolioView {
   private fifo = new FifoLots();
   private realizedByDay = new Map<string, number>(); // NY date -> micro-dollars
   private restoring: Promise<void> | null = null;
+  /** True once the book has been loaded (the hot path then needs no promise). */
+  loaded = false;
   private lastPersist = 0;
   private horizon = -Infinity;
 
@@ -80,6 +82,11 @@ export class Portfolio implements PortfolioView {
   }
 
   private async load(): Promise<void> {
+    await this.loadFromStore();
+    this.loaded = true;
+  }
+
+  private async loadFromStore(): Promise<void> {
     const [positions, open, filled] = await Promise.all([
       this.store.positions(),
       this.openRows(),
@@ -257,14 +264,14 @@ export class Portfolio implements PortfolioView {
   }
 
   /** A bar's close: the symbol's last price; a held position is re-marked (written at most once a second). */
-  async onPrice(symbol: string, price: number, ts: number): Promise<void> {
+  onPrice(symbol: string, price: number, ts: number): Promise<void> | void {
     this.prices.set(symbol, price);
     const p = this.positions.get(symbol);
     if (p && p.qty !== 0 && p.last_price !== price) {
       this.positions.set(symbol, mark(p, price, ts));
       this.dirty.add(symbol);
     }
-    if (this.dirty.size > 0 && performance.now() - this.lastPersist >= MARK_PERSIST_MS) await this.persistMarks();
+    if (this.dirty.size > 0 && performance.now() - this.lastPersist >= MARK_PERSIST_MS) return this.persistMarks();
   }
 
   /** Write the marked positions to the store now. */

@@ -190,8 +190,9 @@ export interface AuditRow {
 export interface Store {
   readonly kind: "sqlite" | "postgres";
   migrate(): Promise<string[]>;
-  appendBars(bars: Bar[], source: string): Promise<void>;
-  appendAudit(events: Envelope[]): Promise<void>;
+  /** Buffered appends: return at once (no promise) unless the writer must wait (back-pressure). */
+  appendBars(bars: Bar[], source: string): Promise<void> | void;
+  appendAudit(events: Envelope[]): Promise<void> | void;
   recordDeadLetter(d: DeadLetter): Promise<void>;
   /** Write-ahead insert, committed before it returns. Returns null when the idempotency key already exists (nothing written). */
   insertTrade(t: NewTrade): Promise<TradeRow | null>;
@@ -200,7 +201,7 @@ export interface Store {
    * the next batch; a key that already has a row is skipped. Every trade read and `insertTrade`
    * first writes what is buffered, so ids keep the order of the decisions.
    */
-  appendTrades(ts: NewTrade[]): Promise<void>;
+  appendTrades(ts: NewTrade[]): Promise<void> | void;
   updateTrade(id: number, patch: TradePatch): Promise<void>;
   getTrade(id: number): Promise<TradeRow | null>;
   getTradeByKey(idempotencyKey: string): Promise<TradeRow | null>;

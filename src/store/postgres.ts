@@ -189,12 +189,9 @@ export class PostgresStore implements Store {
 
   // --- batched hot-path writes -------------------------------------------------------------
 
-  private async enqueue(items: { kind: "bar" | "audit" | "trade"; row: Row }[]): Promise<void> {
-    while (this.queue.length >= this.state.max && !this.closed) {
-      this.state.waiting = true; // back-pressure: the caller waits for the flusher
-      this.kick();
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
+  /** Queue rows for the flusher; returns a promise only when the queue is full and the caller must wait. */
+  private enqueue(items: { kind: "bar" | "audit" | "trade"; row: Row }[]): Promise<void> | void {
+    if (this.queue.length >= this.state.max && !this.closed) return this.enqueueWhenRoom(items);
     this.state.waiting = false;
     this.queue.push(...items);
     if (this.queue.length >= (this.o.batchSize ?? 500)) this.kick();
@@ -203,6 +200,15 @@ export class PostgresStore implements Store {
         this.timer = null;
         this.kick();
       }, 20);
+  }
+
+  private async enqueueWhenRoom(items: { kind: "bar" | "audit" | "trade"; row: Row }[]): Promise<void> {
+    while (this.queue.length >= this.state.max && !this.closed) {
+      this.state.waiting = true; // back-pressure: the caller waits for the flusher
+      this.kick();
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+    this.enqueue(items);
   }
 
   private kick(): void {
@@ -233,12 +239,12 @@ export class PostgresStore implements Store {
     }
   }
 
-  async appendBars(bars: Bar[], source: string): Promise<void> {
-    await this.enqueue(bars.map((b) => ({ kind: "bar" as const, row: { symbol: b.symbol, ts: dt(b.ts), open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, source } })));
+  appendBars(bars: Bar[], source: string): Promise<void> | void {
+    return this.enqueue(bars.map((b) => ({ kind: "bar" as const, row: { symbol: b.symbol, ts: dt(b.ts), open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, source } })));
   }
 
-  async appendAudit(events: Envelope[]): Promise<void> {
-    await this.enqueue(
+  appendAudit(events: Envelope[]): Promise<void> | void {
+    return this.enqueue(
       events.map((e) => ({ kind: "audit" as const, row: { event_id: e.id, ts: dt(e.ts), correlation_id: e.correlation_id, event_type: e.type, source: e.source, symbol: e.symbol, payload: this.sql.json(e.payload as any) } })),
     );
   }
@@ -257,9 +263,9 @@ export class PostgresStore implements Store {
       VALUES (${dt(d.ts)}, ${d.topic}, ${d.handler}, ${d.event.id}, ${d.event.correlation_id}, ${this.sql.json(d.event as any)}, ${d.error})`);
   }
 
-  async appendTrades(ts: NewTrade[]): Promise<void> {
+  appendTrades(ts: NewTrade[]): Promise<void> | void {
     this.queuedTrades += ts.length;
-    await this.enqueue(ts.map((t) => ({ kind: "trade" as const, row: tradeRow(t) })));
+    return this.enqueue(ts.map((t) => ({ kind: "trade" as const, row: tradeRow(t) })));
   }
 
   /** Write buffered trade rows before anything reads or inserts trades. */

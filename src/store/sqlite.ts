@@ -149,18 +149,18 @@ export class SqliteStore implements Store {
     return applied;
   }
 
-  async appendBars(bars: Bar[], source: string): Promise<void> {
+  appendBars(bars: Bar[], source: string): void {
     for (const b of bars) this.barBuf.push([b.symbol, iso(b.ts), b.open, b.high, b.low, b.close, b.volume, source]);
     this.schedule();
   }
 
-  async appendAudit(events: Envelope[]): Promise<void> {
+  appendAudit(events: Envelope[]): void {
     for (const e of events)
       this.auditBuf.push([e.id, iso(e.ts), e.correlation_id, e.type, e.source, e.symbol, JSON.stringify(e.payload)]);
     this.schedule();
   }
 
-  async appendTrades(ts: NewTrade[]): Promise<void> {
+  appendTrades(ts: NewTrade[]): void {
     for (const x of ts) this.tradeBuf.push(tradeParams(x));
     this.schedule();
   }

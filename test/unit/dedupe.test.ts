@@ -79,3 +79,42 @@ describe("LatencyHistogram", () => {
     expect(new LatencyHistogram().percentile(50)).toBe(0);
   });
 });
+
+import { DeliveryLog } from "../../src/bus/dedupe";
+import { MemoryBus } from "../../src/bus/memory";
+import { envelope } from "../../src/core/events";
+describe("DeliveryLog and the in-process bus's redelivery guard", () => {
+  test("a repeat runs only the handlers that failed on it, once they succeed nobody again", () => {
+    const log = new DeliveryLog(4);
+    expect(log.offer("a")).toBeNull();
+    expect([...log.offer("a")!]).toEqual([]);
+    log.failedOn("a", "h2");
+    expect([...log.offer("a")!]).toEqual(["h2"]);
+    log.succeededOn("a", "h2");
+    expect([...log.offer("a")!]).toEqual([]);
+    for (const x of ["b", "c", "d", "e"]) expect(log.offer(x)).toBeNull(); // a falls out of the window
+    expect(log.offer("a")).toBeNull();
+  });
+
+  test("MemoryBus: after a handler fails, republishing the event re-runs that handler only", async () => {
+    const errors: string[] = [];
+    const bus = new MemoryBus((i) => void errors.push(i.handler));
+    const runs: string[] = [];
+    let fail = true;
+    bus.subscribe("market.raw", "ok", () => void runs.push("ok"));
+    bus.subscribe("market.raw", "flaky", () => {
+      runs.push("flaky");
+      if (fail) throw new Error("boom");
+    });
+    bus.subscribe("market.raw", "async", async () => void runs.push("async"));
+    const e = envelope("market.raw", { ts: 1, correlation_id: "c", source: "t", symbol: "A", payload: {} });
+    await bus.publish(e);
+    expect(runs).toEqual(["ok", "flaky", "async"]);
+    expect(errors).toEqual(["flaky"]);
+    fail = false;
+    await bus.publish(e);
+    expect(runs).toEqual(["ok", "flaky", "async", "flaky"]);
+    await bus.publish(e);
+    expect(runs.length).toBe(4); // everybody has it now
+  });
+});
