@@ -20,6 +20,10 @@ export class MemoryBus implements EventBus {
   private tails = new Map<string, Promise<void>>();
   private inHandler = new AsyncLocalStorage<boolean>();
   private dedupe = new Deduper();
+  // Per handler and topic: events handed to it and events it finished (ok, failed or a redelivery
+  // skipped). The difference is its queue depth, the in-process bus's consumer lag.
+  private queued = new Map<string, number>();
+  private done = new Map<string, number>();
 
   constructor(
     private onError: HandlerErrorSink,
@@ -33,6 +37,7 @@ export class MemoryBus implements EventBus {
   }
 
   publish(e: Envelope): Promise<void> {
+    for (const s of this.subs.get(e.type) ?? []) bumpCount(this.queued, s.name, e.type);
     if (this.inHandler.getStore()) return this.deliver(e);
     const prev = this.tails.get(e.symbol) ?? Promise.resolve();
     const next = prev.then(() => this.inHandler.run(true, () => this.deliver(e)));
@@ -48,21 +53,44 @@ export class MemoryBus implements EventBus {
     const list = this.subs.get(e.type);
     if (!list) return;
     for (const s of list) {
-      if (!this.dedupe.first(s.name, e.id)) continue; // a redelivery: already handled
-      const t0 = this.onTiming ? performance.now() : 0;
       try {
-        await s.handler(e);
-        if (this.onTiming) this.onTiming(e.type, s.name, (performance.now() - t0) / 1000);
-      } catch (error) {
-        this.dedupe.forget(s.name, e.id);
-        try {
-          await this.onError({ topic: e.type, handler: s.name, event: e, error });
-        } catch {
-          // The error sink itself failed (e.g. the store is gone); nothing more can be done here
-          // without throwing into the publisher, which would stop the whole symbol's stream.
-        }
+        await this.deliverTo(s, e);
+      } finally {
+        bumpCount(this.done, s.name, e.type);
       }
     }
+  }
+
+  private async deliverTo(s: Sub, e: Envelope): Promise<void> {
+    if (!this.dedupe.first(s.name, e.id)) return; // a redelivery: already handled
+    const t0 = this.onTiming ? performance.now() : 0;
+    try {
+      await s.handler(e);
+      if (this.onTiming) this.onTiming(e.type, s.name, (performance.now() - t0) / 1000);
+    } catch (error) {
+      this.dedupe.forget(s.name, e.id);
+      try {
+        await this.onError({ topic: e.type, handler: s.name, event: e, error });
+      } catch {
+        // The error sink itself failed (e.g. the store is gone); nothing more can be done here
+        // without throwing into the publisher, which would stop the whole symbol's stream.
+      }
+    }
+  }
+
+  /** Each handler's consumer group (named as on Kafka) and the topics it reads. */
+  groups(): { group: string; topics: string[] }[] {
+    const by = new Map<string, string[]>();
+    for (const [topic, subs] of this.subs) for (const s of subs) by.set(s.name, [...(by.get(s.name) ?? []), topic]);
+    return [...by].map(([name, topics]) => ({ group: `awet.${name}`, topics }));
+  }
+
+  /** Per handler and topic: events queued for it (`end`) and finished by it (`committed`). */
+  offsets(): { group: string; topic: string; committed: number; end: number }[] {
+    const out: { group: string; topic: string; committed: number; end: number }[] = [];
+    for (const [topic, subs] of this.subs)
+      for (const s of subs) out.push({ group: `awet.${s.name}`, topic, committed: this.done.get(`${s.name}\u0000${topic}`) ?? 0, end: this.queued.get(`${s.name}\u0000${topic}`) ?? 0 });
+    return out;
   }
 
   async start(): Promise<void> {}
@@ -74,4 +102,9 @@ export class MemoryBus implements EventBus {
   async close(): Promise<void> {
     await this.drain();
   }
+}
+
+function bumpCount(m: Map<string, number>, name: string, topic: string): void {
+  const k = `${name}\u0000${topic}`;
+  m.set(k, (m.get(k) ?? 0) + 1);
 }
