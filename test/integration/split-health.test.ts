@@ -76,6 +76,11 @@ describe("a deployment split across two daemons sharing one store", () => {
     expect(ok.body.deployment.processes.every((p: any) => typeof p.last_beat === "string" && typeof p.lag_total === "number")).toBe(true);
     expect(Object.keys(ok.body.agents)).toEqual(["DataIngestion", "FeatureEngineering", "Watchtower"]);
     expect((await health(b.base)).status).toBe(200);
+    // the dashboard's route answers in any process; only A runs the watchtower agent
+    const wb = (await (await fetch(`${b.base}/api/watchtower`)).json()) as any;
+    expect(wb.watchtower).toEqual({ runs_here: false });
+    expect(wb.processes.map((p: any) => p.process_id)).toEqual([idOf(A), idOf(B)].sort());
+    expect(wb.limits).toMatchObject({ heartbeat_timeout_seconds: 3, expected_agents: ["ingestion", "features", "prediction", "risk", "execution", "exit", "watchtower"] });
 
     // kill -9 B: no clean stop, its row stays and ages; A's /health names it within the timeout
     const deadPid = b.proc.pid;
