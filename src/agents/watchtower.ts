@@ -85,6 +85,7 @@ export class HeartbeatWriter {
   private now: () => number;
   lastBeat: number | null = null;
   lastError: string | null = null;
+  private busy = false;
 
   constructor(private o: HeartbeatOptions) {
     this.now = o.now ?? Date.now;
@@ -92,6 +93,8 @@ export class HeartbeatWriter {
   }
 
   async beat(): Promise<void> {
+    if (this.busy) return; // the previous beat still waits on the store: no pile-up
+    this.busy = true;
     const now = this.now();
     const o = this.o;
     try {
@@ -105,6 +108,8 @@ export class HeartbeatWriter {
     } catch (e) {
       this.lastError = errorMessage(e);
       o.log.warn({ err: this.lastError, process_id: o.processId }, "heartbeat not written");
+    } finally {
+      this.busy = false;
     }
   }
 
@@ -167,8 +172,16 @@ export class Watchtower {
     this.busy = true;
     const now = this.now();
     try {
-      const rows = await this.measure();
-      await recordLag(this.o.store, rows, this.o.settings.app.max_consumer_lag, now, this.o.processId);
+      // A lag source that cannot be read (Kafka away) is reported; the deployment is still judged
+      // from the heartbeats and the last stored lag (rows that age out are no longer judged).
+      try {
+        const rows = await this.measure();
+        await recordLag(this.o.store, rows, this.o.settings.app.max_consumer_lag, now, this.o.processId);
+      } catch (e) {
+        this.status.errors++;
+        this.lagErrors = [...this.lagErrors, errorMessage(e)];
+        this.o.log.error({ err: errorMessage(e) }, "consumer lag not measured");
+      }
       await this.o.store.pruneWatch(now - PRUNE_AFTER_MS);
       const { view, lag } = await deploymentView(this.o.store, this.o.settings, now);
       this.publish(view, lag, now);
@@ -177,7 +190,7 @@ export class Watchtower {
       this.lastView = view;
       this.status.seen(now);
       this.status.state = "running";
-      if (this.lagErrors.length) this.status.lastError = this.lagErrors.join("; ");
+      this.status.lastError = this.lagErrors.length ? this.lagErrors.join("; ") : null;
       return view;
     } catch (e) {
       this.status.errors++;
@@ -212,10 +225,11 @@ export class Watchtower {
       } catch (e) {
         await this.admin?.disconnect().catch(() => undefined);
         this.admin = null;
-        this.lagErrors = [`kafka admin: ${errorMessage(e)}`];
-        throw e;
+        this.lagErrors = [];
+        throw new Error(`kafka admin: ${errorMessage(e)}`);
       }
     }
+    this.lagErrors = [];
     if (isMemory(bus)) return memoryLag(bus);
     return [];
   }

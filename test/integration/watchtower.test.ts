@@ -177,6 +177,32 @@ describe("Watchtower on Kafka (kafkajs admin: fetchOffsets / fetchTopicOffsets o
     }
   });
 
+  test("with the Kafka admin unreachable the round still judges the deployment from the heartbeats, reports why, and measures again once it answers", async () => {
+    const k = new MemoryKafka(1);
+    const bus = new KafkaBus({ brokers: [], client: k as any, topicPrefix: "t19c.", onError: () => {} });
+    bus.subscribe("market.raw", "h", () => {});
+    await bus.start();
+    const r = await rig(bus, {});
+    const realAdmin = k.admin.bind(k);
+    try {
+      k.admin = () => ({ connect: async () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:9092")), disconnect: async () => {} }) as any;
+      const v = await r.round(0);
+      expect(v.healthy).toBe(true); // the watchtower process itself beats
+      expect(v.lag_total).toEqual({});
+      expect(r.w.lagErrors).toEqual(["kafka admin: connect ECONNREFUSED 127.0.0.1:9092"]);
+      expect(r.w.status.lastError).toBe("kafka admin: connect ECONNREFUSED 127.0.0.1:9092");
+      k.admin = realAdmin;
+      const v2 = await r.round(30_000);
+      expect(v2.lag_total).toEqual({ "awet.h": 0 });
+      expect(r.w.lagErrors).toEqual([]);
+      expect(r.w.status.lastError).toBeNull();
+    } finally {
+      k.admin = realAdmin;
+      await bus.close();
+      await r.cleanup();
+    }
+  });
+
   test("an unreadable topic is reported and the other groups are still measured", async () => {
     const k = new MemoryKafka(1);
     const bus = new KafkaBus({ brokers: [], client: k as any, topicPrefix: "t19b.", onError: () => {} });
