@@ -1,8 +1,9 @@
 import { envelope, type Bar } from "../core/events";
-import { uuidFrom } from "../core/ids";
+import { timeId } from "../core/ids";
 import type { CsvItem } from "../market/csv";
 import type { MarketSource } from "../market/replay";
 import { validateBar } from "../market/validate";
+import { LatencyHistogram } from "../obs/latency";
 import { AgentStatus, bump, type AgentContext } from "./context";
 
 export interface IngestionProgress {
@@ -19,9 +20,8 @@ export class DataIngestionAgent {
   readonly status = new AgentStatus("DataIngestion");
   private lastTs = new Map<string, number>();
   private symbols: Set<string>;
-  /** Wall-clock ms from ingestion to the end of the bar's chain, per processed bar. */
-  readonly latencies: number[] = [];
-  recordLatencies = false;
+  /** Wall-clock ms from ingestion to the end of the bar's chain (fixed size, any run length). */
+  readonly latency = new LatencyHistogram();
 
   constructor(private ctx: AgentContext) {
     this.symbols = new Set(ctx.settings.app.symbols);
@@ -53,7 +53,7 @@ export class DataIngestionAgent {
   async accept(bar: Bar): Promise<void> {
     const { ctx } = this;
     const t0 = performance.now();
-    const correlation_id = uuidFrom(`${ctx.runId}|${bar.symbol}|${bar.ts}`);
+    const correlation_id = timeId(bar.ts, `${ctx.runId}|${bar.symbol}|${bar.ts}`);
     if ("advanceTo" in ctx.clock) (ctx.clock as { advanceTo(ts: number): void }).advanceTo(bar.ts);
     await ctx.store.appendBars([bar], ctx.runId);
     ctx.stats.bars_processed++;
@@ -61,7 +61,7 @@ export class DataIngestionAgent {
     await ctx.emit(envelope("market.raw", { ts: bar.ts, correlation_id, source: "DataIngestion", symbol: bar.symbol, payload: bar }));
     const dt = performance.now() - t0;
     ctx.metrics.decisionSeconds.observe(dt / 1000);
-    if (this.recordLatencies) this.latencies.push(dt);
+    this.latency.record(dt);
   }
 
   private async reject(symbol: string, ts: number, reason: string, detail: string, where: Record<string, unknown>): Promise<void> {
@@ -70,7 +70,7 @@ export class DataIngestionAgent {
     bump(ctx.stats.rejected_by_reason, reason);
     ctx.metrics.barsRejected.inc({ reason });
     ctx.log.warn({ symbol, reason, detail, ...where, bar: undefined }, "bar rejected");
-    const correlation_id = uuidFrom(`${ctx.runId}|rejected|${String(where.file)}|${String(where.line)}`);
+    const correlation_id = timeId(ts, `${ctx.runId}|rejected|${String(where.file)}|${String(where.line)}`);
     await ctx.emit(
       envelope("market.rejected", { ts, correlation_id, source: "DataIngestion", symbol, payload: { reason, detail, ...where } }),
     );

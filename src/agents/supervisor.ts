@@ -9,6 +9,7 @@ import type { Settings } from "../config/load";
 import { ReplayClock, type Clock } from "../core/clock";
 import { UsageError, errorMessage } from "../core/errors";
 import type { Envelope, Topic } from "../core/events";
+import type { TradingState } from "../gates/types";
 import { runTag } from "../core/ids";
 import type { MarketSource } from "../market/replay";
 import { silentLogger, type Logger } from "../obs/log";
@@ -18,6 +19,11 @@ import { LLMClient } from "../llm/client";
 import type { Store } from "../store/port";
 import { AgentStatus, newStats, type AgentContext, type RunStats } from "./context";
 import { ExecutionAgent } from "./execution";
+import { FillHandler } from "./fills";
+import { AuditTrail, type AuditLevel } from "./audit";
+import { LiveConfig } from "../config/live";
+import { Portfolio } from "../portfolio/portfolio";
+import { TradingStateService } from "../state/trading-state";
 import { ExitAgent } from "./exit";
 import { FeatureEngineeringAgent } from "./features";
 import { DataIngestionAgent, type IngestionProgress } from "./ingestion";
@@ -69,6 +75,11 @@ export class Supervisor {
   readonly ctx: AgentContext;
   readonly ingestion: DataIngestionAgent;
   readonly execution: ExecutionAgent;
+  /** The book in memory (restored from the store; see Portfolio). */
+  readonly portfolio: Portfolio;
+  readonly live: LiveConfig;
+  readonly tradingState: TradingStateService;
+  readonly audit: AuditTrail;
   readonly exit: ExitAgent;
   readonly running: ReadonlySet<AgentName>;
   readonly prediction: PredictionAgent;
@@ -92,7 +103,7 @@ export class Supervisor {
     this.broker = o.broker ?? openBroker(o.settings);
     this.runId = o.runId ?? "pending";
     const onError = (info: Parameters<HandlerErrorSink>[0]) => this.onHandlerError(info);
-    const onTiming = (topic: Topic, handler: string, seconds: number) => this.metrics.handlerSeconds.observe({ topic, handler }, seconds);
+    const onTiming = (topic: Topic, handler: string, seconds: number) => this.metrics.handlerTime(topic, handler, seconds);
     this.bus =
       o.bus ??
       (o.settings.app.bus === "kafka"
@@ -107,6 +118,10 @@ export class Supervisor {
           })
         : new MemoryBus(onError, onTiming));
     this.running = new Set(o.agents ?? AGENT_NAMES);
+    this.live = new LiveConfig(o.settings, process.env, this.log);
+    this.tradingState = new TradingStateService(this.store, { metrics: this.metrics });
+    this.portfolio = new Portfolio(this.store, this.broker);
+    this.audit = new AuditTrail(this.store, o.settings.app.audit_level as AuditLevel);
     const self = this;
     this.ctx = {
       settings: this.settings,
@@ -117,6 +132,8 @@ export class Supervisor {
       metrics: this.metrics,
       log: this.log,
       stats: this.stats,
+      live: this.live,
+      tradingState: this.tradingState,
       get runId() {
         return self.runId;
       },
@@ -132,16 +149,20 @@ export class Supervisor {
       const c = this.clock as unknown as { advanceTo(ts: number): void };
       this.bus.subscribe("market.raw", "clock", (e) => c.advanceTo(e.ts));
     }
+    // A bar's features are emitted where FeatureEngineering runs but decided on where Prediction
+    // runs: that process keeps them for the audit trail of the chains that reach a decision.
+    if (this.running.has("prediction") && !this.running.has("features")) this.bus.subscribe("market.engineered", "audit", (e) => this.audit.record(e));
     // Subscription order matters: Execution's fill hook on market.raw runs before features.
     // Agents not in `running` are built on a bus that is never started (they receive nothing).
     const on = (n: AgentName) => this.running.has(n);
     const idle = new MemoryBus(() => {});
     const ctxFor = (n: AgentName): AgentContext => (on(n) ? this.ctx : { ...this.ctx, bus: idle });
-    const execution = (this.execution = new ExecutionAgent(ctxFor("execution")));
-    this.exit = new ExitAgent(ctxFor("exit"), execution);
+    const execution = (this.execution = new ExecutionAgent(ctxFor("execution"), this.portfolio));
+    new FillHandler(ctxFor("execution"), this.portfolio);
+    this.exit = new ExitAgent(ctxFor("exit"), on("execution") ? this.portfolio : null);
     const features = new FeatureEngineeringAgent(ctxFor("features"));
     const prediction = (this.prediction = new PredictionAgent(ctxFor("prediction")));
-    const risk = new RiskAgent(ctxFor("risk"));
+    const risk = new RiskAgent(ctxFor("risk"), on("execution") ? this.portfolio : null);
     this.ingestion = new DataIngestionAgent(ctxFor("ingestion"));
     const all: [AgentName, { status: AgentStatus }][] = [["ingestion", this.ingestion], ["features", features], ["prediction", prediction], ["risk", risk], ["execution", execution], ["exit", this.exit]];
     this.processId = o.processId ?? defaultProcessId([...this.running], AGENT_NAMES);
@@ -160,8 +181,8 @@ export class Supervisor {
   }
 
   async emit(e: Envelope): Promise<void> {
-    this.metrics.events.inc({ topic: e.type });
-    await this.store.appendAudit([e]);
+    this.metrics.event(e.type);
+    await this.audit.record(e);
     await this.bus.publish(e);
   }
 
@@ -199,15 +220,16 @@ export class Supervisor {
    */
   async startupReconcile(): Promise<{ ok: boolean; error?: string }> {
     if (!this.reconciler) return { ok: true };
-    const prev = (await this.store.getState("trading_state")) ?? "ACTIVE";
+    const prev = await this.tradingState.current();
     const restore = prev === "RECONCILING" ? ((await this.store.getState("trading_state_before_reconcile")) ?? "ACTIVE") : prev;
     await this.store.setState("trading_state_before_reconcile", restore, Date.now());
-    await this.store.setState("trading_state", "RECONCILING", Date.now());
+    await this.tradingState.set("RECONCILING", "start-up reconciliation", Date.now(), "startup");
     try {
       if ("account" in this.broker) await (this.broker as { account(): Promise<unknown> }).account();
       await this.reconciler.reconcileOrders();
       await this.reconciler.reconcilePositions();
-      await this.store.setState("trading_state", restore, Date.now());
+      await this.portfolio.restore();
+      await this.tradingState.set(restore as TradingState, "start-up reconciliation done", Date.now(), "startup");
       this.log.info({ trading_state: restore }, "start-up reconciliation done");
       return { ok: true };
     } catch (e) {
@@ -222,6 +244,7 @@ export class Supervisor {
     const t0 = performance.now();
     await this.ingestion.run(src, opts);
     await this.bus.drain();
+    if (this.running.has("execution")) await this.portfolio.persistMarks();
     await this.store.flush();
     const elapsed = performance.now() - t0;
     return this.summary(elapsed);
@@ -313,8 +336,14 @@ export class Supervisor {
     for (const a of this.agents) if (a.status.lastEventTs !== null) this.metrics.lastEventTs.set({ agent: a.status.name }, a.status.lastEventTs / 1000);
     if (b && !b.connected) return; // the database is away: keep the last values rather than hang the scrape
     if (this.watchtower && this.heartbeat) await this.watchtower.refresh().catch((e) => this.log.warn({ err: errorMessage(e) }, "watchtower gauges not refreshed"));
-    const st = (await this.store.getState("trading_state")) ?? "ACTIVE";
-    this.metrics.tradingState.set({ ACTIVE: 0, REDUCING: 1, HALTED: 2, RECONCILING: 3 }[st] ?? 0);
+    await this.tradingState.current(); // sets the gauge
+    if (this.running.has("execution")) {
+      const t = this.portfolio.totals();
+      this.metrics.openPositions.set(t.open);
+      this.metrics.portfolioValue.set(t.value);
+      this.metrics.unrealizedPnl.set(t.unrealized);
+      return;
+    }
     const ps = (await this.store.positions()).filter((p) => p.qty !== 0);
     this.metrics.openPositions.set(ps.length);
     this.metrics.portfolioValue.set(ps.reduce((s, p) => s + p.market_value, 0));

@@ -1,24 +1,59 @@
 /**
  * Consumers are at-least-once (ARCHITECTURE.md §10): each handler remembers the ids of the last
- * `capacity` events it handled and skips a redelivery before any side effect. Insertion-ordered
- * Set as a bounded FIFO: O(1) per check.
+ * `capacity` events it handled and skips a redelivery before any side effect. A ring of ids beside
+ * a Set: O(1) per check and per eviction at any fill level (no iterator walk over a large Set).
  */
 export class Deduper {
-  private seen = new Map<string, Set<string>>();
-  constructor(private capacity = 100_000) {}
+  private seen = new Map<string, Ring>();
+  constructor(private capacity = 100_000) {
+    if (!(capacity >= 1)) throw new RangeError(`dedupe capacity must be >= 1, got ${capacity}`);
+  }
 
   /** True the first time (handler, event id) is offered; false for a repeat. */
   first(handler: string, id: string): boolean {
-    let s = this.seen.get(handler);
-    if (!s) this.seen.set(handler, (s = new Set()));
-    if (s.has(id)) return false;
-    s.add(id);
-    if (s.size > this.capacity) s.delete(s.values().next().value!);
-    return true;
+    let r = this.seen.get(handler);
+    if (!r) this.seen.set(handler, (r = new Ring(this.capacity)));
+    return r.add(id);
   }
 
   /** Forget an id (the handler failed, so a redelivery must run it again). */
   forget(handler: string, id: string): void {
-    this.seen.get(handler)?.delete(id);
+    this.seen.get(handler)?.remove(id);
+  }
+
+  /** Ids held for a handler (for tests and health). */
+  size(handler: string): number {
+    return this.seen.get(handler)?.size ?? 0;
+  }
+}
+
+/** Bounded FIFO set: the oldest id leaves when a new one arrives at capacity. */
+class Ring {
+  private ids: (string | undefined)[];
+  private slot = new Map<string, number>(); // id -> the ring slot that holds it
+  private head = 0; // next slot to write: the oldest entry
+
+  constructor(private capacity: number) {
+    this.ids = new Array(capacity);
+  }
+
+  get size(): number {
+    return this.slot.size;
+  }
+
+  add(id: string): boolean {
+    if (this.slot.has(id)) return false;
+    const old = this.ids[this.head];
+    // The slot may hold an id that was forgotten, or forgotten and added again into another slot:
+    // evict it only when this slot is still its home.
+    if (old !== undefined && this.slot.get(old) === this.head) this.slot.delete(old);
+    this.ids[this.head] = id;
+    this.slot.set(id, this.head);
+    this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
+    return true;
+  }
+
+  remove(id: string): void {
+    this.slot.delete(id);
   }
 }

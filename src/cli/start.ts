@@ -146,7 +146,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     const cycle = async () => {
       try {
         // A failed start-up reconciliation is retried every cycle; trading resumes only once it succeeds.
-        if ((await sup.store.getState("trading_state")) === "RECONCILING") await sup.startupReconcile();
+        if ((await sup.tradingState.current()) === "RECONCILING") await sup.startupReconcile();
         else if ((await marketIsOpen(sup.broker, Date.now())).open) await rec.reconcileOrders();
         else log.info("skipped_market_closed");
       } catch (e) {

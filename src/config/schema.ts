@@ -25,6 +25,7 @@ export const APP_SCHEMA = {
   pg_max_queue: { type: "int", default: 10000, min: 100 },
   timescale_compress_after_days: { type: "int", default: 7, min: 1 },
   timescale_retain_days: { type: "int", default: 365, min: 1 },
+  audit_level: { type: "enum", default: "decisions", values: ["decisions", "all"] },
   bus: { type: "enum", default: "memory", values: ["memory", "kafka"] },
   kafka_partitions: { type: "int", default: 3, min: 1 },
   kafka_replication_factor: { type: "int", default: 1, min: 1 },

@@ -12,6 +12,39 @@ export function uuidFrom(name: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/**
+ * A deterministic, time-ordered id in the UUIDv7 layout: the first 48 bits are the event time in
+ * ms, the rest a 64+10-bit hash of `name` (wyhash, seeds 0 and 1). The same (ts, name) always gives
+ * the same id, so redeliveries are recognised and replays are reproducible; ids of later events
+ * sort later, so indexes on them append instead of scattering (the hot-path id: no SHA-1).
+ */
+export function timeId(ts: number, name: string): string {
+  const t = Math.max(0, Math.floor(ts));
+  const hi = Math.floor(t / 0x10000); // top 32 of the 48 time bits
+  const lo = t % 0x10000;
+  const a = Bun.hash.wyhash(name, 0n);
+  const b = Bun.hash.wyhash(name, 1n);
+  const h1 = Number(a >> 32n);
+  const h2 = Number(a & 0xffffffffn);
+  const h3 = Number(b & 0xffffffffn);
+  const x =
+    hex8(hi) +
+    "-" +
+    hex4(lo) +
+    "-" +
+    hex4(0x7000 | (h1 >>> 20)) + // version 7 + 12 hash bits
+    "-" +
+    hex4(0x8000 | ((h1 >>> 6) & 0x3fff)) + // variant 10 + 14 hash bits
+    "-" +
+    hex4(h2 >>> 16) +
+    hex8(((h2 & 0xffff) * 0x10000 + (h3 >>> 16)) >>> 0);
+  return x;
+}
+const hex8 = (n: number) => HEX[(n >>> 24) & 255]! + HEX[(n >>> 16) & 255]! + HEX[(n >>> 8) & 255]! + HEX[n & 255]!;
+const hex4 = (n: number) => HEX[(n >>> 8) & 255]! + HEX[n & 255]!;
+
 /** A short run tag (8 base36 chars) for a run started at `startedAt` with optional label. */
 export function runTag(seed: string): string {
   return BigInt("0x" + createHash("sha1").update(seed).digest("hex").slice(0, 12))

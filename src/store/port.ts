@@ -197,8 +197,14 @@ export interface Store {
   appendBars(bars: Bar[], source: string): Promise<void>;
   appendAudit(events: Envelope[]): Promise<void>;
   recordDeadLetter(d: DeadLetter): Promise<void>;
-  /** Write-ahead insert. Returns null when the idempotency key already exists (nothing written). */
+  /** Write-ahead insert, committed before it returns. Returns null when the idempotency key already exists (nothing written). */
   insertTrade(t: NewTrade): Promise<TradeRow | null>;
+  /**
+   * Rows that need not be durable at once (blocked intents: no broker call follows), written with
+   * the next batch; a key that already has a row is skipped. Every trade read and `insertTrade`
+   * first writes what is buffered, so ids keep the order of the decisions.
+   */
+  appendTrades(ts: NewTrade[]): Promise<void>;
   updateTrade(id: number, patch: TradePatch): Promise<void>;
   getTrade(id: number): Promise<TradeRow | null>;
   getTradeByKey(idempotencyKey: string): Promise<TradeRow | null>;

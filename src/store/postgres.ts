@@ -60,6 +60,22 @@ export function isConnectionError(e: unknown): boolean {
     || /connection|terminat|ECONN|socket/i.test(errorMessage(e));
 }
 
+const TRADE_COLUMNS = [
+  "ts", "correlation_id", "idempotency_key", "symbol", "side", "qty", "price", "status", "error_message", "alpaca_order_id", "client_order_id",
+  "alpaca_status", "filled_qty", "avg_fill_price", "filled_at", "updated_at", "paper_trade", "dry_run", "order_type", "take_profit_price",
+  "stop_loss_price", "exit_reason", "run_id",
+] as const;
+
+function tradeRow(t: NewTrade): Row {
+  return {
+    ts: dt(t.ts), correlation_id: t.correlation_id, idempotency_key: t.idempotency_key, symbol: t.symbol, side: t.side, qty: t.qty, price: num(t.price),
+    status: t.status, error_message: t.error_message, alpaca_order_id: t.alpaca_order_id, client_order_id: t.client_order_id, alpaca_status: t.alpaca_status,
+    filled_qty: t.filled_qty, avg_fill_price: num(t.avg_fill_price), filled_at: dtN(t.filled_at), updated_at: dt(t.updated_at), paper_trade: t.paper_trade,
+    dry_run: t.dry_run, order_type: t.order_type, take_profit_price: num(t.take_profit_price), stop_loss_price: num(t.stop_loss_price),
+    exit_reason: t.exit_reason, run_id: t.run_id,
+  };
+}
+
 function tradeFromRow(r: Row): TradeRow {
   return {
     id: Number(r.id), ts: ms(r.ts), correlation_id: r.correlation_id, idempotency_key: r.idempotency_key, symbol: r.symbol, side: r.side,
@@ -87,7 +103,8 @@ function positionFromRow(r: Row): Position {
 export class PostgresStore implements Store {
   readonly kind = "postgres" as const;
   readonly sql: Sql;
-  private queue: { kind: "bar" | "audit"; row: Row }[] = [];
+  private queue: { kind: "bar" | "audit" | "trade"; row: Row }[] = [];
+  private queuedTrades = 0;
   private flushing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private waiters: (() => void)[] = [];
@@ -174,7 +191,7 @@ export class PostgresStore implements Store {
 
   // --- batched hot-path writes -------------------------------------------------------------
 
-  private async enqueue(items: { kind: "bar" | "audit"; row: Row }[]): Promise<void> {
+  private async enqueue(items: { kind: "bar" | "audit" | "trade"; row: Row }[]): Promise<void> {
     while (this.queue.length >= this.state.max && !this.closed) {
       this.state.waiting = true; // back-pressure: the caller waits for the flusher
       this.kick();
@@ -199,6 +216,7 @@ export class PostgresStore implements Store {
       const batch = this.queue.slice(0, this.o.batchSize ?? 500);
       const bars = batch.filter((b) => b.kind === "bar").map((b) => b.row);
       const audit = batch.filter((b) => b.kind === "audit").map((b) => b.row);
+      const trades = batch.filter((b) => b.kind === "trade").map((b) => b.row);
       // One transaction per batch: it lands whole or not at all, and is retried whole. Rows leave
       // the queue only after the commit, so nothing is lost while the server is away.
       await this.retry(
@@ -207,10 +225,12 @@ export class PostgresStore implements Store {
           this.sql.begin(async (tx) => {
             if (bars.length) await tx`INSERT INTO market_bars ${tx(bars, "symbol", "ts", "open", "high", "low", "close", "volume", "source")} ON CONFLICT DO NOTHING`;
             if (audit.length) await tx`INSERT INTO audit_events ${tx(audit, "event_id", "ts", "correlation_id", "event_type", "source", "symbol", "payload")} ON CONFLICT DO NOTHING`;
+            if (trades.length) await tx`INSERT INTO trades ${tx(trades, ...TRADE_COLUMNS)} ON CONFLICT (idempotency_key) DO NOTHING`;
           }),
         Number.POSITIVE_INFINITY,
       );
       this.queue.splice(0, batch.length);
+      this.queuedTrades -= trades.length;
       for (const w of this.waiters.splice(0)) w();
     }
   }
@@ -239,7 +259,18 @@ export class PostgresStore implements Store {
       VALUES (${dt(d.ts)}, ${d.topic}, ${d.handler}, ${d.event.id}, ${d.event.correlation_id}, ${this.sql.json(d.event as any)}, ${d.error})`);
   }
 
+  async appendTrades(ts: NewTrade[]): Promise<void> {
+    this.queuedTrades += ts.length;
+    await this.enqueue(ts.map((t) => ({ kind: "trade" as const, row: tradeRow(t) })));
+  }
+
+  /** Write buffered trade rows before anything reads or inserts trades. */
+  private async tradesFirst(): Promise<void> {
+    if (this.queuedTrades > 0) await this.flush();
+  }
+
   async insertTrade(t: NewTrade): Promise<TradeRow | null> {
+    await this.tradesFirst();
     const rows = await this.retry("insertTrade", () => this.sql`INSERT INTO trades
       (ts, correlation_id, idempotency_key, symbol, side, qty, price, status, error_message, alpaca_order_id, client_order_id, alpaca_status,
        filled_qty, avg_fill_price, filled_at, updated_at, paper_trade, dry_run, order_type, take_profit_price, stop_loss_price, exit_reason, run_id)
@@ -251,6 +282,7 @@ export class PostgresStore implements Store {
   }
 
   async updateTrade(id: number, patch: TradePatch): Promise<void> {
+    await this.tradesFirst();
     const p: Row = {};
     for (const [k, v] of Object.entries(patch)) {
       if (v === undefined) continue;
@@ -262,16 +294,19 @@ export class PostgresStore implements Store {
   }
 
   async getTrade(id: number): Promise<TradeRow | null> {
+    await this.tradesFirst();
     const r = await this.retry("getTrade", () => this.sql`SELECT * FROM trades WHERE id = ${id}`);
     return r[0] ? tradeFromRow(r[0]) : null;
   }
 
   async getTradeByKey(key: string): Promise<TradeRow | null> {
+    await this.tradesFirst();
     const r = await this.retry("getTradeByKey", () => this.sql`SELECT * FROM trades WHERE idempotency_key = ${key}`);
     return r[0] ? tradeFromRow(r[0]) : null;
   }
 
   async listTrades(f: TradeFilter = {}): Promise<TradeRow[]> {
+    await this.tradesFirst();
     const s = this.sql;
     const rows = await this.retry("listTrades", () => s`SELECT * FROM trades WHERE TRUE
       ${f.status ? s`AND status = ${f.status}` : s``} ${f.symbol ? s`AND symbol = ${f.symbol}` : s``}
@@ -282,6 +317,7 @@ export class PostgresStore implements Store {
   }
 
   async orderStats(symbol: string, minuteStart: number, dayStart: number): Promise<OrderStats> {
+    await this.tradesFirst();
     const open = OPEN_STATUSES as unknown as string[];
     const [r] = await this.retry("orderStats", () => this.sql`SELECT
         COUNT(*) FILTER (WHERE ts >= ${dt(minuteStart)}) AS orders_since,
@@ -298,6 +334,7 @@ export class PostgresStore implements Store {
   }
 
   async placedTradesSince(since: number): Promise<TradeRow[]> {
+    await this.tradesFirst();
     const rows = await this.retry("placedTradesSince", () => this.sql`SELECT * FROM trades WHERE ts >= ${dt(since)} AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id`);
     return rows.map(tradeFromRow);
   }
@@ -446,6 +483,7 @@ export class PostgresStore implements Store {
   }
 
   async counts(): Promise<StoreCounts> {
+    await this.tradesFirst();
     await this.flush();
     const n = async (q: Promise<Row[]>) => Number((await q)[0]!.n);
     const by: Record<string, number> = {};

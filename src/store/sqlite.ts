@@ -101,6 +101,7 @@ export class SqliteStore implements Store {
   private db: Database;
   private barBuf: unknown[][] = [];
   private auditBuf: unknown[][] = [];
+  private tradeBuf: unknown[][] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stmts = new Map<string, Statement>();
   private closed = false;
@@ -161,13 +162,23 @@ export class SqliteStore implements Store {
     this.schedule();
   }
 
+  async appendTrades(ts: NewTrade[]): Promise<void> {
+    for (const x of ts) this.tradeBuf.push(tradeParams(x));
+    this.schedule();
+  }
+
+  /** Write buffered trade rows before anything reads or inserts trades. */
+  private tradesFirst(): void {
+    if (this.tradeBuf.length) this.flushSync();
+  }
+
   private schedule(): void {
-    const size = this.opts.batchSize ?? 512;
-    if (this.barBuf.length + this.auditBuf.length >= size) {
+    const size = this.opts.batchSize ?? 2048;
+    if (this.barBuf.length + this.auditBuf.length + this.tradeBuf.length >= size) {
       this.flushSync();
       return;
     }
-    if (!this.timer) this.timer = setTimeout(() => this.flushSync(), this.opts.flushMs ?? 25);
+    if (!this.timer) this.timer = setTimeout(() => this.flushSync(), this.opts.flushMs ?? 100);
   }
 
   private flushSync(): void {
@@ -175,22 +186,26 @@ export class SqliteStore implements Store {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.closed || (this.barBuf.length === 0 && this.auditBuf.length === 0)) return;
+    if (this.closed || (this.barBuf.length === 0 && this.auditBuf.length === 0 && this.tradeBuf.length === 0)) return;
     const bars = this.barBuf;
     const audit = this.auditBuf;
+    const trades = this.tradeBuf;
     const insBar = this.q(
       "INSERT OR IGNORE INTO market_bars (symbol, ts, open, high, low, close, volume, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
     const insAudit = this.q(
       "INSERT OR IGNORE INTO audit_events (event_id, ts, correlation_id, event_type, source, symbol, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
+    const insTrade = this.q(`INSERT INTO trades (${TRADE_COLS.join(", ")}) VALUES (${TRADE_COLS.map(() => "?").join(", ")}) ON CONFLICT (idempotency_key) DO NOTHING`);
     // Buffers are swapped only after the commit, so a failed batch stays queued, not lost.
     this.db.transaction(() => {
       for (const r of bars) insBar.run(...(r as any[]));
       for (const r of audit) insAudit.run(...(r as any[]));
+      for (const r of trades) insTrade.run(...(r as any[]));
     })();
     this.barBuf = [];
     this.auditBuf = [];
+    this.tradeBuf = [];
   }
 
   async recordDeadLetter(d: DeadLetter): Promise<void> {
@@ -200,6 +215,7 @@ export class SqliteStore implements Store {
   }
 
   async insertTrade(t: NewTrade): Promise<TradeRow | null> {
+    this.tradesFirst();
     const sql = `INSERT INTO trades (${TRADE_COLS.join(", ")}) VALUES (${TRADE_COLS.map(() => "?").join(", ")})
                  ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`;
     const row = this.q(sql).get(...(tradeParams(t) as any[])) as Row | null;
@@ -207,6 +223,7 @@ export class SqliteStore implements Store {
   }
 
   async updateTrade(id: number, patch: TradePatch): Promise<void> {
+    this.tradesFirst();
     const keys = Object.keys(patch) as (keyof TradePatch)[];
     if (keys.length === 0) return;
     const vals = keys.map((k) => {
@@ -220,16 +237,19 @@ export class SqliteStore implements Store {
   }
 
   async getTrade(id: number): Promise<TradeRow | null> {
+    this.tradesFirst();
     const r = this.q("SELECT * FROM trades WHERE id = ?").get(id) as Row | null;
     return r ? tradeFromRow(r) : null;
   }
 
   async getTradeByKey(key: string): Promise<TradeRow | null> {
+    this.tradesFirst();
     const r = this.q("SELECT * FROM trades WHERE idempotency_key = ?").get(key) as Row | null;
     return r ? tradeFromRow(r) : null;
   }
 
   async listTrades(f: TradeFilter = {}): Promise<TradeRow[]> {
+    this.tradesFirst();
     const where: string[] = [];
     const args: unknown[] = [];
     if (f.status) (where.push("status = ?"), args.push(f.status));
@@ -243,6 +263,7 @@ export class SqliteStore implements Store {
   }
 
   async orderStats(symbol: string, minuteStart: number, dayStart: number): Promise<OrderStats> {
+    this.tradesFirst();
     const open = OPEN_STATUSES.map((s) => `'${s}'`).join(",");
     const r = this.q(
       `SELECT
@@ -265,6 +286,7 @@ export class SqliteStore implements Store {
   }
 
   async placedTradesSince(since: number): Promise<TradeRow[]> {
+    this.tradesFirst();
     return (
       this.q("SELECT * FROM trades WHERE ts >= ? AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id").all(iso(since)) as Row[]
     ).map(tradeFromRow);
