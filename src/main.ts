@@ -19,7 +19,7 @@ Usage: awet <command> [options]     (awet <command> --help for details)
 Commands:
   start              run the daemon: HTTP API + agent pipeline; replays the bundled data by default
   replay PATH...     run the pipeline over CSV bar files/directories and print a summary
-  health             check store, bus, broker, LLM and the daemon's agents (exit 0 healthy, 1 not)
+  health             check store, every process of the deployment, bus, broker, LLM and the daemon's agents (exit 0 healthy, 1 not)
   doctor             health plus config, file permissions, free disk, clock skew, with fixes
   portals            URLs of the daemon and of the compose services
   ops snapshot       pending orders, positions, exposure vs caps, trading state, last errors

@@ -29,8 +29,11 @@ import { FeatureEngineeringAgent } from "./features";
 import { DataIngestionAgent, type IngestionProgress } from "./ingestion";
 import { PredictionAgent } from "./prediction";
 import { RiskAgent } from "./risk";
+import { AGENT_NAMES } from "../config/schema";
+import type { DeploymentView } from "../obs/deployment";
+import { HeartbeatWriter, Watchtower, checkWatchConfig, defaultProcessId, deploymentView } from "./watchtower";
 
-export const AGENT_NAMES = ["ingestion", "features", "prediction", "risk", "execution", "exit"] as const;
+export { AGENT_NAMES };
 export type AgentName = (typeof AGENT_NAMES)[number];
 
 export interface SupervisorOptions {
@@ -45,6 +48,8 @@ export interface SupervisorOptions {
   log?: Logger;
   metrics?: Metrics;
   runId?: string;
+  /** This process's id in the heartbeat table (default: host and agents). */
+  processId?: string;
 }
 
 export interface RunSummary extends RunStats {
@@ -82,6 +87,11 @@ export class Supervisor {
   readonly startedAt = Date.now();
   /** Present when the broker is reconciled by asking it (Alpaca). */
   readonly reconciler: Reconciler | null;
+  /** Present when this process runs the watchtower agent. */
+  readonly watchtower: Watchtower | null;
+  readonly processId: string;
+  private heartbeat: HeartbeatWriter | null = null;
+  private timers: ReturnType<typeof setInterval>[] = [];
   runId: string;
 
   constructor(o: SupervisorOptions) {
@@ -155,6 +165,11 @@ export class Supervisor {
     const risk = new RiskAgent(ctxFor("risk"), on("execution") ? this.portfolio : null);
     this.ingestion = new DataIngestionAgent(ctxFor("ingestion"));
     const all: [AgentName, { status: AgentStatus }][] = [["ingestion", this.ingestion], ["features", features], ["prediction", prediction], ["risk", risk], ["execution", execution], ["exit", this.exit]];
+    this.processId = o.processId ?? defaultProcessId([...this.running], AGENT_NAMES);
+    this.watchtower = on("watchtower")
+      ? new Watchtower({ settings: this.settings, store: this.store, bus: this.bus, metrics: this.metrics, log: this.log, processId: this.processId, emit: (e) => this.emit(e), llm: this.ctx.llm })
+      : null;
+    if (this.watchtower) all.push(["watchtower", this.watchtower]);
     this.agents = all.filter(([n]) => on(n)).map(([, a]) => a);
     const app = this.settings.app;
     this.reconciler = isReconcilable(this.broker)
@@ -246,7 +261,29 @@ export class Supervisor {
     };
   }
 
-  async health(): Promise<{ healthy: boolean; store: { ok: boolean; error?: string; backlog?: unknown }; llm: Record<string, unknown>; agents: Record<string, unknown> }> {
+  /**
+   * Start the heartbeat (every process) and, when this process runs it, the Watchtower's rounds.
+   * The daemon calls this; a replay or a test that does not has no heartbeat and no deployment view.
+   */
+  async startMonitoring(o: { version: string; url: string | null }): Promise<void> {
+    checkWatchConfig(this.settings);
+    const a = this.settings.app;
+    this.heartbeat = new HeartbeatWriter({ store: this.store, bus: this.bus, settings: this.settings, processId: this.processId, agents: [...this.running], version: o.version, url: o.url, log: this.log });
+    await this.heartbeat.beat();
+    this.timers.push(setInterval(() => void this.heartbeat?.beat(), a.heartbeat_interval_seconds * 1000));
+    if (this.watchtower) {
+      await this.watchtower.tick();
+      this.timers.push(setInterval(() => void this.watchtower?.tick(), a.watchtower_interval_seconds * 1000));
+    }
+  }
+
+  /** The whole deployment as the shared store shows it (null until monitoring started). */
+  async deployment(): Promise<DeploymentView | null> {
+    if (!this.heartbeat) return null;
+    return (await deploymentView(this.store, this.settings, Date.now())).view;
+  }
+
+  async health(): Promise<{ healthy: boolean; store: { ok: boolean; error?: string; backlog?: unknown }; llm: Record<string, unknown>; agents: Record<string, unknown>; deployment?: DeploymentView | { healthy: false; error: string } }> {
     let store: { ok: boolean; error?: string; backlog?: unknown } = { ok: true };
     try {
       await this.store.ping();
@@ -269,7 +306,14 @@ export class Supervisor {
     const l = this.ctx.llm?.state;
     // A degraded LLM does not make the daemon unhealthy: risk keeps running on its rules.
     const llm = l ? { enabled: true, status: l.reachable ? "ok" : "degraded", detail: l.detail, base_url: this.settings.llm.base_url, model: this.settings.llm.model } : { enabled: false, status: "disabled" };
-    return { healthy: ok, store, llm, agents };
+    let deployment: DeploymentView | { healthy: false; error: string } | null = null;
+    try {
+      deployment = await this.deployment();
+    } catch (e) {
+      deployment = { healthy: false, error: `deployment view unavailable: ${errorMessage(e)}` };
+    }
+    if (deployment && !deployment.healthy) ok = false;
+    return { healthy: ok, store, llm, agents, ...(deployment ? { deployment } : {}) };
   }
 
   /** Is Ollama reachable? Checked at start and then at most once a minute (wall time). */
@@ -293,6 +337,7 @@ export class Supervisor {
     this.metrics.storeBackpressure.set(b?.waiting ? 1 : 0);
     for (const a of this.agents) if (a.status.lastEventTs !== null) this.metrics.lastEventTs.set({ agent: a.status.name }, a.status.lastEventTs / 1000);
     if (b && !b.connected) return; // the database is away: keep the last values rather than hang the scrape
+    if (this.watchtower && this.heartbeat) await this.watchtower.refresh().catch((e) => this.log.warn({ err: errorMessage(e) }, "watchtower gauges not refreshed"));
     await this.tradingState.current(); // sets the gauge
     if (this.running.has("execution")) {
       const t = this.portfolio.totals();
@@ -308,6 +353,10 @@ export class Supervisor {
   }
 
   async close(): Promise<void> {
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    await this.watchtower?.close();
+    await this.heartbeat?.stop();
+    this.heartbeat = null;
     await this.bus.close();
     for (const a of this.agents) a.status.state = "stopped";
     await this.store.close();

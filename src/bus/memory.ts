@@ -9,6 +9,10 @@ export const TIMING_SAMPLE = 8;
 interface Sub {
   name: string;
   handler: Handler;
+  // Events handed to this handler on this topic, and events it finished (ok, failed, or a
+  // redelivery skipped): the difference is its queue depth, the in-process bus's consumer lag.
+  queued: number;
+  done: number;
 }
 
 /**
@@ -34,7 +38,7 @@ export class MemoryBus implements EventBus {
 
   subscribe(topic: Topic, name: string, handler: Handler): void {
     const list = this.subs.get(topic) ?? [];
-    list.push({ name, handler });
+    list.push({ name, handler, queued: 0, done: 0 });
     this.subs.set(topic, list);
   }
 
@@ -45,6 +49,8 @@ export class MemoryBus implements EventBus {
    * the rest of the delivery asynchronous. Returns a promise only when something is still running.
    */
   publish(e: Envelope): Promise<void> | void {
+    const subs = this.subs.get(e.type);
+    if (subs) for (const s of subs) s.queued++;
     if (this.inHandler.getStore()) return this.deliver(e, 0, this.log.offer(e.id));
     const prev = this.tails.get(e.symbol);
     if (!prev) {
@@ -69,7 +75,10 @@ export class MemoryBus implements EventBus {
     if (!list) return;
     for (let i = from; i < list.length; i++) {
       const s = list[i]!;
-      if (only !== null && !only.has(s.name)) continue; // a redelivery: this handler already handled it
+      if (only !== null && !only.has(s.name)) {
+        s.done++;
+        continue; // a redelivery: this handler already handled it
+      }
       // One delivery in TIMING_SAMPLE is timed: a histogram observation costs more than most handlers.
       const timed = this.onTiming !== undefined && ++this.deliveries % TIMING_SAMPLE === 0;
       const t0 = timed ? performance.now() : 0;
@@ -77,6 +86,7 @@ export class MemoryBus implements EventBus {
       try {
         r = s.handler(e);
       } catch (error) {
+        s.done++;
         const f = this.failed(s, e, error);
         if (f) return f.then(() => this.deliver(e, i + 1, only));
         continue;
@@ -84,16 +94,19 @@ export class MemoryBus implements EventBus {
       if (r !== null && typeof r === "object" && typeof (r as Promise<void>).then === "function") {
         return (r as Promise<void>).then(
           () => {
+            s.done++;
             if (timed) this.onTiming!(e.type, s.name, (performance.now() - t0) / 1000);
             if (only !== null) this.log.succeededOn(e.id, s.name);
             return this.deliver(e, i + 1, only);
           },
           (error) => {
+            s.done++;
             const f = this.failed(s, e, error);
             return f ? f.then(() => this.deliver(e, i + 1, only)) : this.deliver(e, i + 1, only);
           },
         );
       }
+      s.done++;
       if (timed) this.onTiming!(e.type, s.name, (performance.now() - t0) / 1000);
       if (only !== null) this.log.succeededOn(e.id, s.name);
     }
@@ -110,6 +123,18 @@ export class MemoryBus implements EventBus {
     } catch {
       // as above
     }
+  }
+
+  /** Each handler's consumer group (named as on Kafka) and the topics it reads. */
+  groups(): { group: string; topics: string[] }[] {
+    const by = new Map<string, string[]>();
+    for (const [topic, subs] of this.subs) for (const s of subs) by.set(s.name, [...(by.get(s.name) ?? []), topic]);
+    return [...by].map(([name, topics]) => ({ group: `awet.${name}`, topics }));
+  }
+
+  /** Per handler and topic: events queued for it (`end`) and finished by it (`committed`). */
+  offsets(): { group: string; topic: string; committed: number; end: number }[] {
+    return [...this.subs].flatMap(([topic, subs]) => subs.map((s) => ({ group: `awet.${s.name}`, topic, committed: s.done, end: s.queued })));
   }
 
   async start(): Promise<void> {}

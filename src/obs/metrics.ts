@@ -26,6 +26,13 @@ export class Metrics {
   readonly storeQueue: Gauge;
   readonly modelInfo: Gauge<"version">;
   readonly storeBackpressure: Gauge;
+  readonly consumerLag: Gauge<"group" | "topic" | "partition">;
+  readonly consumerLagTotal: Gauge<"group">;
+  readonly consumerLagMax: Gauge;
+  readonly heartbeatAge: Gauge<"process">;
+  readonly heartbeatStale: Gauge<"process">;
+  readonly agentLiveProcesses: Gauge<"agent">;
+  readonly deploymentHealthy: Gauge;
 
   /** Label sets bound once (prom-client hashes labels on every call otherwise): the hot-path handles. */
   readonly ordersBlocked: { inc(n?: number): void };
@@ -107,6 +114,14 @@ export class Metrics {
     this.storeQueue = new Gauge({ name: "awet_store_queue_depth", help: "Bars and audit rows waiting to be written (PostgreSQL)", registers: r });
     this.storeBackpressure = new Gauge({ name: "awet_store_backpressure", help: "1 while appends wait for the database (slow or down)", registers: r });
     this.lastEventTs = new Gauge({ name: "awet_agent_last_event_timestamp_seconds", help: "Event time of the last event each agent handled", labelNames: ["agent"], registers: r });
+    // Watchtower (exported by the process that runs it)
+    this.consumerLag = new Gauge({ name: "awet_consumer_lag", help: "Messages a consumer group is behind, per topic and partition (Kafka: end minus committed offset; in-process bus: handler queue depth)", labelNames: ["group", "topic", "partition"], registers: r });
+    this.consumerLagTotal = new Gauge({ name: "awet_consumer_lag_total", help: "Messages a consumer group is behind, summed over its topics and partitions", labelNames: ["group"], registers: r });
+    this.consumerLagMax = new Gauge({ name: "awet_consumer_lag_max", help: "max_consumer_lag from the config: the per-partition lag the deployment tolerates for lag_grace_seconds", registers: r });
+    this.heartbeatAge = new Gauge({ name: "awet_heartbeat_age_seconds", help: "Wall seconds since each process of the deployment last wrote its heartbeat", labelNames: ["process"], registers: r });
+    this.heartbeatStale = new Gauge({ name: "awet_heartbeat_stale", help: "1 when a process's last heartbeat is older than heartbeat_timeout_seconds", labelNames: ["process"], registers: r });
+    this.agentLiveProcesses = new Gauge({ name: "awet_agent_live_processes", help: "Live processes running each agent (0 for an expected agent: nothing runs it)", labelNames: ["agent"], registers: r });
+    this.deploymentHealthy = new Gauge({ name: "awet_deployment_healthy", help: "1 when Watchtower judges the whole deployment healthy (every expected agent live, lag within limits)", registers: r });
     // Series that exist from the first scrape, so dashboards and alert rules never query a name
     // Prometheus has not seen (a labelled metric appears only once a label set is touched).
     for (const status of ["blocked", "submitted", "filled", "rejected"]) this.orders.inc({ status }, 0);

@@ -5,6 +5,7 @@ import type { TradeStatus } from "../store/port";
 import { approve, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState, tokenMatches } from "../ops/control";
 import { errorMessage } from "../core/errors";
 import { OPENAPI } from "./openapi";
+import { watchtowerRoutes } from "./watchtower";
 import { JOBS, findJob } from "../jobs/jobs";
 import { nextEffectiveRun, runJob, type Scheduler } from "../jobs/scheduler";
 import { loadTradeChain } from "../ops/chain";
@@ -62,6 +63,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
       return { error: String(code).toLowerCase(), message: errorMessage(error) };
     })
     .get("/openapi", () => OPENAPI)
+    .use(watchtowerRoutes(sup))
     .get("/api/paper/status", () => paperStatus(settings, sup.store))
     .get("/api/agents", () => ({ agents: JOBS.map((j) => ({ name: j.name, description: j.description, cron: j.cron, next: nextEffectiveRun(j, new Date())?.toISOString() ?? null })) }))
     .get("/api/agents/runs", async ({ query, set }) => {
@@ -167,6 +169,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
         broker: { name: sup.broker.name, paper: sup.broker.isPaper },
         llm: h.llm,
         agents: h.agents,
+        ...(h.deployment ? { deployment: h.deployment } : {}),
         ...(info.scheduler ? { scheduler: info.scheduler.status() } : {}),
       };
     })

@@ -1,4 +1,8 @@
 import type { Bar, Envelope, Side } from "../core/events";
+import type { Heartbeat } from "../obs/deployment";
+import type { LagRecord } from "../obs/lag";
+
+export type { Heartbeat, LagRecord };
 
 export type TradeStatus =
   | "blocked" // a gate said no; no broker call was made
@@ -238,6 +242,17 @@ export interface Store {
   setState(key: string, value: string, at: number): Promise<void>;
   counts(): Promise<StoreCounts>;
   ping(): Promise<void>;
+  /** Insert or replace this process's heartbeat row (keyed by process_id). */
+  saveHeartbeat(h: Heartbeat): Promise<void>;
+  /** Every process's heartbeat row, by process_id. */
+  listHeartbeats(): Promise<Heartbeat[]>;
+  /** Remove one process's row (a clean stop). */
+  deleteHeartbeat(processId: string): Promise<void>;
+  /** Insert or replace consumer lag rows (keyed by group, topic, partition). */
+  saveLag(rows: LagRecord[]): Promise<void>;
+  listLag(): Promise<LagRecord[]>;
+  /** Forget heartbeats whose last beat, and lag rows observed, before `before` (gone for good). */
+  pruneWatch(before: number): Promise<{ heartbeats: number; lag: number }>;
   /** Rows waiting to be written and whether writers are held back (PostgreSQL's bounded queue). */
   backlog?(): { queued: number; max: number; waiting: boolean; connected: boolean; lastError: string | null; retries: number };
   flush(): Promise<void>;

@@ -21,6 +21,8 @@ import {
   type ModelRow,
   type AgentRunRow,
   type LlmTraceRow,
+  type Heartbeat,
+  type LagRecord,
 } from "./port";
 
 export interface PostgresStoreOptions {
@@ -499,6 +501,50 @@ export class PostgresStore implements Store {
       trades_by_status: by,
       dead_letters: await n(this.sql`SELECT COUNT(*) AS n FROM dead_letters`),
     };
+  }
+
+  async saveHeartbeat(h: Heartbeat): Promise<void> {
+    await this.retry("saveHeartbeat", () => this.sql`INSERT INTO process_heartbeats (process_id, host, pid, agents, consumer_groups, version, bus, store, url, started_at, last_beat)
+      VALUES (${h.process_id}, ${h.host}, ${h.pid}, ${this.sql.json(h.agents)}, ${this.sql.json(h.groups as any)}, ${h.version}, ${h.bus}, ${h.store}, ${h.url}, ${dt(h.started_at)}, ${dt(h.last_beat)})
+      ON CONFLICT (process_id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, agents = EXCLUDED.agents, consumer_groups = EXCLUDED.consumer_groups,
+        version = EXCLUDED.version, bus = EXCLUDED.bus, store = EXCLUDED.store, url = EXCLUDED.url, started_at = EXCLUDED.started_at, last_beat = EXCLUDED.last_beat`);
+  }
+
+  async listHeartbeats(): Promise<Heartbeat[]> {
+    const rows = await this.retry("listHeartbeats", () => this.sql`SELECT * FROM process_heartbeats ORDER BY process_id`);
+    return rows.map((r) => ({
+      process_id: r.process_id, host: r.host, pid: Number(r.pid), agents: r.agents, groups: r.consumer_groups, version: r.version,
+      bus: r.bus, store: r.store, url: r.url, started_at: ms(r.started_at), last_beat: ms(r.last_beat),
+    }));
+  }
+
+  async deleteHeartbeat(processId: string): Promise<void> {
+    await this.retry("deleteHeartbeat", () => this.sql`DELETE FROM process_heartbeats WHERE process_id = ${processId}`);
+  }
+
+  async saveLag(rows: LagRecord[]): Promise<void> {
+    if (rows.length === 0) return;
+    const vals = rows.map((r) => ({
+      group_id: r.group, topic: r.topic, partition_no: r.partition, committed: r.committed, end_offset: r.end, lag: r.lag,
+      above_since: dtN(r.above_since), observed_at: dt(r.observed_at), observed_by: r.observed_by,
+    }));
+    await this.retry("saveLag", () => this.sql`INSERT INTO consumer_lag ${this.sql(vals, "group_id", "topic", "partition_no", "committed", "end_offset", "lag", "above_since", "observed_at", "observed_by")}
+      ON CONFLICT (group_id, topic, partition_no) DO UPDATE SET committed = EXCLUDED.committed, end_offset = EXCLUDED.end_offset, lag = EXCLUDED.lag,
+        above_since = EXCLUDED.above_since, observed_at = EXCLUDED.observed_at, observed_by = EXCLUDED.observed_by`);
+  }
+
+  async listLag(): Promise<LagRecord[]> {
+    const rows = await this.retry("listLag", () => this.sql`SELECT * FROM consumer_lag ORDER BY group_id, topic, partition_no`);
+    return rows.map((r) => ({
+      group: r.group_id, topic: r.topic, partition: Number(r.partition_no), committed: r.committed === null ? null : Number(r.committed), end: Number(r.end_offset),
+      lag: Number(r.lag), above_since: msN(r.above_since), observed_at: ms(r.observed_at), observed_by: r.observed_by,
+    }));
+  }
+
+  async pruneWatch(before: number): Promise<{ heartbeats: number; lag: number }> {
+    const h = await this.retry("pruneWatch", () => this.sql`DELETE FROM process_heartbeats WHERE last_beat < ${dt(before)}`);
+    const l = await this.retry("pruneWatch", () => this.sql`DELETE FROM consumer_lag WHERE observed_at < ${dt(before)}`);
+    return { heartbeats: h.count, lag: l.count };
   }
 
   async ping(): Promise<void> {

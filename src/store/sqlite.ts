@@ -22,6 +22,8 @@ import {
   type ModelRow,
   type AgentRunRow,
   type LlmTraceRow,
+  type Heartbeat,
+  type LagRecord,
 } from "./port";
 
 const iso = (ts: number) => new Date(ts).toISOString();
@@ -464,6 +466,52 @@ export class SqliteStore implements Store {
 
   async ping(): Promise<void> {
     this.db.query("SELECT 1").get();
+  }
+
+  async saveHeartbeat(h: Heartbeat): Promise<void> {
+    this.q(
+      `INSERT INTO process_heartbeats (process_id, host, pid, agents, consumer_groups, version, bus, store, url, started_at, last_beat)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (process_id) DO UPDATE SET host = excluded.host, pid = excluded.pid, agents = excluded.agents,
+         consumer_groups = excluded.consumer_groups, version = excluded.version, bus = excluded.bus, store = excluded.store,
+         url = excluded.url, started_at = excluded.started_at, last_beat = excluded.last_beat`,
+    ).run(h.process_id, h.host, h.pid, JSON.stringify(h.agents), JSON.stringify(h.groups), h.version, h.bus, h.store, h.url, iso(h.started_at), iso(h.last_beat));
+  }
+
+  async listHeartbeats(): Promise<Heartbeat[]> {
+    return (this.q("SELECT * FROM process_heartbeats ORDER BY process_id").all() as Row[]).map((r) => ({
+      process_id: r.process_id, host: r.host, pid: r.pid, agents: JSON.parse(r.agents), groups: JSON.parse(r.consumer_groups), version: r.version,
+      bus: r.bus, store: r.store, url: r.url, started_at: ms(r.started_at), last_beat: ms(r.last_beat),
+    }));
+  }
+
+  async deleteHeartbeat(processId: string): Promise<void> {
+    this.q("DELETE FROM process_heartbeats WHERE process_id = ?").run(processId);
+  }
+
+  async saveLag(rows: LagRecord[]): Promise<void> {
+    const ins = this.q(
+      `INSERT INTO consumer_lag (group_id, topic, partition_no, committed, end_offset, lag, above_since, observed_at, observed_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (group_id, topic, partition_no) DO UPDATE SET committed = excluded.committed, end_offset = excluded.end_offset,
+         lag = excluded.lag, above_since = excluded.above_since, observed_at = excluded.observed_at, observed_by = excluded.observed_by`,
+    );
+    this.db.transaction(() => {
+      for (const r of rows) ins.run(r.group, r.topic, r.partition, r.committed, r.end, r.lag, isoN(r.above_since), iso(r.observed_at), r.observed_by);
+    })();
+  }
+
+  async listLag(): Promise<LagRecord[]> {
+    return (this.q("SELECT * FROM consumer_lag ORDER BY group_id, topic, partition_no").all() as Row[]).map((r) => ({
+      group: r.group_id, topic: r.topic, partition: r.partition_no, committed: r.committed, end: r.end_offset, lag: r.lag,
+      above_since: msN(r.above_since), observed_at: ms(r.observed_at), observed_by: r.observed_by,
+    }));
+  }
+
+  async pruneWatch(before: number): Promise<{ heartbeats: number; lag: number }> {
+    const h = this.q("DELETE FROM process_heartbeats WHERE last_beat < ?").run(iso(before));
+    const l = this.q("DELETE FROM consumer_lag WHERE observed_at < ?").run(iso(before));
+    return { heartbeats: h.changes, lag: l.changes };
   }
 
   async flush(): Promise<void> {

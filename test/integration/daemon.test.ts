@@ -51,7 +51,10 @@ describe("daemon end to end", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
     expect(body.status).toBe("healthy");
-    expect(Object.keys(body.agents)).toEqual(["DataIngestion", "FeatureEngineering", "Prediction", "Risk", "Execution", "Exit"]);
+    expect(Object.keys(body.agents)).toEqual(["DataIngestion", "FeatureEngineering", "Prediction", "Risk", "Execution", "Exit", "Watchtower"]);
+    // the all-in-one daemon is the whole deployment: one live process running every agent
+    expect(body.deployment.healthy).toBe(true);
+    expect(body.deployment.processes.map((p: any) => [p.status, p.agents])).toEqual([["live", ["ingestion", "features", "prediction", "risk", "execution", "exit", "watchtower"]]]);
     expect(body.agents.DataIngestion.processed).toBe(2566);
     expect(body.agents.DataIngestion.last_event_ts).toBe("2013-10-11T23:52:00.000Z");
   });
@@ -111,7 +114,7 @@ describe("daemon end to end", () => {
     const ok = await run({ LLM_ENABLED: "false" });
     expect(ok.code).toBe(0);
     expect(ok.body.status).toBe("healthy");
-    expect(ok.body.checks.map((c: any) => c.name)).toEqual(["store", "bus", "broker", "llm", "agents", "scheduler"]);
+    expect(ok.body.checks.map((c: any) => c.name)).toEqual(["store", "deployment", "bus", "broker", "llm", "agents", "scheduler"]);
     const down = await run({ OLLAMA_HOST: "http://127.0.0.1:1" });
     expect(down.code).toBe(1);
     expect(down.body.status).toBe("unhealthy");
