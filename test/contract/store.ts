@@ -205,7 +205,7 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
     });
 
     test("the trades table refuses a non-paper row", async () => {
-      await expect(store.insertTrade(newTrade({ paper_trade: false }))).rejects.toThrow();
+      await expect(store.insertTrade(newTrade({ paper_trade: false }))).rejects.toThrow(/paper_trade/);
     });
   });
 }
