@@ -1,5 +1,5 @@
 import { TradingStateService } from "../state/trading-state";
-import { runEod } from "../cli/pnl";
+import { runEod } from "../ops/pnl";
 import type { Settings } from "../config/load";
 import { nyDate } from "../core/time";
 import type { Supervisor } from "../agents/supervisor";

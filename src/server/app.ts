@@ -9,11 +9,10 @@ import { watchtowerRoutes } from "./watchtower";
 import { JOBS, findJob } from "../jobs/jobs";
 import { nextEffectiveRun, runJob, type Scheduler } from "../jobs/scheduler";
 import { loadTradeChain } from "../ops/chain";
-import { pnlForDate, pnlToday, toDailyRow, tradingDaysUpTo } from "../ops/pnl";
+import { pnlForDate, pnlToday, pnlWeek } from "../ops/pnl";
+import { llmSummary } from "../ops/llm";
 import { opsSnapshot } from "../ops/snapshot";
 import { reportJson } from "../reports/render";
-import { summarizeLlm } from "../reports/llm";
-import { nyDate } from "../core/time";
 
 export const TRADE_STATUSES: readonly TradeStatus[] = [
   "blocked", "pending_submit", "submitted", "partially_filled", "filled", "canceled", "rejected", "expired",
@@ -84,9 +83,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
     })
     .get("/api/llm/summary", async ({ query, set }) => {
       if (query.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(query.date)) return badRequest(set, "date", `date must be YYYY-MM-DD; got '${query.date}'`);
-      let rows = await sup.store.listLlmTraces({ limit: 1_000_000 });
-      if (query.date) rows = rows.filter((r) => nyDate(r.ts) === query.date);
-      return summarizeLlm(rows, query.date ?? null);
+      return llmSummary(sup.store, query.date ?? null);
     })
     .get("/api/pnl/:date", async ({ params, set }) => {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(params.date) || !Number.isFinite(Date.parse(params.date))) return badRequest(set, "date", `date must be YYYY-MM-DD; got '${params.date}'`);
@@ -95,9 +92,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
     .get("/api/pnl", async ({ query, set }) => {
       const days = query.days === undefined ? 7 : Number(query.days);
       if (!Number.isInteger(days) || days < 1 || days > 31) return badRequest(set, "days", `days must be a whole number 1..31; got '${query.days}'`);
-      const rows = [];
-      for (const d of tradingDaysUpTo(await pnlToday(sup.store), days)) rows.push(toDailyRow(await pnlForDate(sup.store, d), Date.now()));
-      return { days: rows };
+      return { days: await pnlWeek(sup.store, await pnlToday(sup.store), days) };
     })
     .get("/api/positions", async () => ({ positions: (await sup.store.positions()).filter((p) => p.qty !== 0) }))
     .get("/api/ops/snapshot", () => opsSnapshot(settings, sup.store))
