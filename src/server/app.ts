@@ -13,6 +13,7 @@ import { opsSnapshot } from "../ops/snapshot";
 import { reportJson } from "../reports/render";
 import { summarizeLlm } from "../reports/llm";
 import { nyDate } from "../core/time";
+import { runsRoutes } from "./runs";
 
 export const TRADE_STATUSES: readonly TradeStatus[] = [
   "blocked", "pending_submit", "submitted", "partially_filled", "filled", "canceled", "rejected", "expired",
@@ -62,6 +63,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
       return { error: String(code).toLowerCase(), message: errorMessage(error) };
     })
     .get("/openapi", () => OPENAPI)
+    .use(runsRoutes(sup.store))
     .get("/api/paper/status", () => paperStatus(settings, sup.store))
     .get("/api/agents", () => ({ agents: JOBS.map((j) => ({ name: j.name, description: j.description, cron: j.cron, next: nextEffectiveRun(j, new Date())?.toISOString() ?? null })) }))
     .get("/api/agents/runs", async ({ query, set }) => {
