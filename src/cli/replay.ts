@@ -67,6 +67,14 @@ export async function replayCommand(argv: string[]): Promise<number> {
       const r = await sup.startupReconcile();
       if (!r.ok) process.stderr.write(`start-up reconciliation failed (${r.error}): orders stay blocked as 'reconciling'\n`);
     }
+    // Orders of earlier replays in this home at the same market times count against this run's
+    // throttles, cooldowns and positions: say so, since such a run does not compare cleanly.
+    const earlier = plan.period ? (await sup.store.placedTradesSince(plan.period.from)).filter((t) => t.ts <= plan.period!.to && t.run_id !== sup.runId).length : 0;
+    const held = (await sup.store.positions()).filter((x) => x.qty !== 0).map((x) => x.symbol);
+    const prior = earlier || held.length
+      ? [`this home already held ${earlier ? `${earlier.toLocaleString("en-US")} orders of earlier runs in this period` : ""}${earlier && held.length ? " and " : ""}${held.length ? `open positions (${held.join(", ")})` : ""}: their throttles, cooldowns and positions apply to this run too, so it does not compare cleanly with them — replay each configuration into a fresh --home`]
+      : [];
+    if (prior.length && !p.flags.json) process.stderr.write(`warning: ${prior[0]}\n`);
     const progress = p.flags.json || p.flags.quiet ? null : new Progress({ write: (s) => process.stderr.write(s), tty: Boolean(process.stderr.isTTY), now: () => performance.now() });
     const summary = await sup.runSource(plan.src, { onProgress: progress ? (pr) => progress.update(pr.read, pr.total) : undefined });
     progress?.end(summary.bars_read);
@@ -76,7 +84,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
       await sup.reconciler.reconcilePositions().catch(() => undefined);
     }
     const results = await runResults(sup.store, sup.runId, plan, settings);
-    const hints = replayHints(summary, plan, settings.home);
+    const hints = [...prior, ...replayHints(summary, plan, settings.home)];
     const base = summaryJson(summary);
     await sup.store.saveBacktestRun({
       id: sup.runId, label: label ?? null, started_at: startedAt, finished_at: Date.now(), symbols: plan.symbols,

@@ -12,7 +12,7 @@ import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
 
 export const RUNS_HELP = `Usage: awet runs list [--limit N] [--json]
        awet runs show RUN [--json]
-       awet runs compare RUN_A RUN_B [--json]
+       awet runs compare RUN_A RUN_B [--home-b DIR] [--json]
        awet runs plot RUN --out FILE.svg|FILE.png [--width 960] [--height 540]
 
 Every \`awet replay\` is stored as a run: its id and label, the data files with their sha256, the
@@ -22,7 +22,8 @@ counts and the results (see \`awet replay --help\`).
   list      newest first: return, buy and hold, trades, max drawdown, Sharpe (--limit, default 20)
   show      one run: what was replayed, under what, and the results; --json has every config key
             and the equity curve
-  compare   the config keys that differ and the results side by side (B − A)
+  compare   the config keys that differ and the results side by side (B − A); with --home-b,
+            RUN_B is read from that home (configurations replayed into separate homes)
   plot      the equity curve against buy and hold, with the max drawdown shaded: SVG, or PNG
             rendered without a browser (resvg)
 
@@ -43,7 +44,7 @@ async function withRuns<T>(p: ReturnType<typeof parseArgs>, f: (store: Store | n
 const noRun = (id: string) => new UsageError(`no run '${id}' (\`awet runs list\` shows the stored runs)`);
 
 export async function runsCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { bool: ["help", "json"], value: [...GLOBAL_VALUE_FLAGS, "limit", "out", "width", "height"] });
+  const p = parseArgs(argv, { bool: ["help", "json"], value: [...GLOBAL_VALUE_FLAGS, "limit", "out", "width", "height", "home-b"] });
   if (p.flags.help) return out(RUNS_HELP), 0;
   const [sub, ...args] = p.positionals;
   const json = Boolean(p.flags.json);
@@ -71,10 +72,16 @@ export async function runsCommand(argv: string[]): Promise<number> {
     }
     case "compare": {
       need(2, "two run ids (RUN_A RUN_B)");
+      const homeB = p.flags["home-b"] as string | undefined;
       return withRuns(p, async (store) => {
         if (!store) throw noRun(args[0]!);
         const a = await findRun(store, args[0]!);
-        const b = await findRun(store, args[1]!);
+        const b = homeB === undefined
+          ? await findRun(store, args[1]!)
+          : await withRuns({ ...p, flags: { ...p.flags, home: homeB } }, async (sb) => {
+              if (!sb) throw noRun(args[1]!);
+              return findRun(sb, args[1]!);
+            });
         const c = compareRuns(a, b);
         out(json ? JSON.stringify(c, null, 2) : renderComparison(c, a, b));
         return 0;
