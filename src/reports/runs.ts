@@ -51,7 +51,7 @@ export function renderRunList(rows: BacktestRunRow[]): string {
   const body = rows.map((r) => {
     const x = res(r);
     const sy = r.symbols.join(",");
-    return `${r.id.padEnd(10)}${new Date(r.started_at).toISOString().slice(0, 16).replace("T", " ").padEnd(18)}${(r.label ?? "-").slice(0, 17).padEnd(18)}${(sy.length > 19 ? sy.slice(0, 18) + "…" : sy).padEnd(20)}${pct(x.return_pct).padStart(9)}${pct(x.benchmark?.return_pct).padStart(9)}${String(x.trades).padStart(7)}${`${num(x.max_drawdown?.pct, 1)}%`.padStart(8)}${num(x.sharpe).padStart(8)}`;
+    return `${r.id.padEnd(10)}${new Date(r.started_at).toISOString().slice(0, 16).replace("T", " ").padEnd(18)}${(r.label ?? "-").slice(0, 17).padEnd(18)}${(sy.length > 19 ? sy.slice(0, 18) + "…" : sy).padEnd(20)}${pct(x.return_pct).padStart(9)}${pct(x.benchmark?.return_pct).padStart(9)}${String(x.trades).padStart(7)}${`${num(x.max_drawdown?.pct, 2)}%`.padStart(8)}${num(x.sharpe).padStart(8)}`;
   });
   return [head, "─".repeat(head.length), ...body].join("\n");
 }
@@ -88,6 +88,9 @@ export interface RunComparison {
   data_differences: { a: string[]; b: string[] };
   results: { figure: string; a: number | null; b: number | null; diff: number | null }[];
 }
+
+/** Decimals to show a figure with. */
+const DECIMALS: Record<string, number> = { trades: 0, ending_equity_usd: 2, realized_pnl_usd: 2, unrealized_pnl_usd: 2, max_drawdown_usd: 2, avg_holding_minutes: 1 };
 
 const FIGURES: [string, (r: BacktestResults) => number | null][] = [
   ["return_pct", (r) => r.return_pct],
@@ -136,7 +139,10 @@ export function renderComparison(c: RunComparison, a: BacktestRunRow, b: Backtes
     `Data: ${c.data_same ? "the same files (by sha256)" : `different files — only in A: ${c.data_differences.a.join(", ") || "-"}; only in B: ${c.data_differences.b.join(", ") || "-"}`}`,
     "Results",
     `  ${"figure".padEnd(22)}${"A".padStart(14)}${"B".padStart(14)}${"B − A".padStart(14)}`,
-    ...c.results.map((r) => `  ${r.figure.padEnd(22)}${num(r.a, 4).padStart(14)}${num(r.b, 4).padStart(14)}${(r.diff === null ? "-" : `${r.diff > 0 ? "+" : ""}${r.diff.toFixed(4)}`).padStart(14)}`),
+    ...c.results.map((r) => {
+      const d = DECIMALS[r.figure] ?? 4;
+      return `  ${r.figure.padEnd(22)}${num(r.a, d).padStart(14)}${num(r.b, d).padStart(14)}${(r.diff === null ? "-" : `${r.diff > 0 ? "+" : ""}${r.diff.toFixed(d)}`).padStart(14)}`;
+    }),
   ];
   return lines.join("\n");
 }
