@@ -22,7 +22,7 @@ Commands:
   replay PATH...     backtest: run the pipeline over CSV bar files/directories (--from, --to,
                      --symbols, --label), print a summary and the results, store the run
   runs list|show|compare|plot  stored replays: results, config differences, the equity curve
-  health             check store, bus, broker, LLM and the daemon's agents (exit 0 healthy, 1 not)
+  health             check store, every process of the deployment, bus, broker, LLM and the daemon's agents (exit 0 healthy, 1 not)
   doctor             health plus config, file permissions, free disk, clock skew, with fixes
   portals            URLs of the daemon and of the compose services
   ops snapshot       pending orders, positions, exposure vs caps, trading state, last errors

@@ -71,6 +71,16 @@ export function coerce(key: string, spec: KeySpec, raw: unknown, where: string, 
       }
       return out;
     }
+    case "list": {
+      const list = typeof raw === "string" && fromEnv ? raw.split(",").map((s) => s.trim()).filter(Boolean) : raw;
+      if (!Array.isArray(list) || list.length === 0) throw bad(`must be a non-empty list of ${spec.values.join(", ")}`);
+      const out: string[] = [];
+      for (const s of list) {
+        if (typeof s !== "string" || !spec.values.includes(s)) throw bad(`has an unknown value ${JSON.stringify(s)} (choose from ${spec.values.join(", ")})`);
+        if (!out.includes(s)) out.push(s);
+      }
+      return out;
+    }
     case "speed": {
       if (raw === "max") return "max";
       const n = typeof raw === "number" ? raw : fromEnv && typeof raw === "string" ? Number(raw) : NaN;

@@ -5,6 +5,7 @@ import { parseDocument } from "yaml";
 import { loadSettings, validateAppText, type Settings } from "../config/load";
 import { ConfigError, StartupError } from "../core/errors";
 import type { TradingState } from "../gates/types";
+import { TradingStateService } from "../state/trading-state";
 import type { Store } from "../store/port";
 import { EMBEDDED_CONFIG } from "../embedded";
 
@@ -97,7 +98,7 @@ function currentDryRun(s: Settings): { value: boolean; file: string } {
 export async function paperStatus(s: Settings, store: Store): Promise<PaperStatus> {
   const d = currentDryRun(s);
   const approved = existsSync(s.paths.approvalFile);
-  const state = ((await store.getState("trading_state")) as TradingState | null) ?? "ACTIVE";
+  const state = await new TradingStateService(store).current();
   return {
     execution_dry_run: d.value,
     approval_file: s.paths.approvalFile,
@@ -120,11 +121,9 @@ export async function paperOff(s: Settings, store: Store): Promise<PaperStatus> 
   return paperStatus(s, store);
 }
 
-export async function setTradingState(store: Store, to: TradingState, reason: string, now = Date.now()): Promise<{ from: TradingState; to: TradingState }> {
-  const from = ((await store.getState("trading_state")) as TradingState | null) ?? "ACTIVE";
-  await store.setState("trading_state", to, now);
-  await store.setState("trading_state_reason", reason, now);
-  return { from, to };
+/** An operator's switch of the trading state (CLI and REST), recorded with its reason and actor. */
+export async function setTradingState(states: TradingStateService, to: TradingState, reason: string, by: string, now = Date.now()): Promise<{ from: TradingState; to: TradingState }> {
+  return states.set(to, reason, now, by);
 }
 
 export function setExitLogic(s: Settings, on: boolean): string {

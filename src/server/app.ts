@@ -5,6 +5,7 @@ import type { TradeStatus } from "../store/port";
 import { approve, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState, tokenMatches } from "../ops/control";
 import { errorMessage } from "../core/errors";
 import { OPENAPI } from "./openapi";
+import { watchtowerRoutes } from "./watchtower";
 import { JOBS, findJob } from "../jobs/jobs";
 import { nextEffectiveRun, runJob, type Scheduler } from "../jobs/scheduler";
 import { loadTradeChain } from "../ops/chain";
@@ -63,6 +64,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
       return { error: String(code).toLowerCase(), message: errorMessage(error) };
     })
     .get("/openapi", () => OPENAPI)
+    .use(watchtowerRoutes(sup))
     .use(runsRoutes(sup.store))
     .get("/api/paper/status", () => paperStatus(settings, sup.store))
     .get("/api/agents", () => ({ agents: JOBS.map((j) => ({ name: j.name, description: j.description, cron: j.cron, next: nextEffectiveRun(j, new Date())?.toISOString() ?? null })) }))
@@ -115,12 +117,12 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
         .post("/api/revoke", () => ({ approved: false, removed: revoke(settings) }), { parse: "none" })
         .post("/api/paper/on", async () => {
           const st = await paperOn(settings, sup.store);
-          sup.execution.live.refresh();
+          sup.live.refresh();
           return st;
         }, { parse: "none" })
         .post("/api/paper/off", async () => {
           const st = await paperOff(settings, sup.store);
-          sup.execution.live.refresh();
+          sup.live.refresh();
           return st;
         }, { parse: "none" })
         .post("/api/halt", async ({ request, set }) => {
@@ -132,9 +134,9 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
           const reason = b.value.reason ?? "operator";
           if (typeof reason !== "string" || reason.length > 500)
             return (set.status = 400), { error: "bad_request", field: "reason", message: "reason must be a string of at most 500 characters" };
-          return setTradingState(sup.store, mode === "reducing" ? "REDUCING" : "HALTED", `api: ${reason}`);
+          return setTradingState(sup.tradingState, mode === "reducing" ? "REDUCING" : "HALTED", `api: ${reason}`, "rest");
         }, { parse: "none" })
-        .post("/api/resume", () => setTradingState(sup.store, "ACTIVE", "api: resume"), { parse: "none" })
+        .post("/api/resume", () => setTradingState(sup.tradingState, "ACTIVE", "api: resume", "rest"), { parse: "none" })
         .post("/api/agents/:name/run", async ({ params, request, set }) => {
           const job = findJob(params.name);
           if (!job) return (set.status = 404), { error: "not_found", message: `no agent '${params.name}' (${JOBS.map((j) => j.name).join(", ")})` };
@@ -147,12 +149,12 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
         .post("/api/exit/run", async () => ({ checks: await sup.exit.runOnce() }), { parse: "none" })
         .post("/api/exit/on", () => {
           const file = setExitLogic(settings, true);
-          sup.execution.live.refresh();
+          sup.live.refresh();
           return { enable_exit_logic: true, config_file: file };
         }, { parse: "none" })
         .post("/api/exit/off", () => {
           const file = setExitLogic(settings, false);
-          sup.execution.live.refresh();
+          sup.live.refresh();
           return { enable_exit_logic: false, config_file: file };
         }, { parse: "none" }),
     )
@@ -169,6 +171,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
         broker: { name: sup.broker.name, paper: sup.broker.isPaper },
         llm: h.llm,
         agents: h.agents,
+        ...(h.deployment ? { deployment: h.deployment } : {}),
         ...(info.scheduler ? { scheduler: info.scheduler.status() } : {}),
       };
     })
@@ -200,7 +203,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
           execution_dry_run: s.app.execution_dry_run,
           approval_file: s.paths.approvalFile,
           approved: existsSync(s.paths.approvalFile),
-          trading_state: (await sup.store.getState("trading_state")) ?? "ACTIVE",
+          trading_state: await sup.tradingState.current(),
         },
         symbols: s.app.symbols,
         stats: sup.stats,

@@ -14,7 +14,8 @@ export const OPENAPI = {
   info: { title: "AWET control API", version: "1", description: "Paper trading only. POST endpoints need Authorization: Bearer <token>." },
   components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
   paths: {
-    "/health": { get: { summary: "Health of store, bus, broker and every agent", responses: { 200: { description: "healthy" }, 503: { description: "not healthy" } } } },
+    "/health": { get: { summary: "Health of store, bus, broker and every agent, and (deployment) every process of the deployment with its agents, last beat and lag", responses: { 200: { description: "healthy" }, 503: { description: "not healthy: a part of this process, or an expected agent with no live process, or consumer lag above max_consumer_lag for longer than lag_grace_seconds" } } } },
+    "/api/watchtower": { get: { summary: "Every process (agents, last beat, live/stale, lag), every consumer-lag row, the limits, and Watchtower's recent changes and LLM summary", responses: ok("deployment view") } },
     "/health/{agent}": { get: { summary: "Health of one agent", parameters: [{ name: "agent", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: "running" }, 404: { description: "no such agent" }, 503: { description: "not running" } } } },
     "/metrics": { get: { summary: "Prometheus metrics", responses: ok("text exposition format") } },
     "/api/status": { get: { summary: "Run, safety settings, counters", responses: ok("status") } },

@@ -187,6 +187,40 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect((await store.getBacktestRun("r1"))!.started_at).toBe(T0);
     });
 
+    test("heartbeats: one row per process, replaced on each beat, deleted on a clean stop, pruned when old", async () => {
+      const hb = { process_id: "host-a:ingestion,features", host: "host-a", pid: 101, agents: ["ingestion", "features"], groups: [{ group: "awet.FeatureEngineering", topics: ["market.raw"] }], version: "0.1.0", bus: "memory", store: store.kind, url: "http://127.0.0.1:8001", started_at: T0, last_beat: T0 + 5_000 };
+      await store.saveHeartbeat(hb);
+      await store.saveHeartbeat({ ...hb, last_beat: T0 + 10_000 });
+      await store.saveHeartbeat({ ...hb, process_id: "host-b:risk", host: "host-b", pid: 7, agents: ["risk"], groups: [], url: null, last_beat: T0 + 1_000 });
+      const rows = await store.listHeartbeats();
+      expect(rows.map((r) => r.process_id)).toEqual(["host-a:ingestion,features", "host-b:risk"]);
+      expect(rows[0]).toEqual({ ...hb, last_beat: T0 + 10_000 });
+      expect(rows[1]!.url).toBeNull();
+      await store.deleteHeartbeat("host-a:ingestion,features");
+      expect((await store.listHeartbeats()).map((r) => r.process_id)).toEqual(["host-b:risk"]);
+      expect(await store.pruneWatch(T0 + 1_001)).toEqual({ heartbeats: 1, lag: 0 });
+      expect(await store.listHeartbeats()).toEqual([]);
+    });
+
+    test("consumer lag rows: keyed by group, topic and partition; no committed offset is null; replaced on each observation", async () => {
+      const base = { group: "awet.Risk", topic: "predictions", observed_by: "p1" };
+      await store.saveLag([
+        { ...base, partition: 0, committed: 10, end: 15, lag: 5, above_since: null, observed_at: T0 },
+        { ...base, partition: 1, committed: null, end: 3000, lag: 3000, above_since: T0, observed_at: T0 },
+      ]);
+      await store.saveLag([{ ...base, partition: 1, committed: 2990, end: 3000, lag: 10, above_since: null, observed_at: T0 + 30_000 }]);
+      await store.saveLag([]);
+      expect(await store.listLag()).toEqual([
+        { ...base, partition: 0, committed: 10, end: 15, lag: 5, above_since: null, observed_at: T0 },
+        { ...base, partition: 1, committed: 2990, end: 3000, lag: 10, above_since: null, observed_at: T0 + 30_000 },
+      ]);
+      await store.saveLag([{ ...base, partition: 2, committed: null, end: 2000, lag: 2000, above_since: T0 + 1, observed_at: T0 + 30_000 }]);
+      expect((await store.listLag()).find((r) => r.partition === 2)).toMatchObject({ committed: null, above_since: T0 + 1 });
+      expect(await store.pruneWatch(T0 + 1)).toEqual({ heartbeats: 0, lag: 1 });
+      expect((await store.listLag()).map((r) => r.partition)).toEqual([1, 2]);
+      await expect(store.saveLag([{ ...base, partition: 3, committed: 5, end: 4, lag: -1, above_since: null, observed_at: T0 }])).rejects.toThrow();
+    });
+
     test("the trades table refuses a non-paper row", async () => {
       await expect(store.insertTrade(newTrade({ paper_trade: false }))).rejects.toThrow();
     });
