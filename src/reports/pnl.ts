@@ -75,6 +75,8 @@ export interface PnlReport {
   open_lots: OpenLot[];
   errors: PnlError[];
   hints: string[];
+  /** With `curve: true`: realized + unrealized PnL after each distinct time of a fill or mark. */
+  equity_curve?: { ts: number; pnl_usd: number }[];
 }
 
 export interface PnlOptions {
@@ -86,6 +88,8 @@ export interface PnlOptions {
   /** For the "why is my PnL $0" hints. */
   unfilledOrders?: number;
   marketClosed?: boolean;
+  /** Also return the PnL curve the drawdown is measured on (for backtest reports and plots). */
+  curve?: boolean;
 }
 
 /**
@@ -109,6 +113,7 @@ export function computePnl(fillsIn: PnlFill[], marksIn: Mark[], o: PnlOptions = 
   let realized = 0;
   let nTrades = 0, nBuys = 0, nSells = 0, volume = 0;
   let peak = -Infinity, maxDd = 0;
+  const curve: { ts: number; pnl_usd: number }[] | undefined = o.curve ? [] : undefined;
 
   const unrealizedM = () => {
     let u = 0;
@@ -120,6 +125,11 @@ export function computePnl(fillsIn: PnlFill[], marksIn: Mark[], o: PnlOptions = 
     const eq = realized + unrealizedM();
     if (eq > peak) peak = eq;
     maxDd = Math.max(maxDd, peak - eq);
+    if (curve) {
+      const lastPt = curve[curve.length - 1];
+      if (lastPt && lastPt.ts === t) lastPt.pnl_usd = fromMicros(eq);
+      else curve.push({ ts: t, pnl_usd: fromMicros(eq) });
+    }
   };
 
   // Walk fills and marks together in time order (a fill before a mark at the same time).
@@ -204,6 +214,7 @@ export function computePnl(fillsIn: PnlFill[], marksIn: Mark[], o: PnlOptions = 
     hints: [],
   };
   report.hints = pnlHints(report, o);
+  if (curve) report.equity_curve = curve;
   return report;
 }
 

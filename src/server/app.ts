@@ -13,6 +13,7 @@ import { pnlForDate, pnlToday, pnlWeek } from "../ops/pnl";
 import { llmSummary } from "../ops/llm";
 import { opsSnapshot } from "../ops/snapshot";
 import { reportJson } from "../reports/render";
+import { runsRoutes } from "./runs";
 
 export const TRADE_STATUSES: readonly TradeStatus[] = [
   "blocked", "pending_submit", "submitted", "partially_filled", "filled", "canceled", "rejected", "expired",
@@ -63,6 +64,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
     })
     .get("/openapi", () => OPENAPI)
     .use(watchtowerRoutes(sup))
+    .use(runsRoutes(sup.store))
     .get("/api/paper/status", () => paperStatus(settings, sup.store))
     .get("/api/agents", () => ({ agents: JOBS.map((j) => ({ name: j.name, description: j.description, cron: j.cron, next: nextEffectiveRun(j, new Date())?.toISOString() ?? null })) }))
     .get("/api/agents/runs", async ({ query, set }) => {

@@ -176,6 +176,27 @@ export interface AgentRunRow {
   error: string | null;
 }
 
+/** One replay stored as a backtest run (`awet runs`). */
+export interface BacktestRunRow {
+  id: string;
+  label: string | null;
+  started_at: number;
+  finished_at: number;
+  symbols: string[];
+  /** The --from / --to asked for, as given (null: the files' own range). */
+  range_from: string | null;
+  range_to: string | null;
+  data_files: { path: string; sha256: string; bytes: number }[];
+  /** The effective settings (app and llm) the run used, and the sha256 of their canonical JSON. */
+  config: Record<string, unknown>;
+  config_hash: string;
+  code_version: string;
+  /** The replay's counts (bars, orders, fills, ...). */
+  summary: Record<string, unknown>;
+  /** The backtest results (src/reports/backtest.ts), with the equity curve. */
+  results: Record<string, unknown>;
+}
+
 export interface AuditRow {
   ts: number;
   event_id: string;
@@ -238,6 +259,11 @@ export interface Store {
   /** Newest first, unless afterId is given (then oldest first, for follow mode). */
   listLlmTraces(f?: LlmTraceFilter): Promise<LlmTraceRow[]>;
   countAudit(eventType?: string): Promise<number>;
+  /** Store a finished replay; its id must be new. */
+  saveBacktestRun(r: BacktestRunRow): Promise<void>;
+  getBacktestRun(id: string): Promise<BacktestRunRow | null>;
+  /** Newest first. */
+  listBacktestRuns(limit: number): Promise<BacktestRunRow[]>;
   getState(key: string): Promise<string | null>;
   setState(key: string, value: string, at: number): Promise<void>;
   counts(): Promise<StoreCounts>;

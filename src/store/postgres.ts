@@ -20,6 +20,7 @@ import {
   type DailyPnlRow,
   type ModelRow,
   type AgentRunRow,
+  type BacktestRunRow,
   type LlmTraceRow,
   type Heartbeat,
   type LagRecord,
@@ -90,6 +91,13 @@ function positionFromRow(r: Row): Position {
   return {
     symbol: r.symbol, qty: Number(r.qty), avg_entry_price: num(r.avg_entry_price)!, last_price: num(r.last_price), market_value: num(r.market_value)!,
     unrealized_pl: num(r.unrealized_pl)!, opened_at: msN(r.opened_at), updated_at: ms(r.updated_at),
+  };
+}
+
+function backtestRunFromRow(r: Row): BacktestRunRow {
+  return {
+    id: r.id, label: r.label, started_at: ms(r.started_at), finished_at: ms(r.finished_at), symbols: r.symbols, range_from: r.range_from, range_to: r.range_to,
+    data_files: r.data_files, config: r.config, config_hash: r.config_hash, code_version: r.code_version, summary: r.summary, results: r.results,
   };
 }
 
@@ -468,6 +476,23 @@ export class PostgresStore implements Store {
       num_sells: r.num_sells, volume_usd: num(r.volume_usd)!, wins: r.wins, losses: r.losses, avg_win_usd: num(r.avg_win_usd), avg_loss_usd: num(r.avg_loss_usd),
       max_drawdown_usd: num(r.max_drawdown_usd)!, best_symbol: r.best_symbol, worst_symbol: r.worst_symbol, created_at: ms(r.created_at),
     }));
+  }
+
+  async saveBacktestRun(r: BacktestRunRow): Promise<void> {
+    const s = this.sql;
+    const j = (x: unknown) => s.json(x as any);
+    await this.retry("saveBacktestRun", () => s`INSERT INTO backtest_runs (id, label, started_at, finished_at, symbols, range_from, range_to, data_files, config, config_hash, code_version, summary, results)
+      VALUES (${r.id}, ${r.label}, ${dt(r.started_at)}, ${dt(r.finished_at)}, ${j(r.symbols)}, ${r.range_from}, ${r.range_to}, ${j(r.data_files)}, ${j(r.config)}, ${r.config_hash}, ${r.code_version}, ${j(r.summary)}, ${j(r.results)})`);
+  }
+
+  async getBacktestRun(id: string): Promise<BacktestRunRow | null> {
+    const rows = await this.retry("getBacktestRun", () => this.sql`SELECT * FROM backtest_runs WHERE id = ${id}`);
+    return rows[0] ? backtestRunFromRow(rows[0]) : null;
+  }
+
+  async listBacktestRuns(limit: number): Promise<BacktestRunRow[]> {
+    const rows = await this.retry("listBacktestRuns", () => this.sql`SELECT * FROM backtest_runs ORDER BY started_at DESC, id DESC LIMIT ${limit}`);
+    return rows.map(backtestRunFromRow);
   }
 
   async countAudit(eventType?: string): Promise<number> {

@@ -21,6 +21,7 @@ import {
   type DailyPnlRow,
   type ModelRow,
   type AgentRunRow,
+  type BacktestRunRow,
   type LlmTraceRow,
   type Heartbeat,
   type LagRecord,
@@ -88,6 +89,13 @@ function positionFromRow(r: Row): Position {
     unrealized_pl: round6(r.unrealized_pl),
     opened_at: msN(r.opened_at),
     updated_at: ms(r.updated_at),
+  };
+}
+
+function backtestRunFromRow(r: Row): BacktestRunRow {
+  return {
+    id: r.id, label: r.label, started_at: ms(r.started_at), finished_at: ms(r.finished_at), symbols: JSON.parse(r.symbols), range_from: r.range_from, range_to: r.range_to,
+    data_files: JSON.parse(r.data_files), config: JSON.parse(r.config), config_hash: r.config_hash, code_version: r.code_version, summary: JSON.parse(r.summary), results: JSON.parse(r.results),
   };
 }
 
@@ -429,6 +437,26 @@ export class SqliteStore implements Store {
 
   async listDailyPnl(limit: number): Promise<DailyPnlRow[]> {
     return (this.q("SELECT * FROM daily_pnl_summary ORDER BY report_date DESC LIMIT ?").all(limit) as Row[]).map((r) => ({ ...r, created_at: ms(r.created_at) }) as DailyPnlRow);
+  }
+
+  async saveBacktestRun(r: BacktestRunRow): Promise<void> {
+    const j = JSON.stringify;
+    try {
+      this.q(`INSERT INTO backtest_runs (id, label, started_at, finished_at, symbols, range_from, range_to, data_files, config, config_hash, code_version, summary, results)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        r.id, r.label, iso(r.started_at), iso(r.finished_at), j(r.symbols), r.range_from, r.range_to, j(r.data_files), j(r.config), r.config_hash, r.code_version, j(r.summary), j(r.results));
+    } catch (e) {
+      throw new StoreError(`cannot store run ${r.id}: ${(e as Error).message}`, "saveBacktestRun", e);
+    }
+  }
+
+  async getBacktestRun(id: string): Promise<BacktestRunRow | null> {
+    const r = this.q("SELECT * FROM backtest_runs WHERE id = ?").get(id) as Row | null;
+    return r ? backtestRunFromRow(r) : null;
+  }
+
+  async listBacktestRuns(limit: number): Promise<BacktestRunRow[]> {
+    return (this.q("SELECT * FROM backtest_runs ORDER BY started_at DESC, id DESC LIMIT ?").all(limit) as Row[]).map(backtestRunFromRow);
   }
 
   async countAudit(eventType?: string): Promise<number> {

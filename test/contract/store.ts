@@ -170,6 +170,23 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect(await store.barsBetween(T0, T0 + 1)).toEqual([{ symbol: "SPY", ts: T0, open: 1, high: 2, low: 0.5, close: 1.25, volume: 10 }]);
     });
 
+    test("backtest runs: stored whole, newest first, a reused id refused", async () => {
+      const run = (id: string, at: number) => ({
+        id, label: id === "r1" ? "baseline" : null, started_at: at, finished_at: at + 1_500, symbols: ["SPY", "IBM"], range_from: "2013-10-07", range_to: null,
+        data_files: [{ path: "/d/SPY.csv", sha256: "ab".repeat(32), bytes: 123 }], config: { app: { take_profit_pct: 1 }, llm: { llm_enabled: false } },
+        config_hash: "cd".repeat(32), code_version: "0.1.0", summary: { bars_read: 10, rejected_by_reason: { unknown_symbol: 2 } },
+        results: { return_pct: -0.4, equity_curve: [{ ts: at, equity_usd: 100_000, benchmark_usd: 100_000 }], sharpe: null },
+      });
+      await store.saveBacktestRun(run("r1", T0));
+      await store.saveBacktestRun(run("r2", T0 + 60_000));
+      expect(await store.getBacktestRun("r1")).toEqual(run("r1", T0));
+      expect(await store.getBacktestRun("nope")).toBeNull();
+      expect((await store.listBacktestRuns(10)).map((r) => r.id)).toEqual(["r2", "r1"]);
+      expect((await store.listBacktestRuns(1)).map((r) => r.id)).toEqual(["r2"]);
+      await expect(store.saveBacktestRun(run("r1", T0 + 5))).rejects.toThrow();
+      expect((await store.getBacktestRun("r1"))!.started_at).toBe(T0);
+    });
+
     test("heartbeats: one row per process, replaced on each beat, deleted on a clean stop, pruned when old", async () => {
       const hb = { process_id: "host-a:ingestion,features", host: "host-a", pid: 101, agents: ["ingestion", "features"], groups: [{ group: "awet.FeatureEngineering", topics: ["market.raw"] }], version: "0.1.0", bus: "memory", store: store.kind, url: "http://127.0.0.1:8001", started_at: T0, last_beat: T0 + 5_000 };
       await store.saveHeartbeat(hb);
