@@ -83,6 +83,8 @@ export class Supervisor {
   /** Present when the broker is reconciled by asking it (Alpaca). */
   readonly reconciler: Reconciler | null;
   runId: string;
+  /** Watchers of every emitted event (the dashboard's live feed): synchronous, cheap, never throw. */
+  readonly observers = new Set<(e: Envelope) => void>();
 
   constructor(o: SupervisorOptions) {
     this.settings = o.settings;
@@ -167,6 +169,7 @@ export class Supervisor {
 
   async emit(e: Envelope): Promise<void> {
     this.metrics.event(e.type);
+    for (const o of this.observers) o(e);
     await this.audit.record(e);
     await this.bus.publish(e);
   }

@@ -76,7 +76,8 @@ export async function startCommand(argv: string[]): Promise<number> {
     throw e;
   }
   const scheduler = new Scheduler({ settings, store: sup.store, log, sup });
-  const app = buildApp(sup, { version: VERSION, token: token.token, scheduler });
+  const feed = { kind: live ? "live" : src ? "replay" : "none", total: src?.total ?? null } as const;
+  const app = buildApp(sup, { version: VERSION, token: token.token, scheduler, feed });
   try {
     // Elysia defaults to SO_REUSEPORT, which would let a second daemon share the port silently.
     app.listen({ hostname: host, port, reusePort: false });
@@ -90,6 +91,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   const bound = app.server?.port ?? port;
   const base = `http://${host.includes(":") ? `[${host}]` : host}:${bound}`;
   out(`awet ${VERSION} running (run ${sup.runId}, home ${settings.home})`);
+  out(`  dashboard ${base}/`);
   out(`  health   ${base}/health`);
   out(`  metrics  ${base}/metrics`);
   out(`  api      ${base}/api/status   ${base}/api/trades`);
