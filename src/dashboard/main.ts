@@ -336,8 +336,8 @@ async function openChain(corr: string): Promise<void> {
   } catch (e) {
     fill(body, h("p", { class: "bad-text" }, e instanceof HttpError && e.status === 404 ? `No chain recorded for ${corr}.` : `Could not load the chain: ${String(e)}`));
   }
-  location.hash = "chain";
-  $("#chain-h").focus();
+  $("#chain").scrollIntoView({ block: "start" });
+  $("#chain-h").focus({ preventScroll: true }); // keyboard users land on the chain
 }
 
 function promptOf(t: Json): string {
