@@ -18,7 +18,7 @@ import { summaryText } from "./summary";
 
 export const START_HELP = `Usage: awet start [--port N] [--replay PATH] [--speed max|N] [--no-replay] [--home DIR] [--config DIR]
 
-Starts the daemon: the HTTP server (GET /health, /metrics, /api/status, /api/trades, /openapi; the
+Starts the daemon: the HTTP server (the operator dashboard at /; GET /health, /metrics, /api/status, /api/trades, /openapi; the
 POST control endpoints need the bearer token from AWET_API_TOKEN or <home>/.tmp/api-token, which is
 generated with mode 0600 on first start) and the agent pipeline. On the embedded defaults (bun:sqlite, in-process bus, simulated paper broker) it replays
 the bundled real market data (replay_path in config/app.yaml) at replay_speed, then stays up.

@@ -53,5 +53,5 @@ if (import.meta.main) {
   mkdirSync(dirname(out), { recursive: true });
   const js = await bundleClient();
   writeFileSync(out, js);
-  console.log(`dashboard bundle: ${out} (${js.length.toLocaleString("en-US")} bytes)`);
+  console.log(`dashboard bundle: ${out} (${Buffer.byteLength(js).toLocaleString("en-US")} bytes)`);
 }

@@ -148,3 +148,17 @@ describe("dashboard routes", () => {
     expect(withEvents.reduce((n, t) => n + t.events.notable.length + t.events.dropped, 0)).toBe(sup.stats.orders_blocked + sup.stats.risk_rejected);
   }, 60_000);
 });
+
+describe("where the dashboard is announced", () => {
+  test("`awet portals` lists the dashboard URL first", () => {
+    const h = tempHome("awet-portals-");
+    try {
+      const p = Bun.spawnSync({ cmd: [process.execPath, join(ROOT, "src", "main.ts"), "portals", "--json", "--home", h.home], env: { ...process.env, AWET_HOME: "", AWET_HTTP_PORT: "8123" } });
+      expect(p.exitCode).toBe(0);
+      const rows = JSON.parse(p.stdout.toString());
+      expect(rows[0]).toMatchObject({ name: "AWET dashboard", url: "http://127.0.0.1:8123/" });
+    } finally {
+      h.cleanup();
+    }
+  });
+});
