@@ -10,7 +10,7 @@ import { ROOT, tempHome } from "../helpers";
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core, against the real
  * daemon replaying the bundled data on a free port with a temp home and the fake Ollama.
  * Screenshots of each section go to test/artifacts/dashboard/ (git-ignored); with
- * AWET_UPDATE_SCREENSHOT=1 the full page is also copied to docs/dashboard.png for the README.
+ * AWET_UPDATE_SCREENSHOT=1 the top of the page is also copied to docs/dashboard.png for the README.
  */
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -164,7 +164,9 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in Chromium", () => {
     await shot("positions-pnl", "#positions");
     await page.click("#token-forget"); // never show a set token in a screenshot
     await shot("full");
-    if (process.env.AWET_UPDATE_SCREENSHOT === "1") copyFileSync(join(ARTIFACTS, "full.png"), join(ROOT, "docs", "dashboard.png"));
+    // the README's picture: status, controls, pipeline, market and positions
+    await page.screenshot({ path: join(ARTIFACTS, "overview.png"), fullPage: true, clip: { x: 0, y: 0, width: 1400, height: 1720 } });
+    if (process.env.AWET_UPDATE_SCREENSHOT === "1") copyFileSync(join(ARTIFACTS, "overview.png"), join(ROOT, "docs", "dashboard.png"));
 
     // the only error of the whole session is the deliberate 401
     expect(httpErrors).toEqual(["401 POST /api/halt"]);

@@ -4,7 +4,7 @@ import { Supervisor } from "../../src/agents/supervisor";
 import { ReplaySource } from "../../src/market/replay";
 import { buildApp } from "../../src/server/app";
 import { DASHBOARD_CSP } from "../../src/server/dashboard";
-import { ROOT, tempHome, testSettings } from "../helpers";
+import { ROOT, T0, newTrade, tempHome, testSettings } from "../helpers";
 
 const TOKEN = "d".repeat(40);
 const IBM = join(ROOT, "data", "minute", "IBM.csv");
@@ -107,6 +107,24 @@ describe("dashboard routes", () => {
     expect(pnl.report.num_trades).toBe(0);
     expect(pnl.curve).toEqual([]);
   }, 60_000);
+
+  test("an open position's bracket levels and its entry fill are on the market view; PnL counts the fill", async () => {
+    const { sup, get } = await daemon();
+    await sup.store.appendBars([{ symbol: "SPY", ts: T0, open: 100, high: 101, low: 99, close: 100, volume: 5 }, { symbol: "SPY", ts: T0 + 60_000, open: 100, high: 103, low: 100, close: 102, volume: 5 }], "test");
+    await sup.store.insertTrade(newTrade({
+      symbol: "SPY", side: "buy", qty: 10, price: 100, status: "filled", error_message: null, filled_qty: 10, avg_fill_price: 100.5, filled_at: T0,
+      order_type: "bracket", take_profit_price: 104, stop_loss_price: 98, dry_run: false, client_order_id: "c-1", alpaca_order_id: "b-1",
+    }));
+    await sup.store.upsertPosition({ symbol: "SPY", qty: 10, avg_entry_price: 100.5, last_price: 102, market_value: 1020, unrealized_pl: 15, opened_at: T0, updated_at: T0 + 60_000 });
+    const m = (await (await get("/api/dashboard/market?symbol=SPY")).json()) as any;
+    expect(m.bracket).toMatchObject({ take_profit: 104, stop_loss: 98 });
+    expect(m.fills).toMatchObject([{ side: "buy", qty: 10, price: 100.5, ts: T0, correlation_id: "c-1" }]);
+    expect(m.position.qty).toBe(10);
+    const pnl = (await (await get("/api/dashboard/pnl")).json()) as any;
+    expect(pnl.report.unrealized_pnl_usd).toBe(15); // 10 × (102 − 100.5), the same FIFO as `awet pnl`
+    expect(pnl.curve[pnl.curve.length - 1].total_pnl_usd).toBe(15);
+    expect(pnl.positions.map((p: any) => p.symbol)).toEqual(["SPY"]);
+  });
 
   test("the live stream sends one batch per tick however many events happened", async () => {
     const { sup, app } = await daemon({}, { kind: "replay", total: 2566 });
