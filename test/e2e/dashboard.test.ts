@@ -18,6 +18,29 @@ if (!HAVE_CHROMIUM) console.log(`dashboard browser test skipped: ${CHROMIUM} is 
 
 const TOKEN = "e2e-token-".padEnd(48, "x");
 const ARTIFACTS = join(ROOT, "test", "artifacts", "dashboard");
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+/** `awet start` on a free port; resolves once it prints the dashboard URL, then keeps draining its output. */
+async function startDaemon(args: string[], env: Record<string, string>): Promise<{ proc: Subprocess<"ignore", "pipe", "pipe">; base: string }> {
+  const proc = spawn({
+    cmd: [process.execPath, join(ROOT, "src", "main.ts"), "start", "--port", "0", ...args],
+    stdout: "pipe", stderr: "pipe", stdin: "ignore",
+    env: { ...process.env, AWET_HOME: "", AWET_HTTP_PORT: "", AWET_API_TOKEN: TOKEN, ...env },
+  });
+  const reader = proc.stdout.getReader();
+  const dec = new TextDecoder();
+  let out = "";
+  let base = "";
+  while (!base) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`daemon exited before printing the dashboard URL:\n${out}${await new Response(proc.stderr).text()}`);
+    out += dec.decode(value);
+    const m = /dashboard (http:\/\/127\.0\.0\.\d+:\d+)\/\n/.exec(out);
+    if (m) base = m[1]!;
+  }
+  void (async () => { while (!(await reader.read()).done); })(); // keep draining the progress lines
+  return { proc, base };
+}
 
 describe.skipIf(!HAVE_CHROMIUM)("dashboard in Chromium", () => {
   const h = tempHome("awet-e2e-");
@@ -36,28 +59,10 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in Chromium", () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    proc = spawn({
-      // 1200× market time: the replay runs for minutes, long enough to watch it move and trade
-      cmd: [process.execPath, join(ROOT, "src", "main.ts"), "start", "--home", h.home, "--port", "0", "--speed", "1200"],
-      stdout: "pipe", stderr: "pipe", stdin: "ignore",
-      env: { ...process.env, AWET_HOME: "", AWET_HTTP_PORT: "", AWET_API_TOKEN: TOKEN, OLLAMA_HOST: ollama.url, LLM_ENABLED: "true" },
-    });
-    const reader = proc.stdout.getReader();
-    const dec = new TextDecoder();
-    let out = "";
-    while (!base) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`daemon exited before printing the dashboard URL:\n${out}`);
-      out += dec.decode(value);
-      const m = /dashboard (http:\/\/127\.0\.0\.1:\d+)\/\n/.exec(out);
-      if (m) base = m[1]!;
-    }
-    void (async () => { while (!(await reader.read()).done); })(); // keep draining the progress lines
+    // 1200× market time: the replay runs for minutes, long enough to watch it move and trade
+    ({ proc, base } = await startDaemon(["--home", h.home, "--speed", "1200"], { OLLAMA_HOST: ollama.url, LLM_ENABLED: "true" }));
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on("console", (m) => m.type() === "error" && consoleErrors.push({ text: m.text(), url: m.location().url }));
     page.on("pageerror", (e) => consoleErrors.push({ text: String(e), url: "" }));
@@ -77,6 +82,8 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in Chromium", () => {
   test("loads cleanly, goes live, filters orders, opens a chain, guards and runs the controls, draws fills", async () => {
     // --- load: status shows dry run; no console errors, no failed requests
     await page.goto(`${base}/`);
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content"); // keyboard first stop
     await page.waitForSelector('#statusbar[data-dry-run="true"]');
     expect(await page.locator("#statusbar").textContent()).toContain("dry run");
     await page.waitForFunction(() => Number(document.querySelector<HTMLElement>("#chart")?.dataset.candles) > 0);
@@ -174,4 +181,49 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in Chromium", () => {
     expect(failed).toEqual([]);
     expect(navigations).toBe(1);
   }, 300_000);
+});
+
+/**
+ * Beyond loopback: http_host 127.0.0.2 is not in the loopback list the guard trusts (it is still
+ * this machine's loopback interface, so the test touches nothing else). Reads are 401 until the
+ * token is given; then the page loads.
+ */
+describe.skipIf(!HAVE_CHROMIUM)("dashboard beyond loopback in Chromium", () => {
+  const h = tempHome("awet-e2e-wide-");
+  let proc: Subprocess<"ignore", "pipe", "pipe">;
+  let browser: Browser;
+
+  afterAll(async () => {
+    await browser?.close();
+    proc?.kill("SIGTERM");
+    await proc?.exited;
+    h.cleanup();
+  });
+
+  test("every read is 401 without the token; with it the page loads", async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    let base: string;
+    ({ proc, base } = await startDaemon(["--home", h.home, "--no-replay"], { AWET_HTTP_HOST: "127.0.0.2", LLM_ENABLED: "false" }));
+    expect((await fetch(`${base}/api/dashboard/overview`)).status).toBe(401);
+    expect((await fetch(`${base}/api/dashboard/overview`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const httpErrors: string[] = [];
+    const pageErrors: string[] = [];
+    page.on("response", (r) => r.status() >= 400 && httpErrors.push(`${r.status()} ${new URL(r.url()).pathname}`));
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    await page.goto(`${base}/`);
+    await page.waitForSelector("#banner:not([hidden])");
+    expect(await page.locator("#banner").textContent()).toContain("401 Unauthorized");
+    expect(await page.locator("#statusbar").textContent()).toBe("Loading…"); // nothing was read
+    expect(httpErrors.length).toBeGreaterThan(0);
+    expect(httpErrors.every((e) => /^401 \/api\/dashboard\//.test(e))).toBe(true);
+    await page.fill("#token-input", TOKEN);
+    await page.click("#token-form button[type=submit]");
+    await page.waitForSelector('#statusbar[data-trading-state="ACTIVE"]');
+    await page.waitForSelector("#banner", { state: "hidden" });
+    await page.waitForFunction(() => document.querySelector("#stream")?.textContent === "stream: live");
+    await page.locator("header.top").screenshot({ path: join(ARTIFACTS, "beyond-loopback.png") });
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 });
