@@ -93,6 +93,8 @@ export class Supervisor {
   private heartbeat: HeartbeatWriter | null = null;
   private timers: ReturnType<typeof setInterval>[] = [];
   runId: string;
+  /** Watchers of every emitted event (the dashboard's live feed): synchronous, cheap, never throw. */
+  readonly observers = new Set<(e: Envelope) => void>();
 
   constructor(o: SupervisorOptions) {
     this.settings = o.settings;
@@ -183,6 +185,7 @@ export class Supervisor {
   /** Count, audit, publish. Returns a promise only when something along the way is still running. */
   emit(e: Envelope): Promise<void> | void {
     this.metrics.event(e.type);
+    if (this.observers.size) for (const o of this.observers) o(e);
     const a = this.audit.record(e);
     if (a) return a.then(() => this.bus.publish(e));
     return this.bus.publish(e);

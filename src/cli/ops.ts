@@ -70,10 +70,11 @@ export async function doctorCommand(argv: string[]): Promise<number> {
 
 export async function portalsCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["json", "help"], value: GLOBAL_VALUE_FLAGS });
-  if (p.flags.help) return out("Usage: awet portals [--json]\n\nPrints the URLs of the daemon and of the compose.yml services."), 0;
+  if (p.flags.help) return out("Usage: awet portals [--json]\n\nPrints the URLs of the daemon (its dashboard, health and API) and of the compose.yml services."), 0;
   const s = settingsFrom(p);
   const d = daemonUrl(s);
   const rows = [
+    ["AWET dashboard", `${d}/`, "-", "live status, charts, orders, trade chains, controls (token)"],
     ["AWET daemon", `${d}/health`, "-", "health, /metrics, /api/*, /openapi"],
     ["Grafana", "http://localhost:3000", "GRAFANA_ADMIN_USER / GRAFANA_ADMIN_PASSWORD from .env", "dashboards"],
     ["Prometheus", "http://localhost:9090", "-", "metrics & queries"],

@@ -19,7 +19,7 @@ import { summaryText } from "./summary";
 
 export const START_HELP = `Usage: awet start [--port N] [--replay PATH] [--speed max|N] [--no-replay] [--home DIR] [--config DIR]
 
-Starts the daemon: the HTTP server (GET /health, /metrics, /api/status, /api/trades, /openapi; the
+Starts the daemon: the HTTP server (the operator dashboard at /; GET /health, /metrics, /api/status, /api/trades, /openapi; the
 POST control endpoints need the bearer token from AWET_API_TOKEN or <home>/.tmp/api-token, which is
 generated with mode 0600 on first start) and the agent pipeline. On the embedded defaults (bun:sqlite, in-process bus, simulated paper broker) it replays
 the bundled real market data (replay_path in config/app.yaml) at replay_speed, then stays up.
@@ -89,7 +89,8 @@ export async function startCommand(argv: string[]): Promise<number> {
     throw e;
   }
   const scheduler = new Scheduler({ settings, store: sup.store, log, sup });
-  const app = buildApp(sup, { version: VERSION, token: token.token, scheduler });
+  const feed = { kind: live ? "live" : src ? "replay" : "none", total: src?.total ?? null } as const;
+  const app = buildApp(sup, { version: VERSION, token: token.token, scheduler, feed });
   try {
     // Elysia defaults to SO_REUSEPORT, which would let a second daemon share the port silently.
     app.listen({ hostname: host, port, reusePort: false });
@@ -104,6 +105,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   const base = `http://${host.includes(":") ? `[${host}]` : host}:${bound}`;
   await sup.startMonitoring({ version: VERSION, url: base });
   out(`awet ${VERSION} running (run ${sup.runId}, home ${settings.home})`);
+  out(`  dashboard ${base}/`);
   out(`  health   ${base}/health`);
   out(`  metrics  ${base}/metrics`);
   out(`  api      ${base}/api/status   ${base}/api/trades`);

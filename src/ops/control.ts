@@ -140,6 +140,11 @@ export interface ApiToken {
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
+/** Is this bind address reachable only from this machine? */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.has(host);
+}
+
 /**
  * The bearer token for POST endpoints: AWET_API_TOKEN, else <home>/.tmp/api-token, generated on
  * first start with mode 0600. Never a default password. Binding beyond loopback needs a token of
@@ -160,7 +165,7 @@ export function ensureApiToken(s: Settings, env: Record<string, string | undefin
     chmodSync(s.paths.apiToken, 0o600);
     t = { token, source: "generated", path: s.paths.apiToken };
   }
-  if (t && !LOOPBACK.has(s.app.http_host) && Buffer.byteLength(t.token) < 32)
+  if (t && !isLoopbackHost(s.app.http_host) && Buffer.byteLength(t.token) < 32)
     throw new StartupError(`http_host ${s.app.http_host} is not loopback: AWET_API_TOKEN must be at least 32 bytes (it has ${Buffer.byteLength(t.token)})`);
   return t;
 }

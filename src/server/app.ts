@@ -14,6 +14,7 @@ import { llmSummary } from "../ops/llm";
 import { opsSnapshot } from "../ops/snapshot";
 import { reportJson } from "../reports/render";
 import { runsRoutes } from "./runs";
+import { dashboardPlugin, type FeedInfo } from "./dashboard";
 
 export const TRADE_STATUSES: readonly TradeStatus[] = [
   "blocked", "pending_submit", "submitted", "partially_filled", "filled", "canceled", "rejected", "expired",
@@ -25,6 +26,8 @@ export interface ServerInfo {
   scheduler?: Scheduler;
   /** Bearer token every POST requires. */
   token: string;
+  /** The market input, for the dashboard's progress (bars read of total) or feed freshness. */
+  feed?: FeedInfo;
 }
 
 function badRequest(set: { status?: number | string }, field: string, message: string) {
@@ -62,6 +65,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
       set.status = code === "NOT_FOUND" ? 404 : code === "PARSE" || code === "VALIDATION" ? 400 : 500;
       return { error: String(code).toLowerCase(), message: errorMessage(error) };
     })
+    .use(dashboardPlugin(sup, { version: info.version, token: info.token, scheduler: info.scheduler, feed: info.feed }))
     .get("/openapi", () => OPENAPI)
     .use(watchtowerRoutes(sup))
     .use(runsRoutes(sup.store))

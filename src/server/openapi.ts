@@ -16,6 +16,12 @@ export const OPENAPI = {
   paths: {
     "/health": { get: { summary: "Health of store, bus, broker and every agent, and (deployment) every process of the deployment with its agents, last beat and lag", responses: { 200: { description: "healthy" }, 503: { description: "not healthy: a part of this process, or an expected agent with no live process, or consumer lag above max_consumer_lag for longer than lag_grace_seconds" } } } },
     "/api/watchtower": { get: { summary: "Every process (agents, last beat, live/stale, lag), every consumer-lag row, the limits, and Watchtower's recent changes and LLM summary", responses: ok("deployment view") } },
+    "/": { get: { summary: "The operator dashboard (HTML; its script and style under /assets/, same-origin CSP)", responses: ok("page") } },
+    "/api/dashboard/overview": { get: { summary: "Status bar and pipeline: trading state, dry run, approval, broker, LLM, store, bus, feed progress, agents, jobs", responses: { ...ok("overview"), 401: { description: "beyond loopback without the bearer token" } } } },
+    "/api/dashboard/market": { get: { summary: "Candles of one symbol (symbol, since=epoch ms, limit) with fills, the open position's bracket and the forecast p10–p90", responses: { ...ok("market"), 400: { description: "bad parameter; names the field" } } } },
+    "/api/dashboard/pnl": { get: { summary: "Today's FIFO PnL report (as `awet pnl today`), its curve, positions and exposure against the caps", responses: ok("pnl") } },
+    "/api/dashboard/trades": { get: { summary: "Trades filtered by status, symbol and reason (limit), with blocked counts by reason", responses: { ...ok("trades"), 400: { description: "bad parameter; names the field" } } } },
+    "/api/dashboard/events": { get: { summary: "Server-sent events: one `tick` per interval at most (progress, state, counters, events since the last tick)", responses: ok("text/event-stream") } },
     "/health/{agent}": { get: { summary: "Health of one agent", parameters: [{ name: "agent", in: "path", required: true, schema: { type: "string" } }], responses: { 200: { description: "running" }, 404: { description: "no such agent" }, 503: { description: "not running" } } } },
     "/metrics": { get: { summary: "Prometheus metrics", responses: ok("text exposition format") } },
     "/api/status": { get: { summary: "Run, safety settings, counters", responses: ok("status") } },
