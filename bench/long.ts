@@ -64,6 +64,8 @@ try {
   const last = marks[marks.length - 1]!;
   const from = marks.findLast((m) => last.read - m.read >= WINDOW) ?? marks[0]!;
   const lastRate = ((last.read - from.read) / (last.t - from.t)) * 1000;
+  const firstEnd = marks.find((m) => m.read >= WINDOW) ?? last;
+  const firstRate = (firstEnd.read / (firstEnd.t - marks[0]!.t)) * 1000;
   // every order's chain complete: check a sample spread over the run (first, middle, last)
   const trades = await sup.store.listTrades({ limit: 10_000_000 });
   const sample = [trades[0], trades[Math.floor(trades.length / 2)], trades[trades.length - 1]].filter((t) => t !== undefined);
@@ -81,7 +83,8 @@ try {
   for (const f of [db, `${db}-wal`, `${db}-shm`]) if (existsSync(f)) bytes += statSync(f).size;
   console.log(
     JSON.stringify({
-      copies: COPIES, bars: summary.bars_read, bars_per_sec: summary.bars_per_sec, last_window_bars: last.read - from.read,
+      copies: COPIES, bars: summary.bars_read, bars_per_sec: summary.bars_per_sec, first_window_bars: firstEnd.read,
+      first_window_bars_per_sec: Math.round(firstRate), last_window_bars: last.read - from.read,
       last_window_bars_per_sec: Math.round(lastRate), peak_rss_mb: Math.round(rss / 1048576), db_bytes: bytes,
       db_bytes_per_bar: Math.round(bytes / summary.bars_read), trades: trades.length, chains_checked: sample.length, chains_complete: chainsOk,
       orders_submitted: summary.orders_submitted, fills: summary.fills,

@@ -200,8 +200,8 @@ async function loadOverview(): Promise<void> {
   table($("#agents"), "Agents", ["agent", "state", "processed", "errors", "lag", "last event", "idle"],
     o.agents.map((a: Json) => [
       a.name, h("span", { class: `tag ${a.state}` }, a.state), num(a.processed), a.errors ? h("span", { class: "bad-text", title: a.last_error ?? "" }, num(a.errors)) : "0",
-      // consumer lag arrives with issue 19 (watchtower); until then it is not measured
-      a.lag === null ? h("span", { class: "muted", title: "consumer lag is not measured yet" }, "—") : num(a.lag),
+      // consumer lag from the Watchtower's last round (events queued for the agent's handlers)
+      a.lag === null ? h("span", { class: "muted", title: "no Watchtower measurement yet" }, "—") : num(a.lag),
       nyTime(a.last_event_ts), a.idle_s === null ? "—" : `${a.idle_s}s`,
     ]));
   table($("#jobs"), "Scheduled jobs", ["job", "schedule", "next run", "last result"],

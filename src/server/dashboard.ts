@@ -194,6 +194,7 @@ export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
       const app = sup.live.app;
       const runs = await sup.store.listAgentRuns({ limit: 200 });
       const last = await sup.store.latestBarTs();
+      const lagRows = await sup.store.listLag();
       return {
         version: o.version,
         run_id: sup.runId,
@@ -208,8 +209,12 @@ export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
           // live feed freshness: wall seconds since the newest bar's time
           freshness_s: feed.kind === "live" && last !== null ? Math.round((Date.now() - last) / 1000) : null,
         },
-        // lag: per-agent consumer lag and process heartbeats are issue 19's; null until it lands.
-        agents: Object.entries(h.agents).map(([name, a]) => ({ name, ...(a as object), lag: null })),
+        // consumer lag per agent: the Watchtower's last measurement summed over the agent's consumer
+        // groups (awet.<Agent> and awet.<Agent>.<part>); null when no group of it was measured yet
+        agents: Object.entries(h.agents).map(([name, a]) => {
+          const mine = lagRows.filter((r) => r.group === `awet.${name}` || r.group.startsWith(`awet.${name}.`));
+          return { name, ...(a as object), lag: mine.length ? mine.reduce((s, r) => s + r.lag, 0) : null };
+        }),
         jobs: JOBS.map((j) => {
           const r = runs.find((x) => x.agent === j.name);
           return {
