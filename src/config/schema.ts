@@ -16,6 +16,9 @@ export type KeySpec =
 /** The agents a process can run (`awet start --agents`) and a deployment can expect. */
 export const AGENT_NAMES = ["ingestion", "features", "prediction", "risk", "execution", "exit", "watchtower"] as const;
 
+/** A ticker as the config accepts it (upper case, digits and dots, up to 10 characters). */
+export const SYMBOL_RE = /^[A-Z][A-Z0-9.]{0,9}$/;
+
 export const APP_SCHEMA = {
   // general
   symbols: { type: "symbols", default: ["SPY", "AIG", "BAC", "IBM"] },
