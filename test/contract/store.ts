@@ -221,6 +221,46 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       await expect(store.saveLag([{ ...base, partition: 3, committed: 5, end: 4, lag: -1, above_since: null, observed_at: T0 }])).rejects.toThrow();
     });
 
+    test("getTradeByKey, placedTradesSince (not blocked or rejected, oldest first), countAudit and ping", async () => {
+      const a = (await store.insertTrade(newTrade({ idempotency_key: "ka", status: "submitted", ts: T0 + 2000 })))!;
+      await store.insertTrade(newTrade({ idempotency_key: "kb", status: "blocked", ts: T0 + 1000 }));
+      await store.insertTrade(newTrade({ idempotency_key: "kc", status: "rejected", ts: T0 + 3000 }));
+      const d = (await store.insertTrade(newTrade({ idempotency_key: "kd", status: "filled", ts: T0 + 1500 })))!;
+      await store.insertTrade(newTrade({ idempotency_key: "ke", status: "filled", ts: T0 - 60_000 }));
+      expect((await store.getTradeByKey("ka"))!.id).toBe(a.id);
+      expect(await store.getTradeByKey("nope")).toBeNull();
+      expect((await store.placedTradesSince(T0)).map((r) => r.idempotency_key)).toEqual(["kd", "ka"]);
+      expect((await store.placedTradesSince(T0)).map((r) => r.id)).toEqual([d.id, a.id]);
+      const ev = (n: number, type: "audit" | "risk.approved") => envelope(type, { ts: T0 + n, correlation_id: `c${n}`, source: "t", symbol: "SPY", payload: { n } });
+      await store.appendAudit([ev(1, "audit"), ev(2, "audit"), ev(3, "risk.approved")]);
+      await store.flush();
+      expect(await store.countAudit()).toBe(3);
+      expect(await store.countAudit("audit")).toBe(2);
+      expect(await store.countAudit("predictions")).toBe(0);
+      await store.ping(); // resolves on a live store
+    });
+
+    test("appendTrades: buffered rows land with the next batch, a known key is skipped, reads and inserts see them in order", async () => {
+      await store.appendTrades([newTrade({ idempotency_key: "b1", status: "blocked", error_message: "cooldown" }), newTrade({ idempotency_key: "b2", status: "blocked" })]);
+      const w = (await store.insertTrade(newTrade({ idempotency_key: "w1", status: "pending_submit" })))!;
+      await store.appendTrades([newTrade({ idempotency_key: "b1", status: "blocked", symbol: "IBM" })]); // a repeat: skipped
+      const rows = (await store.listTrades({ limit: 10 })).sort((x, y) => x.id - y.id);
+      expect(rows.map((r) => r.idempotency_key)).toEqual(["b1", "b2", "w1"]); // ids keep the order of the decisions
+      expect(rows[0]!.symbol).toBe("SPY");
+      expect(rows[0]!.error_message).toBe("cooldown");
+      expect(w.id).toBe(rows[2]!.id);
+      expect((await store.counts()).trades).toBe(3);
+    });
+
+    test("setModelStatus changes one model's status and nothing else", async () => {
+      const m = (v: string) => ({ version: v, name: "linear-quantile", status: "candidate" as const, created_at: T0, promoted_at: null, metrics: { p: 1 }, train_window: null, features: ["a"], params: { w: [1] } });
+      await store.saveModel(m("v1"));
+      await store.saveModel(m("v2"));
+      await store.setModelStatus("v1", "retired");
+      const byV = Object.fromEntries((await store.listModels()).map((x) => [x.version, x.status]));
+      expect(byV).toEqual({ v1: "retired", v2: "candidate" });
+    });
+
     test("the trades table refuses a non-paper row", async () => {
       await expect(store.insertTrade(newTrade({ paper_trade: false }))).rejects.toThrow(/paper_trade/);
     });
