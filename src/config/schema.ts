@@ -10,7 +10,14 @@ export type KeySpec =
   | { type: "string"; default: string; pattern?: RegExp }
   | { type: "enum"; default: string; values: readonly string[] }
   | { type: "symbols"; default: string[] }
+  | { type: "list"; default: string[]; values: readonly string[] }
   | { type: "speed"; default: number | "max" };
+
+/** The agents a process can run (`awet start --agents`) and a deployment can expect. */
+export const AGENT_NAMES = ["ingestion", "features", "prediction", "risk", "execution", "exit", "watchtower"] as const;
+
+/** A ticker as the config accepts it (upper case, digits and dots, up to 10 characters). */
+export const SYMBOL_RE = /^[A-Z][A-Z0-9.]{0,9}$/;
 
 export const APP_SCHEMA = {
   // general
@@ -22,6 +29,7 @@ export const APP_SCHEMA = {
   store_timescale: { type: "enum", default: "auto", values: ["auto", "on", "off"] },
   timescale_compress_after_days: { type: "int", default: 0, min: 0 },
   timescale_retain_days: { type: "int", default: 0, min: 0 },
+  audit_level: { type: "enum", default: "decisions", values: ["decisions", "all"] },
   bus: { type: "enum", default: "memory", values: ["memory", "kafka"] },
   kafka_partitions: { type: "int", default: 3, min: 1 },
   kafka_replication_factor: { type: "int", default: 1, min: 1 },
@@ -77,6 +85,13 @@ export const APP_SCHEMA = {
   positions_interval_seconds: { type: "int", default: 120, min: 1 },
   unfilled_timeout_seconds: { type: "int", default: 600, min: 1 },
   in_flight_seconds: { type: "int", default: 30, min: 1 },
+  // Watchtower: heartbeats, consumer lag, one health view across processes
+  heartbeat_interval_seconds: { type: "int", default: 5, min: 1 },
+  heartbeat_timeout_seconds: { type: "int", default: 30, min: 2 },
+  watchtower_interval_seconds: { type: "int", default: 30, min: 1 },
+  max_consumer_lag: { type: "int", default: 1000, min: 0 },
+  lag_grace_seconds: { type: "int", default: 120, min: 0 },
+  expected_agents: { type: "list", default: [...AGENT_NAMES], values: AGENT_NAMES },
 } as const satisfies Record<string, KeySpec>;
 
 export const LLM_SCHEMA = {
@@ -96,7 +111,7 @@ type ValueOf<S extends KeySpec> = S extends { type: "bool" }
   ? boolean
   : S extends { type: "int" | "number" }
     ? number
-    : S extends { type: "symbols" }
+    : S extends { type: "symbols" | "list" }
       ? string[]
       : S extends { type: "speed" }
         ? number | "max"
