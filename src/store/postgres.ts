@@ -107,7 +107,7 @@ function backtestRunFromRow(r: Row): BacktestRunRow {
 /**
  * The Store on PostgreSQL (TimescaleDB as store_timescale says) with the `postgres` package.
  * Bars and audit events go through a bounded queue written by one flusher in multi-row INSERTs,
- * one transaction per batch: when the database is slow or down, appends wait (back-pressure, shown
+ * one statement per batch: when the database is slow or down, appends wait (back-pressure, shown
  * by backlog()) instead of dropping anything, a batch that fails on a lost connection is retried
  * whole, and writing resumes where it stopped once the server is back.
  */
@@ -168,7 +168,7 @@ export class PostgresStore implements Store {
     return { ...this.state, queued: this.queue.length };
   }
 
-  /** Run one statement or transaction, retrying on a lost connection with backoff. */
+  /** Run one statement, retrying on a lost connection (with a fresh client) and backoff. */
   private async retry<T>(op: string, f: () => Promise<T>, attempts = 6): Promise<T> {
     for (let a = 1; ; a++) {
       const client = this.client;
