@@ -130,7 +130,8 @@ export class PostgresStore implements Store {
     this.state = { queued: 0, max: o.maxQueue ?? 10_000, waiting: false, connected: true, lastError: null, retries: 0 };
   }
 
-  /** The current client (a new one after the server dropped connections: see renew). */
+  /** The current client (a new one after the server dropped connections: see renew); a retried
+   * statement must read it on each attempt, never keep it from before the first. */
   get sql(): Sql {
     return this.client;
   }
@@ -360,8 +361,7 @@ export class PostgresStore implements Store {
 
   async listTrades(f: TradeFilter = {}): Promise<TradeRow[]> {
     await this.tradesFirst();
-    const s = this.sql;
-    const rows = await this.retry("listTrades", () => s`SELECT * FROM trades WHERE TRUE
+    const rows = await this.retry("listTrades", (s = this.sql) => s`SELECT * FROM trades WHERE TRUE
       ${f.status ? s`AND status = ${f.status}` : s``} ${f.symbol ? s`AND symbol = ${f.symbol}` : s``}
       ${f.correlation_id ? s`AND correlation_id = ${f.correlation_id}` : s``} ${f.since !== undefined ? s`AND ts >= ${dt(f.since)}` : s``}
       ${f.alpaca_order_id ? s`AND alpaca_order_id = ${f.alpaca_order_id}` : s``}
@@ -423,8 +423,7 @@ export class PostgresStore implements Store {
   }
 
   async listLlmTraces(f: LlmTraceFilter = {}): Promise<LlmTraceRow[]> {
-    const s = this.sql;
-    const rows = await this.retry("listLlmTraces", () => s`SELECT * FROM llm_traces WHERE TRUE
+    const rows = await this.retry("listLlmTraces", (s = this.sql) => s`SELECT * FROM llm_traces WHERE TRUE
       ${f.agent ? s`AND agent_name = ${f.agent}` : s``} ${f.model ? s`AND model = ${f.model}` : s``} ${f.status ? s`AND status = ${f.status}` : s``}
       ${f.since !== undefined ? s`AND ts >= ${dt(f.since)}` : s``} ${f.until !== undefined ? s`AND ts < ${dt(f.until)}` : s``}
       ${f.correlation_id ? s`AND correlation_id = ${f.correlation_id}` : s``} ${f.afterId !== undefined ? s`AND id > ${f.afterId}` : s``}
@@ -486,8 +485,7 @@ export class PostgresStore implements Store {
   }
 
   async listAgentRuns(f: { agent?: string; limit?: number }): Promise<AgentRunRow[]> {
-    const s = this.sql;
-    const rows = await this.retry("listAgentRuns", () => s`SELECT * FROM agent_runs WHERE TRUE ${f.agent ? s`AND agent = ${f.agent}` : s``} ORDER BY id DESC LIMIT ${f.limit ?? 20}`);
+    const rows = await this.retry("listAgentRuns", (s = this.sql) => s`SELECT * FROM agent_runs WHERE TRUE ${f.agent ? s`AND agent = ${f.agent}` : s``} ORDER BY id DESC LIMIT ${f.limit ?? 20}`);
     return rows.map((r) => ({ id: Number(r.id), agent: r.agent, trigger: r.trigger, started_at: ms(r.started_at), finished_at: msN(r.finished_at), status: r.status, steps: r.steps, error: r.error }));
   }
 
@@ -521,7 +519,7 @@ export class PostgresStore implements Store {
   async saveBacktestRun(r: BacktestRunRow): Promise<void> {
     const s = this.sql;
     const j = (x: unknown) => s.json(x as any);
-    await this.retry("saveBacktestRun", () => s`INSERT INTO backtest_runs (id, label, started_at, finished_at, symbols, range_from, range_to, data_files, config, config_hash, code_version, summary, results)
+    await this.retry("saveBacktestRun", (s = this.sql) => s`INSERT INTO backtest_runs (id, label, started_at, finished_at, symbols, range_from, range_to, data_files, config, config_hash, code_version, summary, results)
       VALUES (${r.id}, ${r.label}, ${dt(r.started_at)}, ${dt(r.finished_at)}, ${j(r.symbols)}, ${r.range_from}, ${r.range_to}, ${j(r.data_files)}, ${j(r.config)}, ${r.config_hash}, ${r.code_version}, ${j(r.summary)}, ${j(r.results)})`);
   }
 
