@@ -1,8 +1,9 @@
 /**
- * `bun bench/pg-cuts.ts <postgres-url> [every-ms ...]`: a replay of the bundled data on PostgreSQL
- * while the server terminates the replay's own backends (`pg_terminate_backend`, as a restart or a
- * failover does) every N ms. Prints, per cut interval, bars/s, the number of cuts and whether the
- * stored counts equal an uncut run (0 = one more uncut run). Only backends with this run's
+ * `bun bench/pg-cuts.ts <postgres-url> [every-ms ...]`: replays of the bundled data on PostgreSQL
+ * while the server terminates the replays' own backends (`pg_terminate_backend`, as a restart or a
+ * failover does) every N ms, for at least AWET_BENCH_SECONDS (30) per interval. Prints, per cut
+ * interval, bars/s, the number of backends terminated and whether every run's
+ * stored counts equal the first, uncut run (interval 0 = no cuts). Only backends with this run's
  * application_name are terminated.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -27,9 +28,6 @@ async function replay(everyMs: number | null) {
   const home = mkdtempSync(join(tmpdir(), "awet-cuts-"));
   const schema = `awet_cuts_${process.pid}_${Date.now().toString(36)}`;
   const app = `awet-cuts-${process.pid}-${everyMs ?? "none"}`;
-  let cuts = 0;
-  let timer: ReturnType<typeof setInterval> | null = null;
-  let inflight: Promise<unknown> = Promise.resolve();
   try {
     mkdirSync(join(home, ".tmp"));
     writeFileSync(join(home, ".tmp", "APPROVE_EXECUTION"), "");
@@ -37,33 +35,44 @@ async function replay(everyMs: number | null) {
     const store = new PostgresStore({ url, schema, applicationName: app });
     const sup = new Supervisor({ settings, store });
     await sup.init(runSeed([DATA], settings));
-    if (everyMs)
-      timer = setInterval(() => {
-        inflight = admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${app} AND pid <> pg_backend_pid()`
-          .then((r) => (cuts += r.length))
-          .catch(() => undefined);
-      }, everyMs);
     const t0 = performance.now();
     const s = await sup.runSource(new ReplaySource([DATA], "max"));
     await sup.store.flush();
     const secs = (performance.now() - t0) / 1000;
-    if (timer) clearInterval(timer);
-    await inflight;
     const counts = await sup.store.counts();
     await sup.close();
-    return { everyMs, bars: s.bars_processed, barsPerSec: Math.round(s.bars_processed / secs), cuts, counts };
+    return { everyMs, bars: s.bars_processed, secs, counts };
   } finally {
-    if (timer) clearInterval(timer);
     await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     rmSync(home, { recursive: true, force: true });
   }
 }
 
+// Each cut interval runs replays back to back (a fresh schema each) for at least MIN_SECONDS, so
+// that even a fast replay sees many cuts; bars/s is over all of them.
+const MIN_SECONDS = Number(process.env.AWET_BENCH_SECONDS ?? 30);
 const ref = await replay(null);
-console.log(JSON.stringify({ ...ref, counts: undefined }), JSON.stringify(ref.counts));
+console.log(JSON.stringify({ uncut_bars_per_sec: Math.round(ref.bars / ref.secs) }), JSON.stringify(ref.counts));
 for (const ms of intervals) {
-  const r = await replay(ms);
-  const same = JSON.stringify(r.counts) === JSON.stringify(ref.counts);
-  console.log(JSON.stringify({ ...r, counts: undefined, same_counts_as_uncut: same }));
+  // One killer per interval, running across the back-to-back replays.
+  const app = `awet-cuts-${process.pid}-${ms}`;
+  let cuts = 0;
+  let inflight: Promise<unknown> = Promise.resolve();
+  const timer = ms > 0
+    ? setInterval(() => {
+      inflight = admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${app}`.then((r) => (cuts += r.length)).catch(() => undefined);
+    }, ms)
+    : undefined;
+  let bars = 0, secs = 0, runs = 0, same = true;
+  while (secs < MIN_SECONDS) {
+    const r = await replay(ms);
+    bars += r.bars;
+    secs += r.secs;
+    runs++;
+    same &&= JSON.stringify(r.counts) === JSON.stringify(ref.counts);
+  }
+  clearInterval(timer);
+  await inflight;
+  console.log(JSON.stringify({ everyMs: ms, runs, bars, barsPerSec: Math.round(bars / secs), backends_terminated: cuts, same_counts_as_uncut: same }));
 }
 await admin.end();

@@ -34,8 +34,8 @@ export const TIMESCALE_DEFAULTS: TimescaleOptions = { mode: "auto", compressAfte
 /**
  * Compression layout per hypertable, measured by bench/timescale-compression.ts (README
  * "TimescaleDB"). segmentby groups the rows compressed together; TimescaleDB's own choice grew
- * audit_events to 109% and llm_traces to 142% of their uncompressed size, these shrink them to
- * 18% (bars), 21% (audit events) and 28% (LLM traces).
+ * audit_events to 107% and llm_traces to 144% of their uncompressed size, these shrink them to
+ * 18% (bars), 30% (audit events) and 28% (LLM traces).
  */
 export const HYPERTABLES: Record<string, { segmentBy: string; orderBy: string }> = {
   market_bars: { segmentBy: "symbol", orderBy: "ts DESC" },
