@@ -4,6 +4,7 @@ import { parseDocument } from "yaml";
 import { ConfigError } from "../core/errors";
 import { APP_SCHEMA, LLM_SCHEMA, LLM_ENV_ALIASES, type AppConfig, type KeySpec, type LlmConfig } from "./schema";
 import { packageRoot } from "./paths";
+import { isSymbol } from "../core/symbol";
 
 export interface Settings {
   home: string;
@@ -65,7 +66,7 @@ export function coerce(key: string, spec: KeySpec, raw: unknown, where: string, 
       if (!Array.isArray(list) || list.length === 0) throw bad("must be a non-empty list of symbols");
       const out: string[] = [];
       for (const s of list) {
-        if (typeof s !== "string" || !/^[A-Z][A-Z0-9.]{0,9}$/.test(s))
+        if (typeof s !== "string" || !isSymbol(s))
           throw bad(`has an invalid symbol ${JSON.stringify(s)} (expected upper-case tickers like SPY)`);
         if (!out.includes(s)) out.push(s);
       }

@@ -13,6 +13,7 @@ import { opsSnapshot } from "../ops/snapshot";
 import { reportJson } from "../reports/render";
 import { summarizeLlm } from "../reports/llm";
 import { nyDate } from "../core/time";
+import { isSymbol } from "../core/symbol";
 
 export const TRADE_STATUSES: readonly TradeStatus[] = [
   "blocked", "pending_submit", "submitted", "partially_filled", "filled", "canceled", "rejected", "expired",
@@ -216,7 +217,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
           return badRequest(set, "limit", `limit must be a whole number 1..1000; got '${query.limit}'`);
       }
       const symbol = query.symbol;
-      if (symbol !== undefined && !/^[A-Z][A-Z0-9.]{0,9}$/.test(symbol))
+      if (symbol !== undefined && !isSymbol(symbol))
         return badRequest(set, "symbol", `symbol must be an upper-case ticker; got '${symbol}'`);
       const trades = await sup.store.listTrades({ status: status as TradeStatus | undefined, limit, symbol });
       return { count: trades.length, trades: trades.map(tradeJson) };
