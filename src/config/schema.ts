@@ -83,6 +83,8 @@ export const LLM_SCHEMA = {
   base_url: { type: "string", default: "http://127.0.0.1:11434" },
   model: { type: "string", default: "llama3.2:1b" },
   llm_timeout_ms: { type: "int", default: 5000, min: 1 },
+  // an answer body is read up to this many bytes and no further (a schema-conforming answer is < 1 KB)
+  max_answer_bytes: { type: "int", default: 65536, min: 1024, max: 16777216 },
   temperature: { type: "number", default: 0, min: 0, max: 2 },
   trace_enabled: { type: "bool", default: true },
   trace_preview_chars: { type: "int", default: 800, min: 0 },
