@@ -109,7 +109,7 @@ export async function exitCommand(argv: string[]): Promise<number> {
   if (p.flags.help || !sub) return out(CONTROL_HELP), p.flags.help ? 0 : 2;
   const s = settingsFrom(p);
   if (sub === "on" || sub === "off") {
-    out(`enable_exit_logic: ${sub === "on"} (${setExitLogic(s, sub === "on")})`);
+    out(`enable_exit_logic: ${sub === "on"} (${await setExitLogic(s, sub === "on")})`);
     return 0;
   }
   const port = intFlag(p, "port", s.app.http_port, 1, 65535);

@@ -1,5 +1,5 @@
 import { randomBytes, createHash, timingSafeEqual } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { loadSettings, validateAppText, type Settings } from "../config/load";
@@ -7,6 +7,7 @@ import { ConfigError, StartupError } from "../core/errors";
 import type { TradingState } from "../gates/types";
 import type { Store } from "../store/port";
 import { EMBEDDED_CONFIG } from "../embedded";
+import { readStable, replaceIfUnchanged, withFileLock } from "./safe-write";
 
 /**
  * Operator actions, one function each, shared by the CLI and the REST API (which only parse and
@@ -46,33 +47,39 @@ export function editableConfigDir(s: Settings): { dir: string; copied: boolean }
   return { dir, copied: true };
 }
 
-/** Set one key of app.yaml in place, keeping comments; validates the result before it lands. */
-export function setAppKey(s: Settings, key: string, value: boolean | number | string): string {
+/**
+ * Set one key of app.yaml in place, keeping comments; validates the result before it lands. The
+ * file is read once stable, the edit may only change this key (every other key and value is kept:
+ * checked), and it lands by an exclusive temp file and an atomic rename, refused if the file
+ * changed meanwhile (see safe-write.ts).
+ */
+export async function setAppKey(s: Settings, key: string, value: boolean | number | string): Promise<string> {
   const { dir } = editableConfigDir(s);
   const file = join(dir, "app.yaml");
-  const before = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const doc = parseDocument(before);
-  if (doc.errors.length) throw new ConfigError(`${file}: invalid YAML, not edited: ${doc.errors[0]!.message.split("\n")[0]}`);
-  // Replace just the value on the key's line, so alignment and comments stay byte for byte;
-  // the yaml Document API (which keeps comments but re-flows spacing) is the fallback.
-  const line = new RegExp(`^(${key}:[ \\t]*)([^#\\n]*?)([ \\t]*(#.*)?)$`, "m");
-  let text: string;
-  if (line.test(before)) text = before.replace(line, (_m, a: string, _v: string, c: string) => `${a}${String(value)}${c}`);
-  else {
-    doc.set(key, value);
-    text = String(doc);
-  }
-  if (parseDocument(text).toJS()?.[key] !== value) throw new ConfigError(`${file}: could not set ${key} to ${String(value)}`);
-  // Validate what would land (throws naming the key and file) before the real file changes.
-  validateAppText(text, file);
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-  return file;
+  return withFileLock(file, async () => {
+    const snap = await readStable(file);
+    const before = snap.text;
+    const doc = parseDocument(before);
+    if (doc.errors.length) throw new ConfigError(`${file}: invalid YAML, not edited: ${doc.errors[0]!.message.split("\n")[0]}`);
+    // Replace just the value on the key's line, so alignment and comments stay byte for byte;
+    // the yaml Document API (which keeps comments but re-flows spacing) is the fallback.
+    const line = new RegExp(`^(${key}:[ \\t]*)([^#\\n]*?)([ \\t]*(#.*)?)$`, "m");
+    let text: string;
+    if (line.test(before)) text = before.replace(line, (_m, a: string, _v: string, c: string) => `${a}${String(value)}${c}`);
+    else {
+      doc.set(key, value);
+      text = String(doc);
+    }
+    const was = (doc.toJS() ?? {}) as Record<string, unknown>;
+    const now = (parseDocument(text).toJS() ?? {}) as Record<string, unknown>;
+    if (now[key] !== value) throw new ConfigError(`${file}: could not set ${key} to ${String(value)}`);
+    const lost = Object.keys(was).filter((k) => k !== key && JSON.stringify(now[k]) !== JSON.stringify(was[k]));
+    if (lost.length) throw new ConfigError(`${file}: editing ${key} would change ${lost.join(", ")}: not edited`);
+    // Validate what would land (throws naming the key and file) before the real file changes.
+    validateAppText(text, file);
+    replaceIfUnchanged(file, snap, text);
+    return file;
+  });
 }
 
 export function approve(s: Settings): string {
@@ -87,9 +94,16 @@ export function revoke(s: Settings): boolean {
   return had;
 }
 
-/** The file value of execution_dry_run (what a restart or the live reload would use). */
+/** The config directory a read uses: like editableConfigDir, but never copies anything. */
+function readableConfigDir(s: Settings): string {
+  if (isInside(s.configDir, s.home) || process.env.AWET_CONFIG_DIR) return s.configDir;
+  const inHome = join(s.home, "config");
+  return existsSync(join(inHome, "app.yaml")) ? inHome : s.configDir;
+}
+
+/** The file value of execution_dry_run (what a restart or the live reload would use). A read: writes nothing. */
 function currentDryRun(s: Settings): { value: boolean; file: string } {
-  const { dir } = editableConfigDir(s);
+  const dir = readableConfigDir(s);
   const fresh = loadSettings({ home: s.home, configDir: dir, env: process.env });
   return { value: fresh.app.execution_dry_run, file: join(dir, "app.yaml") };
 }
@@ -109,13 +123,13 @@ export async function paperStatus(s: Settings, store: Store): Promise<PaperStatu
 }
 
 export async function paperOn(s: Settings, store: Store): Promise<PaperStatus> {
-  setAppKey(s, "execution_dry_run", false);
+  await setAppKey(s, "execution_dry_run", false);
   approve(s);
   return paperStatus(s, store);
 }
 
 export async function paperOff(s: Settings, store: Store): Promise<PaperStatus> {
-  setAppKey(s, "execution_dry_run", true);
+  await setAppKey(s, "execution_dry_run", true);
   revoke(s);
   return paperStatus(s, store);
 }
@@ -127,7 +141,7 @@ export async function setTradingState(store: Store, to: TradingState, reason: st
   return { from, to };
 }
 
-export function setExitLogic(s: Settings, on: boolean): string {
+export function setExitLogic(s: Settings, on: boolean): Promise<string> {
   return setAppKey(s, "enable_exit_logic", on);
 }
 

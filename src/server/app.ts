@@ -144,13 +144,13 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
           return { ...run, finished_at: run.finished_at && new Date(run.finished_at).toISOString() };
         }, { parse: "none" })
         .post("/api/exit/run", async () => ({ checks: await sup.exit.runOnce() }), { parse: "none" })
-        .post("/api/exit/on", () => {
-          const file = setExitLogic(settings, true);
+        .post("/api/exit/on", async () => {
+          const file = await setExitLogic(settings, true);
           sup.execution.live.refresh();
           return { enable_exit_logic: true, config_file: file };
         }, { parse: "none" })
-        .post("/api/exit/off", () => {
-          const file = setExitLogic(settings, false);
+        .post("/api/exit/off", async () => {
+          const file = await setExitLogic(settings, false);
           sup.execution.live.refresh();
           return { enable_exit_logic: false, config_file: file };
         }, { parse: "none" }),
