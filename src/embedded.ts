@@ -5,6 +5,8 @@
  */
 import sqlite001 from "../sql/sqlite/001_init.sql" with { type: "text" };
 import postgres001 from "../sql/postgres/001_init.sql" with { type: "text" };
+import sqlite003 from "../sql/sqlite/003_operator_audit.sql" with { type: "text" };
+import postgres003 from "../sql/postgres/003_operator_audit.sql" with { type: "text" };
 import appYaml from "../config/app.yaml" with { type: "text" };
 import llmYaml from "../config/llm.yaml" with { type: "text" };
 import spy from "../data/minute/SPY.csv" with { type: "text" };
@@ -22,8 +24,8 @@ import avsc_market_rejected from "../schemas/market.rejected.avsc" with { type: 
 import avsc_audit from "../schemas/audit.avsc" with { type: "text" };
 
 export const EMBEDDED_MIGRATIONS: Record<"sqlite" | "postgres", Record<string, string>> = {
-  sqlite: { "001_init.sql": sqlite001 },
-  postgres: { "001_init.sql": postgres001 },
+  sqlite: { "001_init.sql": sqlite001, "003_operator_audit.sql": sqlite003 },
+  postgres: { "001_init.sql": postgres001, "003_operator_audit.sql": postgres003 },
 };
 
 export const EMBEDDED_CONFIG: Record<string, string> = { "app.yaml": appYaml, "llm.yaml": llmYaml };

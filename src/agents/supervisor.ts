@@ -1,3 +1,4 @@
+import { safeUrl } from "../core/url";
 import { createHash } from "node:crypto";
 import { openBroker } from "../broker/open";
 import { isReconcilable, type BarDrivenBroker } from "../broker/port";
@@ -243,7 +244,7 @@ export class Supervisor {
     await this.refreshLlm();
     const l = this.ctx.llm?.state;
     // A degraded LLM does not make the daemon unhealthy: risk keeps running on its rules.
-    const llm = l ? { enabled: true, status: l.reachable ? "ok" : "degraded", detail: l.detail, base_url: this.settings.llm.base_url, model: this.settings.llm.model } : { enabled: false, status: "disabled" };
+    const llm = l ? { enabled: true, status: l.reachable ? "ok" : "degraded", detail: l.detail, base_url: safeUrl(this.settings.llm.base_url), model: this.settings.llm.model } : { enabled: false, status: "disabled" };
     return { healthy: ok, store, llm, agents };
   }
 

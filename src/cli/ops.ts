@@ -7,6 +7,7 @@ import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
 import { resolveHome, type Settings } from "../config/load";
 import { loadDotenv } from "../config/dotenv";
 import { join } from "node:path";
+import { safeUrl } from "../core/url";
 
 export const HEALTH_HELP = `Usage: awet health [--json] [--url URL] [--port N] [--home DIR]
 
@@ -74,7 +75,7 @@ export async function portalsCommand(argv: string[]): Promise<number> {
     ["Alertmanager", "http://localhost:9093", "-", "alert management"],
     ["Kafka UI", "http://localhost:8080", "-", "topics, consumer groups"],
     ["Schema Registry", "http://localhost:8081", "-", "Avro schemas"],
-    ["Ollama", s.llm.base_url, "-", "LLM API"],
+    ["Ollama", safeUrl(s.llm.base_url), "-", "LLM API"],
     ["TimescaleDB", "localhost:5433", "POSTGRES_USER / POSTGRES_PASSWORD from .env", "PostgreSQL + time-series"],
   ];
   if (p.flags.json) out(JSON.stringify(rows.map(([name, url, credentials, purpose]) => ({ name, url, credentials, purpose })), null, 2));
@@ -84,7 +85,7 @@ export async function portalsCommand(argv: string[]): Promise<number> {
 
 export async function opsCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["json", "help"], value: GLOBAL_VALUE_FLAGS });
-  if (p.flags.help || p.positionals[0] !== "snapshot") return out("Usage: awet ops snapshot [--json]\n\nPending orders, open positions, exposure vs caps, trading state, last reconcile, last errors."), p.flags.help ? 0 : 2;
+  if (p.flags.help || p.positionals[0] !== "snapshot") return out("Usage: awet ops snapshot [--json]\n\nPending orders, open positions, exposure vs caps, trading state, last reconcile, the last 10 operator actions and refused requests (who, what, before → after), last errors."), p.flags.help ? 0 : 2;
   const s = settingsFrom(p);
   const store = await openStore(s);
   try {
@@ -97,6 +98,10 @@ export async function opsCommand(argv: string[]): Promise<number> {
     for (const x of snap.positions) out(`  ${x.symbol.padEnd(6)} ${String(x.qty).padStart(6)} @ ${x.avg_entry_price}  value ${fmtUsd(x.market_value)}  P/L ${fmtUsd(x.unrealized_pl, true)}`);
     out(`exposure          ${fmtUsd(snap.exposure.total_usd)} of ${fmtUsd(snap.exposure.max_total_usd)} (${(snap.exposure.used_pct).toFixed(1)}%); per symbol cap ${fmtUsd(snap.exposure.max_per_symbol_usd)}`);
     out(`last reconcile    ${snap.last_reconcile ?? "never"}`);
+    out(`operator actions  ${snap.operator_actions.length ? "(newest first)" : "none"}`);
+    const brief = (v: unknown) => (v && typeof v === "object" ? Object.entries(v).map(([k, x]) => `${k}=${typeof x === "object" ? JSON.stringify(x) : String(x)}`).join(" ") : String(v));
+    for (const a of snap.operator_actions)
+      out(`  ${a.ts} ${a.who}: ${a.action} ${a.ok ? "ok" : "FAILED"}${a.detail ? ` (${a.detail})` : ""}${a.event === "control" ? `  ${brief(a.before)} → ${brief(a.after)}` : ""}`);
     out(`last errors       ${snap.last_errors.length ? "" : "none"}`);
     for (const e of snap.last_errors) out(`  ${e.ts} ${e.kind}: ${e.message}`);
     return 0;

@@ -15,6 +15,7 @@ import { VERSION } from "../version";
 import { intFlag, parseArgs, speedFlag } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, resolveDataPath, settingsFrom } from "./common";
 import { summaryText } from "./summary";
+import { safeUrl } from "../core/url";
 
 export const START_HELP = `Usage: awet start [--port N] [--replay PATH] [--speed max|N] [--no-replay] [--home DIR] [--config DIR]
 
@@ -97,7 +98,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   out(`  logs     ${settings.paths.logs}/awet.log`);
   out(`  openapi  ${base}/openapi`);
   const llmState = sup.ctx.llm?.state;
-  out(`  llm      ${llmState ? (llmState.reachable ? `${settings.llm.model} at ${settings.llm.base_url}` : `degraded (${llmState.detail}); risk runs rule-only`) : "disabled (llm_enabled: false)"}`);
+  out(`  llm      ${llmState ? (llmState.reachable ? `${settings.llm.model} at ${safeUrl(settings.llm.base_url)}` : `degraded (${llmState.detail}); risk runs rule-only`) : "disabled (llm_enabled: false)"}`);
   out(`  token    ${token.source === "env" ? "from AWET_API_TOKEN" : `${token.path} (mode 0600${token.source === "generated" ? ", generated now" : ""})`} — POST endpoints need it as a Bearer token`);
   out(`  safety   execution_dry_run=${settings.app.execution_dry_run} approval=${existsSync(settings.paths.approvalFile) ? "yes" : "no"} broker=${sup.broker.name} (paper)`);
   log.info({ url: base, run_id: sup.runId }, "daemon started");

@@ -72,6 +72,12 @@ export function coerce(key: string, spec: KeySpec, raw: unknown, where: string, 
       }
       return out;
     }
+    case "list": {
+      const list = typeof raw === "string" && fromEnv ? raw.split(",").map((x) => x.trim()).filter(Boolean) : raw === null ? [] : raw;
+      if (!Array.isArray(list)) throw bad("must be a list (YAML [a, b], or comma-separated in the environment)");
+      for (const x of list) if (typeof x !== "string" || !spec.pattern.test(x)) throw bad(`has an invalid entry ${JSON.stringify(x)}`);
+      return [...new Set(list as string[])];
+    }
     case "speed": {
       if (raw === "max") return "max";
       const n = typeof raw === "number" ? raw : fromEnv && typeof raw === "string" ? Number(raw) : NaN;

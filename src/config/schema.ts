@@ -10,6 +10,7 @@ export type KeySpec =
   | { type: "string"; default: string; pattern?: RegExp }
   | { type: "enum"; default: string; values: readonly string[] }
   | { type: "symbols"; default: string[] }
+  | { type: "list"; default: string[]; pattern: RegExp }
   | { type: "speed"; default: number | "max" };
 
 export const APP_SCHEMA = {
@@ -17,6 +18,9 @@ export const APP_SCHEMA = {
   symbols: { type: "symbols", default: ["SPY", "AIG", "BAC", "IBM"] },
   http_host: { type: "string", default: "127.0.0.1", pattern: /^[A-Za-z0-9.:\-\[\]]+$/ },
   http_port: { type: "int", default: 8000, min: 0, max: 65535 },
+  // Host names the HTTP server answers to besides loopback names, IP literals, http_host and (when
+  // bound to all interfaces) this machine's name: anything else is refused (DNS rebinding)
+  http_allowed_hosts: { type: "list", default: [], pattern: /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/ },
   store: { type: "enum", default: "sqlite", values: ["sqlite", "postgres"] },
   pg_max_queue: { type: "int", default: 10000, min: 100 },
   timescale_compress_after_days: { type: "int", default: 7, min: 1 },
@@ -97,7 +101,7 @@ type ValueOf<S extends KeySpec> = S extends { type: "bool" }
   ? boolean
   : S extends { type: "int" | "number" }
     ? number
-    : S extends { type: "symbols" }
+    : S extends { type: "symbols" | "list" }
       ? string[]
       : S extends { type: "speed" }
         ? number | "max"

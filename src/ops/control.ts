@@ -108,6 +108,17 @@ function currentDryRun(s: Settings): { value: boolean; file: string } {
   return { value: fresh.app.execution_dry_run, file: join(dir, "app.yaml") };
 }
 
+/** The control state an operator action can change: what the audit trail records before and after. A read. */
+export async function controlState(s: Settings, store: Store): Promise<{ trading_state: string; execution_dry_run: boolean; enable_exit_logic: boolean; approved: boolean }> {
+  const fresh = loadSettings({ home: s.home, configDir: readableConfigDir(s), env: process.env });
+  return {
+    trading_state: (await store.getState("trading_state")) ?? "ACTIVE",
+    execution_dry_run: fresh.app.execution_dry_run,
+    enable_exit_logic: fresh.app.enable_exit_logic,
+    approved: existsSync(s.paths.approvalFile),
+  };
+}
+
 export async function paperStatus(s: Settings, store: Store): Promise<PaperStatus> {
   const d = currentDryRun(s);
   const approved = existsSync(s.paths.approvalFile);

@@ -6,6 +6,7 @@ import { errorMessage } from "../core/errors";
 import { LLMClient } from "../llm/client";
 import { silentLogger } from "../obs/log";
 import { makeStore } from "../store/open";
+import { safeUrl } from "../core/url";
 
 export interface Check {
   name: string;
@@ -58,7 +59,7 @@ export async function healthChecks(s: Settings, daemonUrl: string): Promise<Chec
   // LLM
   if (s.llm.llm_enabled) {
     const h = await new LLMClient(s.llm, { log: silentLogger }).health();
-    checks.push(h.ok ? { name: "llm", ok: true, verdict: `Ollama is running (${h.detail})` } : { name: "llm", ok: false, verdict: `Ollama ${h.detail}`, fix: `check it: curl ${s.llm.base_url}/ ; set OLLAMA_HOST, or llm_enabled: false to run rule-only` });
+    checks.push(h.ok ? { name: "llm", ok: true, verdict: `Ollama is running (${h.detail})` } : { name: "llm", ok: false, verdict: `Ollama ${h.detail}`, fix: `check it: curl ${safeUrl(s.llm.base_url)}/ ; set OLLAMA_HOST, or llm_enabled: false to run rule-only` });
   } else checks.push({ name: "llm", ok: true, verdict: "disabled (llm_enabled: false): risk runs rule-only" });
   // daemon: agents and scheduler
   try {

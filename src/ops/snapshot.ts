@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import type { Settings } from "../config/load";
 import { round6 } from "../core/money";
 import { OPEN_STATUSES, type Store } from "../store/port";
+import { recentOperatorEvents } from "./audit";
 
 /** The ops snapshot (runbook: make ops-snapshot), shared by the CLI and GET /api/ops/snapshot. */
 export async function opsSnapshot(s: Settings, store: Store) {
@@ -21,6 +22,7 @@ export async function opsSnapshot(s: Settings, store: Store) {
     exposure: { total_usd: total, max_total_usd: s.app.max_total_exposure_usd, max_per_symbol_usd: s.app.max_exposure_per_symbol_usd, used_pct: s.app.max_total_exposure_usd ? (total / s.app.max_total_exposure_usd) * 100 : 0 },
     last_reconcile: lastRec,
     dead_letters: counts.dead_letters,
+    operator_actions: await recentOperatorEvents(store, 10),
     last_errors: rejected.map((t) => ({ ts: new Date(t.updated_at).toISOString(), kind: "order rejected", message: `${t.symbol} ${t.side} ${t.qty}: ${t.error_message}` })),
   };
 }

@@ -2,7 +2,10 @@ import { existsSync } from "node:fs";
 import { Elysia } from "elysia";
 import type { Supervisor } from "../agents/supervisor";
 import type { TradeStatus } from "../store/port";
-import { approve, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState, tokenMatches } from "../ops/control";
+import { approve, controlState, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState } from "../ops/control";
+import { audited, auditRefused, type Actor } from "../ops/audit";
+import { accessGuard, accessPolicy, type AccessPolicy } from "./guard";
+import { redactText } from "../llm/redact";
 import { errorMessage } from "../core/errors";
 import { OPENAPI } from "./openapi";
 import { JOBS, findJob } from "../jobs/jobs";
@@ -23,8 +26,10 @@ export interface ServerInfo {
   version: string;
   /** The daemon's job schedule, when it runs one. */
   scheduler?: Scheduler;
-  /** Bearer token every POST requires. */
+  /** Bearer token every POST requires (and every /api/* read beyond loopback). */
   token: string;
+  /** Who may call what (default: from settings and token, refusals audited). */
+  policy?: AccessPolicy;
 }
 
 function badRequest(set: { status?: number | string }, field: string, message: string) {
@@ -35,16 +40,14 @@ function badRequest(set: { status?: number | string }, field: string, message: s
 /** The HTTP face: health, metrics and the read API. Tested with app.handle(), no socket needed. */
 export function buildApp(sup: Supervisor, info: ServerInfo) {
   const settings = sup.settings;
-  /** Every POST: a missing or wrong token is 401 and changes nothing. */
-  const guard = ({ request, set }: { request: Request; set: { status?: number | string; headers: Record<string, string | number> } }) => {
-    const h = request.headers.get("authorization") ?? "";
-    const m = /^Bearer\s+(.+)$/i.exec(h);
-    if (!m || !tokenMatches(m[1]!.trim(), info.token)) {
-      set.status = 401;
-      set.headers["www-authenticate"] = 'Bearer realm="awet"';
-      return { error: "unauthorized", message: "POST endpoints need 'Authorization: Bearer <token>' (AWET_API_TOKEN or <home>/.tmp/api-token)" };
-    }
-  };
+  const policy = info.policy ?? accessPolicy(settings, info.token, (r) => auditRefused(sup.store, sup.log, r));
+  type Ctx = { request: Request; server: { requestIP(r: Request): { address: string } | null } | null };
+  const actor = ({ request, server }: Ctx): Actor => ({ via: "rest", address: server?.requestIP(request)?.address ?? null });
+  /** Run one control action, audited with the control state before and after. */
+  const act = <T>(c: Ctx, action: string, run: () => Promise<T> | T, result?: (r: T) => unknown) =>
+    audited({ store: sup.store, log: sup.log, actor: actor(c) }, action, () => controlState(settings, sup.store), async () => run(), result);
+  /** Text for open endpoints: no credentials in URLs, no paths under the home. */
+  const scrub = (t: string) => redactText(t).split(settings.home).join("<home>");
   /** Parse an optional JSON object body; a malformed one is a 400 naming the problem. */
   const body = async (request: Request): Promise<{ ok: true; value: Record<string, unknown> } | { ok: false; error: object }> => {
     const text = await request.text();
@@ -58,6 +61,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
     }
   };
   return new Elysia({ name: "awet" })
+    .use(accessGuard(policy))
     .onError(({ code, error, set }) => {
       set.status = code === "NOT_FOUND" ? 404 : code === "PARSE" || code === "VALIDATION" ? 400 : 500;
       return { error: String(code).toLowerCase(), message: errorMessage(error) };
@@ -108,53 +112,53 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
       }
       return c;
     })
-    .guard({ beforeHandle: guard }, (app) =>
-      app
-        .post("/api/approve", () => ({ approved: true, approval_file: approve(settings) }), { parse: "none" })
-        .post("/api/revoke", () => ({ approved: false, removed: revoke(settings) }), { parse: "none" })
-        .post("/api/paper/on", async () => {
-          const st = await paperOn(settings, sup.store);
-          sup.execution.live.refresh();
-          return st;
-        }, { parse: "none" })
-        .post("/api/paper/off", async () => {
-          const st = await paperOff(settings, sup.store);
-          sup.execution.live.refresh();
-          return st;
-        }, { parse: "none" })
-        .post("/api/halt", async ({ request, set }) => {
-          const b = await body(request);
-          if (!b.ok) return (set.status = 400), b.error;
-          const mode = b.value.mode ?? "halted";
-          if (mode !== "halted" && mode !== "reducing")
-            return (set.status = 400), { error: "bad_request", field: "mode", message: `mode must be 'halted' or 'reducing'; got ${JSON.stringify(mode)}` };
-          const reason = b.value.reason ?? "operator";
-          if (typeof reason !== "string" || reason.length > 500)
-            return (set.status = 400), { error: "bad_request", field: "reason", message: "reason must be a string of at most 500 characters" };
-          return setTradingState(sup.store, mode === "reducing" ? "REDUCING" : "HALTED", `api: ${reason}`);
-        }, { parse: "none" })
-        .post("/api/resume", () => setTradingState(sup.store, "ACTIVE", "api: resume"), { parse: "none" })
-        .post("/api/agents/:name/run", async ({ params, request, set }) => {
-          const job = findJob(params.name);
-          if (!job) return (set.status = 404), { error: "not_found", message: `no agent '${params.name}' (${JOBS.map((j) => j.name).join(", ")})` };
-          const b = await body(request);
-          if (!b.ok) return (set.status = 400), b.error;
-          if (b.value.dry_run !== undefined && typeof b.value.dry_run !== "boolean") return (set.status = 400), { error: "bad_request", field: "dry_run", message: "dry_run must be true or false" };
-          const run = await runJob(job, { settings, store: sup.store, trigger: "api", dryRun: b.value.dry_run === true, sup });
-          return { ...run, finished_at: run.finished_at && new Date(run.finished_at).toISOString() };
-        }, { parse: "none" })
-        .post("/api/exit/run", async () => ({ checks: await sup.exit.runOnce() }), { parse: "none" })
-        .post("/api/exit/on", async () => {
-          const file = await setExitLogic(settings, true);
-          sup.execution.live.refresh();
-          return { enable_exit_logic: true, config_file: file };
-        }, { parse: "none" })
-        .post("/api/exit/off", async () => {
-          const file = await setExitLogic(settings, false);
-          sup.execution.live.refresh();
-          return { enable_exit_logic: false, config_file: file };
-        }, { parse: "none" }),
-    )
+    // Every POST below needs the bearer token (accessGuard) and is audited (who, what, before → after).
+    .post("/api/approve", (c) => act(c, "approve", () => ({ approved: true, approval_file: approve(settings) })), { parse: "none" })
+    .post("/api/revoke", (c) => act(c, "revoke", () => ({ approved: false, removed: revoke(settings) })), { parse: "none" })
+    .post("/api/paper/on", (c) => act(c, "paper on", async () => {
+      const st = await paperOn(settings, sup.store);
+      sup.execution.live.refresh();
+      return st;
+    }), { parse: "none" })
+    .post("/api/paper/off", (c) => act(c, "paper off", async () => {
+      const st = await paperOff(settings, sup.store);
+      sup.execution.live.refresh();
+      return st;
+    }), { parse: "none" })
+    .post("/api/halt", async (c) => {
+      const { request, set } = c;
+      const b = await body(request);
+      if (!b.ok) return (set.status = 400), b.error;
+      const mode = b.value.mode ?? "halted";
+      if (mode !== "halted" && mode !== "reducing")
+        return (set.status = 400), { error: "bad_request", field: "mode", message: `mode must be 'halted' or 'reducing'; got ${JSON.stringify(mode)}` };
+      const reason = b.value.reason ?? "operator";
+      if (typeof reason !== "string" || reason.length > 500)
+        return (set.status = 400), { error: "bad_request", field: "reason", message: "reason must be a string of at most 500 characters" };
+      return act(c, mode === "reducing" ? "halt --reducing" : "halt", () => setTradingState(sup.store, mode === "reducing" ? "REDUCING" : "HALTED", `api: ${reason}`));
+    }, { parse: "none" })
+    .post("/api/resume", (c) => act(c, "resume", () => setTradingState(sup.store, "ACTIVE", "api: resume")), { parse: "none" })
+    .post("/api/agents/:name/run", async (c) => {
+      const { params, request, set } = c;
+      const job = findJob(params.name);
+      if (!job) return (set.status = 404), { error: "not_found", message: `no agent '${params.name}' (${JOBS.map((j) => j.name).join(", ")})` };
+      const b = await body(request);
+      if (!b.ok) return (set.status = 400), b.error;
+      if (b.value.dry_run !== undefined && typeof b.value.dry_run !== "boolean") return (set.status = 400), { error: "bad_request", field: "dry_run", message: "dry_run must be true or false" };
+      const run = await act(c, `agents run ${job.name}${b.value.dry_run === true ? " --dry-run" : ""}`, () => runJob(job, { settings, store: sup.store, trigger: "api", dryRun: b.value.dry_run === true, sup }), (r) => ({ status: r.status }));
+      return { ...run, finished_at: run.finished_at && new Date(run.finished_at).toISOString() };
+    }, { parse: "none" })
+    .post("/api/exit/run", (c) => act(c, "exit run", async () => ({ checks: await sup.exit.runOnce() }), (r) => ({ checks: r.checks.length })), { parse: "none" })
+    .post("/api/exit/on", (c) => act(c, "exit on", async () => {
+      const file = await setExitLogic(settings, true);
+      sup.execution.live.refresh();
+      return { enable_exit_logic: true, config_file: file };
+    }), { parse: "none" })
+    .post("/api/exit/off", (c) => act(c, "exit off", async () => {
+      const file = await setExitLogic(settings, false);
+      sup.execution.live.refresh();
+      return { enable_exit_logic: false, config_file: file };
+    }), { parse: "none" })
     .get("/health", async ({ set }) => {
       const h = await sup.health();
       set.status = h.healthy ? 200 : 503;
@@ -163,10 +167,10 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
         version: info.version,
         run_id: sup.runId,
         uptime_s: Math.round((Date.now() - sup.startedAt) / 1000),
-        store: { kind: sup.store.kind, ...h.store },
+        store: { kind: sup.store.kind, ...h.store, ...(h.store.error ? { error: scrub(h.store.error) } : {}) },
         bus: { kind: sup.bus.kind, ok: true },
         broker: { name: sup.broker.name, paper: sup.broker.isPaper },
-        llm: h.llm,
+        llm: { ...h.llm, ...(typeof h.llm.detail === "string" ? { detail: scrub(h.llm.detail) } : {}) },
         agents: h.agents,
         ...(info.scheduler ? { scheduler: info.scheduler.status() } : {}),
       };

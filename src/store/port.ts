@@ -206,6 +206,8 @@ export interface Store {
   getPosition(symbol: string): Promise<Position | null>;
   upsertPosition(p: Position): Promise<void>;
   auditByCorrelation(correlationId: string): Promise<AuditRow[]>;
+  /** The newest audit rows written by `source` (e.g. 'operator'), newest first. */
+  recentAudit(source: string, limit: number): Promise<AuditRow[]>;
   recordLlmTrace(t: Omit<LlmTraceRow, "id">): Promise<void>;
   /** Closing prices of stored bars with from <= ts < to, in time order (marks for PnL). */
   barCloses(from: number, to: number): Promise<{ symbol: string; ts: number; price: number }[]>;

@@ -1,3 +1,4 @@
+import { clampTs } from "./bounds";
 import postgres, { type Sql } from "postgres";
 import type { Bar, Envelope } from "../core/events";
 import { StoreError, errorMessage } from "../core/errors";
@@ -49,6 +50,7 @@ const num = (x: unknown) => (x === null || x === undefined ? null : round6(Numbe
 const ms = (d: unknown) => (d instanceof Date ? d.getTime() : Date.parse(String(d)));
 const msN = (d: unknown) => (d === null || d === undefined ? null : ms(d));
 const dt = (t: number) => new Date(t);
+const dtBound = (t: number) => new Date(clampTs(t)); // a filter bound (see bounds.ts)
 const dtN = (t: number | null) => (t === null ? null : new Date(t));
 
 /** Errors after which the same statement may simply be tried again on a new connection. */
@@ -273,7 +275,7 @@ export class PostgresStore implements Store {
     const s = this.sql;
     const rows = await this.retry("listTrades", () => s`SELECT * FROM trades WHERE TRUE
       ${f.status ? s`AND status = ${f.status}` : s``} ${f.symbol ? s`AND symbol = ${f.symbol}` : s``}
-      ${f.correlation_id ? s`AND correlation_id = ${f.correlation_id}` : s``} ${f.since !== undefined ? s`AND ts >= ${dt(f.since)}` : s``}
+      ${f.correlation_id ? s`AND correlation_id = ${f.correlation_id}` : s``} ${f.since !== undefined ? s`AND ts >= ${dtBound(f.since)}` : s``}
       ${f.alpaca_order_id ? s`AND alpaca_order_id = ${f.alpaca_order_id}` : s``}
       ORDER BY ts DESC, id DESC LIMIT ${f.limit ?? 100}`);
     return rows.map(tradeFromRow);
@@ -296,7 +298,7 @@ export class PostgresStore implements Store {
   }
 
   async placedTradesSince(since: number): Promise<TradeRow[]> {
-    const rows = await this.retry("placedTradesSince", () => this.sql`SELECT * FROM trades WHERE ts >= ${dt(since)} AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id`);
+    const rows = await this.retry("placedTradesSince", () => this.sql`SELECT * FROM trades WHERE ts >= ${dtBound(since)} AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id`);
     return rows.map(tradeFromRow);
   }
 
@@ -322,6 +324,12 @@ export class PostgresStore implements Store {
     return rows.map((r) => ({ ts: ms(r.ts), event_id: r.event_id, correlation_id: r.correlation_id, event_type: r.event_type, source: r.source, symbol: r.symbol, payload: r.payload }));
   }
 
+  async recentAudit(source: string, limit: number): Promise<AuditRow[]> {
+    await this.flush();
+    const rows = await this.retry("recentAudit", () => this.sql`SELECT * FROM audit_events WHERE source = ${source} ORDER BY ts DESC, seq DESC LIMIT ${limit}`);
+    return rows.map((r) => ({ ts: ms(r.ts), event_id: r.event_id, correlation_id: r.correlation_id, event_type: r.event_type, source: r.source, symbol: r.symbol, payload: r.payload }));
+  }
+
   async recordLlmTrace(t: Omit<LlmTraceRow, "id">): Promise<void> {
     await this.retry("recordLlmTrace", () => this.sql`INSERT INTO llm_traces (ts, correlation_id, agent_name, model, base_url, latency_ms, status, error_message, request, response, prompt_tokens, completion_tokens)
       VALUES (${dt(t.ts)}, ${t.correlation_id}, ${t.agent_name}, ${t.model}, ${t.base_url}, ${t.latency_ms}, ${t.status}, ${t.error_message},
@@ -333,7 +341,7 @@ export class PostgresStore implements Store {
     const s = this.sql;
     const rows = await this.retry("listLlmTraces", () => s`SELECT * FROM llm_traces WHERE TRUE
       ${f.agent ? s`AND agent_name = ${f.agent}` : s``} ${f.model ? s`AND model = ${f.model}` : s``} ${f.status ? s`AND status = ${f.status}` : s``}
-      ${f.since !== undefined ? s`AND ts >= ${dt(f.since)}` : s``} ${f.until !== undefined ? s`AND ts < ${dt(f.until)}` : s``}
+      ${f.since !== undefined ? s`AND ts >= ${dtBound(f.since)}` : s``} ${f.until !== undefined ? s`AND ts < ${dtBound(f.until)}` : s``}
       ${f.correlation_id ? s`AND correlation_id = ${f.correlation_id}` : s``} ${f.afterId !== undefined ? s`AND id > ${f.afterId}` : s``}
       ORDER BY ${f.afterId !== undefined ? s`id ASC` : s`ts DESC, id DESC`} LIMIT ${f.limit ?? 20}`);
     return rows.map((r) => ({
@@ -345,13 +353,13 @@ export class PostgresStore implements Store {
 
   async barCloses(from: number, to: number): Promise<{ symbol: string; ts: number; price: number }[]> {
     await this.flush();
-    const rows = await this.retry("barCloses", () => this.sql`SELECT symbol, ts, close FROM market_bars WHERE ts >= ${dt(from)} AND ts < ${dt(to)} ORDER BY ts, symbol`);
+    const rows = await this.retry("barCloses", () => this.sql`SELECT symbol, ts, close FROM market_bars WHERE ts >= ${dtBound(from)} AND ts < ${dtBound(to)} ORDER BY ts, symbol`);
     return rows.map((r) => ({ symbol: r.symbol, ts: ms(r.ts), price: num(r.close)! }));
   }
 
   async barsBetween(from: number, to: number): Promise<Bar[]> {
     await this.flush();
-    const rows = await this.retry("barsBetween", () => this.sql`SELECT * FROM market_bars WHERE ts >= ${dt(from)} AND ts < ${dt(to)} ORDER BY ts, symbol`);
+    const rows = await this.retry("barsBetween", () => this.sql`SELECT * FROM market_bars WHERE ts >= ${dtBound(from)} AND ts < ${dtBound(to)} ORDER BY ts, symbol`);
     return rows.map((r) => ({ symbol: r.symbol, ts: ms(r.ts), open: num(r.open)!, high: num(r.high)!, low: num(r.low)!, close: num(r.close)!, volume: Number(r.volume) }));
   }
 

@@ -1,5 +1,6 @@
 import { Database, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
+import { clampTs } from "./bounds";
 import { dirname } from "node:path";
 import type { Bar, Envelope } from "../core/events";
 import { StoreError } from "../core/errors";
@@ -25,6 +26,7 @@ import {
 } from "./port";
 
 const iso = (ts: number) => new Date(ts).toISOString();
+const isoBound = (ts: number) => iso(clampTs(ts)); // a filter bound (see bounds.ts)
 const isoN = (ts: number | null) => (ts === null ? null : iso(ts));
 const ms = (s: string) => Date.parse(s);
 const msN = (s: string | null) => (s === null ? null : Date.parse(s));
@@ -234,7 +236,7 @@ export class SqliteStore implements Store {
     if (f.symbol) (where.push("symbol = ?"), args.push(f.symbol));
     if (f.correlation_id) (where.push("correlation_id = ?"), args.push(f.correlation_id));
     if (f.alpaca_order_id) (where.push("alpaca_order_id = ?"), args.push(f.alpaca_order_id));
-    if (f.since !== undefined) (where.push("ts >= ?"), args.push(iso(f.since)));
+    if (f.since !== undefined) (where.push("ts >= ?"), args.push(isoBound(f.since)));
     const sql = `SELECT * FROM trades ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY ts DESC, id DESC LIMIT ?`;
     args.push(f.limit ?? 100);
     return (this.db.query(sql).all(...(args as any[])) as Row[]).map(tradeFromRow);
@@ -264,7 +266,7 @@ export class SqliteStore implements Store {
 
   async placedTradesSince(since: number): Promise<TradeRow[]> {
     return (
-      this.q("SELECT * FROM trades WHERE ts >= ? AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id").all(iso(since)) as Row[]
+      this.q("SELECT * FROM trades WHERE ts >= ? AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id").all(isoBound(since)) as Row[]
     ).map(tradeFromRow);
   }
 
@@ -305,6 +307,13 @@ export class SqliteStore implements Store {
     );
   }
 
+  async recentAudit(source: string, limit: number): Promise<AuditRow[]> {
+    this.flushSync();
+    return (this.q("SELECT * FROM audit_events WHERE source = ? ORDER BY ts DESC, id DESC LIMIT ?").all(source, limit) as Row[]).map((r) => ({
+      ts: ms(r.ts), event_id: r.event_id, correlation_id: r.correlation_id, event_type: r.event_type, source: r.source, symbol: r.symbol, payload: JSON.parse(r.payload),
+    }));
+  }
+
   async recordLlmTrace(t: Omit<LlmTraceRow, "id">): Promise<void> {
     this.q(
       `INSERT INTO llm_traces (ts, correlation_id, agent_name, model, base_url, latency_ms, status, error_message, request, response, prompt_tokens, completion_tokens)
@@ -319,8 +328,8 @@ export class SqliteStore implements Store {
     if (f.agent) (where.push("agent_name = ?"), args.push(f.agent));
     if (f.model) (where.push("model = ?"), args.push(f.model));
     if (f.status) (where.push("status = ?"), args.push(f.status));
-    if (f.since !== undefined) (where.push("ts >= ?"), args.push(iso(f.since)));
-    if (f.until !== undefined) (where.push("ts < ?"), args.push(iso(f.until)));
+    if (f.since !== undefined) (where.push("ts >= ?"), args.push(isoBound(f.since)));
+    if (f.until !== undefined) (where.push("ts < ?"), args.push(isoBound(f.until)));
     if (f.correlation_id) (where.push("correlation_id = ?"), args.push(f.correlation_id));
     if (f.afterId !== undefined) (where.push("id > ?"), args.push(f.afterId));
     const order = f.afterId !== undefined ? "id ASC" : "ts DESC, id DESC";
@@ -335,12 +344,12 @@ export class SqliteStore implements Store {
 
   async barCloses(from: number, to: number): Promise<{ symbol: string; ts: number; price: number }[]> {
     this.flushSync();
-    return (this.q("SELECT symbol, ts, close FROM market_bars WHERE ts >= ? AND ts < ? ORDER BY ts, symbol").all(iso(from), iso(to)) as Row[]).map((r) => ({ symbol: r.symbol, ts: ms(r.ts), price: round6(r.close) }));
+    return (this.q("SELECT symbol, ts, close FROM market_bars WHERE ts >= ? AND ts < ? ORDER BY ts, symbol").all(isoBound(from), isoBound(to)) as Row[]).map((r) => ({ symbol: r.symbol, ts: ms(r.ts), price: round6(r.close) }));
   }
 
   async barsBetween(from: number, to: number): Promise<Bar[]> {
     this.flushSync();
-    return (this.q("SELECT * FROM market_bars WHERE ts >= ? AND ts < ? ORDER BY ts, symbol").all(iso(from), iso(to)) as Row[]).map((r) => ({
+    return (this.q("SELECT * FROM market_bars WHERE ts >= ? AND ts < ? ORDER BY ts, symbol").all(isoBound(from), isoBound(to)) as Row[]).map((r) => ({
       symbol: r.symbol, ts: ms(r.ts), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume,
     }));
   }

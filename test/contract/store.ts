@@ -110,6 +110,25 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect((await store.counts()).market_bars).toBe(1);
     });
 
+    test("recentAudit lists one source's rows, newest first, up to the limit", async () => {
+      const ev = (i: number, source: string) => envelope("audit", { ts: T0 + i * 1000, correlation_id: `op-${source}-${i}`, source, symbol: "", payload: { event: "control", i } });
+      await store.appendAudit([ev(1, "operator"), ev(2, "Execution"), ev(3, "operator"), ev(4, "operator")]);
+      const rows = await store.recentAudit("operator", 2);
+      expect(rows.map((r) => (r.payload as { i: number }).i)).toEqual([4, 3]);
+      expect(rows[0]!.source).toBe("operator");
+      expect((await store.recentAudit("nobody", 5)).length).toBe(0);
+    });
+
+    test("a time filter beyond year 9999 or before year 1 is not compared as text (issue 13.9)", async () => {
+      const base = { base_url: null, latency_ms: 1, error_message: null, prompt_tokens: null, completion_tokens: null, agent_name: "RiskAgent", model: "m", status: "ok", request: {}, response: {} };
+      await store.recordLlmTrace({ ...base, ts: T0, correlation_id: "c1" });
+      const y10000 = Date.parse("+010000-01-01T00:00:00Z");
+      expect((await store.listLlmTraces({ since: y10000 })).length).toBe(0);
+      expect((await store.listLlmTraces({ since: Date.parse("-000001-01-01T00:00:00Z") })).length).toBe(1);
+      expect((await store.listLlmTraces({ until: y10000 })).length).toBe(1);
+      expect((await store.listTrades({ since: y10000 })).length).toBe(0);
+    });
+
     test("dead letters and state are stored", async () => {
       const e = envelope("predictions", { ts: T0, correlation_id: "c", source: "t", symbol: "SPY", payload: {} });
       await store.recordDeadLetter({ ts: T0, topic: "predictions", handler: "Risk", event: e, error: "boom" });
