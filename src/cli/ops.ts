@@ -20,7 +20,9 @@ with check names store, bus, broker, llm, agents (and scheduler when the daemon 
 export const DOCTOR_HELP = `Usage: awet doctor [--json] [--home DIR]
 
 Everything \`awet health\` checks, plus config validation, the permissions of .tmp/api-token and
-.env (must not be readable by others), free disk, and clock skew against the broker; a suggested
+.env (must not be readable by others), whether the home and .tmp are writable by other users or
+symlinked and the token file is ours with mode 0600 (trust checks; \`awet start\` refuses a .tmp
+or token others could have written), free disk, and clock skew against the broker; a suggested
 fix for each failure. Exit 0 when all pass, 1 otherwise.`;
 
 function print(checks: Check[], json: boolean, title: string): number {

@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
 import { AGENT_NAMES, Supervisor, runSeed, type AgentName } from "../agents/supervisor";
 import { UsageError } from "../core/errors";
-import { ensureApiToken } from "../ops/control";
+import { ensureApiToken, tokenFileMode } from "../ops/control";
+import { homeTrust } from "../ops/trust";
+import { isLoopbackHost } from "../core/net";
 import { Scheduler } from "../jobs/scheduler";
 import { marketIsOpen } from "../agents/reconciler";
 import { StartupError, errorMessage } from "../core/errors";
@@ -71,6 +73,12 @@ export async function startCommand(argv: string[]): Promise<number> {
   }
   let token;
   try {
+    // The home and .tmp hold the token and the approval file: refuse when someone else could
+    // have planted them, warn about the rest.
+    const trust = homeTrust(settings);
+    const fatal = trust.filter((t) => t.fatal);
+    if (fatal.length) throw new StartupError(fatal.map((t) => `${t.path} ${t.problem} (fix: ${t.fix})`).join("; "));
+    for (const t of trust) out(`  WARNING  ${t.path} ${t.problem} (fix: ${t.fix}; \`awet doctor\` checks it)`);
     token = ensureApiToken(settings)!;
   } catch (e) {
     await sup.close();
@@ -99,7 +107,8 @@ export async function startCommand(argv: string[]): Promise<number> {
   out(`  openapi  ${base}/openapi`);
   const llmState = sup.ctx.llm?.state;
   out(`  llm      ${llmState ? (llmState.reachable ? `${settings.llm.model} at ${safeUrl(settings.llm.base_url)}` : `degraded (${llmState.detail}); risk runs rule-only`) : "disabled (llm_enabled: false)"}`);
-  out(`  token    ${token.source === "env" ? "from AWET_API_TOKEN" : `${token.path} (mode 0600${token.source === "generated" ? ", generated now" : ""})`} — POST endpoints need it as a Bearer token`);
+  const tokenMode = tokenFileMode(settings);
+  out(`  token    ${token.source === "env" ? "from AWET_API_TOKEN" : `${token.path} (mode ${tokenMode === null ? "?" : tokenMode.toString(8).padStart(4, "0")}${token.source === "generated" ? ", generated now" : ""})`} — ${isLoopbackHost(host) ? "POST endpoints need" : "every /api/* call needs"} it as a Bearer token`);
   out(`  safety   execution_dry_run=${settings.app.execution_dry_run} approval=${existsSync(settings.paths.approvalFile) ? "yes" : "no"} broker=${sup.broker.name} (paper)`);
   log.info({ url: base, run_id: sup.runId }, "daemon started");
   scheduler.start();

@@ -1,13 +1,23 @@
 import { randomBytes, createHash, timingSafeEqual } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { loadSettings, validateAppText, type Settings } from "../config/load";
 import { ConfigError, StartupError } from "../core/errors";
 import type { TradingState } from "../gates/types";
 import type { Store } from "../store/port";
 import { EMBEDDED_CONFIG } from "../embedded";
+import { isLoopbackHost } from "../core/net";
 import { readStable, replaceIfUnchanged, withFileLock } from "./safe-write";
+import { homeTrust, tokenFileProblem, writePrivateFile } from "./trust";
+
+const isSymlink = (p: string) => {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
 
 /**
  * Operator actions, one function each, shared by the CLI and the REST API (which only parse and
@@ -83,8 +93,7 @@ export async function setAppKey(s: Settings, key: string, value: boolean | numbe
 }
 
 export function approve(s: Settings): string {
-  mkdirSync(dirname(s.paths.approvalFile), { recursive: true });
-  writeFileSync(s.paths.approvalFile, `approved at ${new Date().toISOString()}\n`);
+  writePrivateFile(s.paths.approvalFile, `approved at ${new Date().toISOString()}\n`);
   return s.paths.approvalFile;
 }
 
@@ -164,7 +173,7 @@ export interface ApiToken {
   path: string | null;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+const LOOPBACK = { has: (h: string) => isLoopbackHost(h) };
 
 /**
  * The bearer token for POST endpoints: AWET_API_TOKEN, else <home>/.tmp/api-token, generated on
@@ -175,15 +184,19 @@ export function ensureApiToken(s: Settings, env: Record<string, string | undefin
   const fromEnv = env.AWET_API_TOKEN;
   let t: ApiToken | null = null;
   if (fromEnv) t = { token: fromEnv.trim(), source: "env", path: null };
-  else if (existsSync(s.paths.apiToken)) {
+  else if (existsSync(s.paths.apiToken) || isSymlink(s.paths.apiToken)) {
+    // A token file someone else could have written is never used (a planted token would let
+    // them in): it must be a regular file of ours with mode 0600, in a .tmp only we can write.
+    const bad = tokenFileProblem(s.paths.apiToken);
+    if (bad) throw new StartupError(`${s.paths.apiToken} ${bad}: not used as the API token (remove it and a new one is generated, or set AWET_API_TOKEN)`);
+    const tmp = homeTrust(s).find((p) => p.what === ".tmp" && p.fatal);
+    if (tmp) throw new StartupError(`${tmp.path} ${tmp.problem}: its API token could have been planted (${tmp.fix})`);
     const token = readFileSync(s.paths.apiToken, "utf8").trim();
     if (token.length > 0) t = { token, source: "file", path: s.paths.apiToken };
   }
   if (!t && create) {
-    mkdirSync(dirname(s.paths.apiToken), { recursive: true });
     const token = randomBytes(32).toString("hex");
-    writeFileSync(s.paths.apiToken, token + "\n", { mode: 0o600 });
-    chmodSync(s.paths.apiToken, 0o600);
+    writePrivateFile(s.paths.apiToken, token + "\n");
     t = { token, source: "generated", path: s.paths.apiToken };
   }
   if (t && !LOOPBACK.has(s.app.http_host) && Buffer.byteLength(t.token) < 32)
@@ -192,7 +205,7 @@ export function ensureApiToken(s: Settings, env: Record<string, string | undefin
 }
 
 export function tokenFileMode(s: Settings): number | null {
-  return existsSync(s.paths.apiToken) ? statSync(s.paths.apiToken).mode & 0o777 : null;
+  return existsSync(s.paths.apiToken) ? lstatSync(s.paths.apiToken).mode & 0o777 : null;
 }
 
 /** Constant-time comparison (hashes first so lengths never leak through timing). */

@@ -7,6 +7,7 @@ import { LLMClient } from "../llm/client";
 import { silentLogger } from "../obs/log";
 import { makeStore } from "../store/open";
 import { safeUrl } from "../core/url";
+import { homeTrust } from "./trust";
 
 export interface Check {
   name: string;
@@ -96,6 +97,11 @@ export async function doctorChecks(home: string | undefined, configDir: string |
     const mode = statSync(file).mode & 0o777;
     const ok = (mode & 0o077) === 0;
     checks.push({ name: `perms ${name}`, ok, verdict: `${file} mode ${mode.toString(8).padStart(4, "0")}`, fix: ok ? undefined : `chmod 600 ${file} (it holds secrets)` });
+  }
+  const trust = homeTrust(s);
+  for (const what of ["home", ".tmp", "api-token"] as const) {
+    const ps = trust.filter((t) => t.what === what);
+    checks.push(ps.length ? { name: `trust ${what}`, ok: false, verdict: ps.map((t) => `${t.path} ${t.problem}`).join("; "), fix: ps.map((t) => t.fix).join("; ") } : { name: `trust ${what}`, ok: true, verdict: `${what === "home" ? s.home : what === ".tmp" ? s.paths.tmp : s.paths.apiToken}: not writable by others${what === "api-token" ? ", ours, 0600 (or absent)" : ""}` });
   }
   try {
     const st = statfsSync(s.home);

@@ -3,6 +3,9 @@ import { isIP } from "node:net";
 import { Elysia } from "elysia";
 import type { Settings } from "../config/load";
 import { tokenMatches } from "../ops/control";
+import { isLoopbackHost } from "../core/net";
+
+export { isLoopbackHost };
 
 /**
  * Who may talk to the HTTP server — one place for every route, the dashboard's included.
@@ -44,11 +47,6 @@ export interface AccessPolicy {
 const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "::1", "[::1]"];
 const WILDCARD = new Set(["0.0.0.0", "::", "[::]"]);
 
-/** Is this bind address loopback only? */
-export function isLoopbackHost(h: string): boolean {
-  const x = h.toLowerCase();
-  return x === "localhost" || x === "::1" || x === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(x);
-}
 
 export function accessPolicy(s: Settings, token: string, onRefused?: AccessPolicy["onRefused"]): AccessPolicy {
   const names = new Set<string>(LOOPBACK_NAMES);

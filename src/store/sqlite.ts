@@ -1,7 +1,7 @@
 import { Database, type Statement } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { chmodSync, existsSync } from "node:fs";
+import { ensurePrivateFile } from "../ops/trust";
 import { clampTs } from "./bounds";
-import { dirname } from "node:path";
 import type { Bar, Envelope } from "../core/events";
 import { StoreError } from "../core/errors";
 import { round6 } from "../core/money";
@@ -109,10 +109,13 @@ export class SqliteStore implements Store {
     readonly path: string,
     private opts: { batchSize?: number; flushMs?: number } = {},
   ) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    // The database holds prompts and trades: 0600 in a 0700 folder whatever the umask (SQLite
+    // gives the -wal and -shm files the database file's mode).
+    if (path !== ":memory:") ensurePrivateFile(path);
     try {
       this.db = new Database(path, { create: true, strict: false });
       this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 10000;");
+      if (path !== ":memory:") for (const f of [`${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
     } catch (e) {
       throw new StoreError(`cannot open SQLite database ${path}: ${(e as Error).message}`, "open", e);
     }
