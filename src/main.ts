@@ -11,6 +11,7 @@ import { llmCommand, tradeChainCommand } from "./cli/llm";
 import { portfolioCommand, positionsCommand, reconcileCommand, verifyAlpacaCommand } from "./cli/broker";
 import { approveCommand, exitCommand, haltCommand, paperCommand, resumeCommand, revokeCommand } from "./cli/control";
 import { VERSION } from "./version";
+import { terminalSafe } from "./core/text";
 
 const HELP = `awet ${VERSION} — self-hosted, safety-first, LLM-assisted PAPER trading (no real money, ever)
 
@@ -86,17 +87,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   const run = COMMANDS[cmd];
   if (!run) {
-    process.stderr.write(`awet: unknown command '${cmd}'. Run 'awet --help' for the list.\n`);
+    process.stderr.write(`awet: unknown command '${terminalSafe(String(cmd))}'. Run 'awet --help' for the list.\n`);
     return 2;
   }
   try {
     return await run(rest);
   } catch (e) {
     if (e instanceof AwetError) {
-      process.stderr.write(`awet ${cmd}: ${e.message}\n`);
+      process.stderr.write(`awet ${cmd}: ${terminalSafe(e.message)}\n`);
       return e.exitCode;
     }
-    process.stderr.write(`awet ${cmd}: unexpected error: ${errorMessage(e)}\n${(e as Error)?.stack ?? ""}\n`);
+    process.stderr.write(terminalSafe(`awet ${cmd}: unexpected error: ${errorMessage(e)}\n${(e as Error)?.stack ?? ""}\n`));
     return 1;
   }
 }

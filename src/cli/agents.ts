@@ -4,6 +4,7 @@ import { nextEffectiveRun, runJob } from "../jobs/scheduler";
 import { evaluateVersion, promote, rollback, trainCandidate } from "../model/service";
 import { intFlag, parseArgs } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, settingsFrom, withStore } from "./common";
+import { oneLine } from "../core/text";
 
 export const AGENTS_HELP = `Usage: awet agents list | run NAME [--dry-run] | runs [--agent A] [--limit N] [--json]   [--home DIR]
 
@@ -46,8 +47,8 @@ export async function agentsCommand(argv: string[]): Promise<number> {
       const run = await runJob(job, { settings: s, store, trigger: "manual", dryRun: Boolean(p.flags["dry-run"]), say: p.flags.json ? undefined : out });
       if (p.flags.json) out(JSON.stringify(run, null, 2));
       else {
-        out(`${job.name} run ${run.id}: ${run.status}${run.error ? ` (${run.error})` : ""}`);
-        for (const st of run.steps) out(`  ${st.ok ? "✓" : "✗"} ${st.name.padEnd(14)} ${st.duration_ms} ms  ${st.output}`);
+        out(`${job.name} run ${run.id}: ${run.status}${run.error ? ` (${oneLine(run.error)})` : ""}`);
+        for (const st of run.steps) out(`  ${st.ok ? "✓" : "✗"} ${st.name.padEnd(14)} ${st.duration_ms} ms  ${oneLine(st.output)}`);
       }
       return run.status === "error" ? 1 : 0;
     }
@@ -58,8 +59,8 @@ export async function agentsCommand(argv: string[]): Promise<number> {
       else if (runs.length === 0) out("no agent runs yet");
       else
         for (const r of runs) {
-          out(`#${r.id} ${r.agent.padEnd(17)} ${r.trigger.padEnd(7)} ${new Date(r.started_at).toISOString()} ${r.status}${r.error ? ` — ${r.error}` : ""}`);
-          for (const st of r.steps) out(`     ${st.ok ? "✓" : "✗"} ${st.name}: ${st.output.slice(0, 140)}`);
+          out(`#${r.id} ${r.agent.padEnd(17)} ${r.trigger.padEnd(7)} ${new Date(r.started_at).toISOString()} ${r.status}${r.error ? ` — ${oneLine(r.error)}` : ""}`);
+          for (const st of r.steps) out(`     ${st.ok ? "✓" : "✗"} ${st.name}: ${oneLine(st.output.slice(0, 140))}`);
         }
       return 0;
     }

@@ -8,6 +8,7 @@ import { resolveHome, type Settings } from "../config/load";
 import { loadDotenv } from "../config/dotenv";
 import { join } from "node:path";
 import { safeUrl } from "../core/url";
+import { oneLine } from "../core/text";
 
 export const HEALTH_HELP = `Usage: awet health [--json] [--url URL] [--port N] [--home DIR]
 
@@ -103,9 +104,9 @@ export async function opsCommand(argv: string[]): Promise<number> {
     out(`operator actions  ${snap.operator_actions.length ? "(newest first)" : "none"}`);
     const brief = (v: unknown) => (v && typeof v === "object" ? Object.entries(v).map(([k, x]) => `${k}=${typeof x === "object" ? JSON.stringify(x) : String(x)}`).join(" ") : String(v));
     for (const a of snap.operator_actions)
-      out(`  ${a.ts} ${a.who}: ${a.action} ${a.ok ? "ok" : "FAILED"}${a.detail ? ` (${a.detail})` : ""}${a.event === "control" ? `  ${brief(a.before)} → ${brief(a.after)}` : ""}`);
+      out(`  ${a.ts} ${oneLine(a.who)}: ${oneLine(a.action)} ${a.ok ? "ok" : "FAILED"}${a.detail ? ` (${oneLine(a.detail)})` : ""}${a.event === "control" ? `  ${oneLine(brief(a.before))} → ${oneLine(brief(a.after))}` : ""}`);
     out(`last errors       ${snap.last_errors.length ? "" : "none"}`);
-    for (const e of snap.last_errors) out(`  ${e.ts} ${e.kind}: ${e.message}`);
+    for (const e of snap.last_errors) out(`  ${e.ts} ${e.kind}: ${oneLine(e.message)}`);
     return 0;
   } finally {
     await store.close();

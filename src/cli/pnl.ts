@@ -8,7 +8,7 @@ import { renderDaily, renderWeek, reportJson } from "../reports/render";
 import { openStore } from "../store/open";
 import type { Store } from "../store/port";
 import { intFlag, parseArgs } from "./args";
-import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
+import { GLOBAL_VALUE_FLAGS, out, outControl, settingsFrom } from "./common";
 import type { Settings } from "../config/load";
 import type { Logger } from "../obs/log";
 
@@ -88,7 +88,8 @@ export async function pnlCommand(argv: string[]): Promise<number> {
       for (;;) {
         const d = (p.flags.date as string | undefined) ?? (await pnlToday(store));
         const r = await pnlForDate(store, d);
-        out(json ? JSON.stringify(reportJson(r)) : `\x1b[2J\x1b[H${renderDaily(r)}\n(refresh every ${every}s; Ctrl-C to stop)`);
+        if (!json) outControl("clear");
+        out(json ? JSON.stringify(reportJson(r)) : `${renderDaily(r)}\n(refresh every ${every}s; Ctrl-C to stop)`);
         await Bun.sleep(every * 1000);
       }
     }
