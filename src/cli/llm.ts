@@ -8,6 +8,7 @@ import type { LlmTraceFilter, LlmTraceRow } from "../store/port";
 import { intFlag, parseArgs, type Parsed } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, withStore } from "./common";
 import { oneLine } from "../core/text";
+import { isCalendarDate } from "../core/parse";
 
 export const LLM_HELP = `Usage: awet llm last [-n 20] | follow [--interval 2] | summary [--date YYYY-MM-DD]
                 [--agent A] [--model M] [--since ISO] [--status ok|error|skipped] [--json] [--home DIR]
@@ -63,7 +64,7 @@ export async function llmCommand(argv: string[]): Promise<number> {
       let date: string | null = null;
       if (p.flags.date) {
         date = String(p.flags.date);
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new UsageError(`--date must be YYYY-MM-DD; got '${date}'`);
+        if (!isCalendarDate(date)) throw new UsageError(`--date must be a calendar date YYYY-MM-DD; got '${date}'`);
         f.since = nyDayStart(nyTime(date, 12, 0));
         f.until = f.since + 86_400_000 + 3_600_000; // the New York day (DST-safe upper bound, trimmed below)
       }

@@ -11,6 +11,7 @@ import { intFlag, parseArgs } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, outControl, settingsFrom } from "./common";
 import type { Settings } from "../config/load";
 import type { Logger } from "../obs/log";
+import { isCalendarDate } from "../core/parse";
 
 export const PNL_HELP = `Usage: awet pnl [today | week | watch [--interval 60] | save | eod] [--date YYYY-MM-DD] [--json] [--home DIR]
 
@@ -54,7 +55,7 @@ export async function pnlCommand(argv: string[]): Promise<number> {
   if (p.flags.help) return out(PNL_HELP), 0;
   const sub = p.positionals[0] ?? (p.flags.date ? "today" : undefined);
   if (!sub) return out(PNL_HELP), 2;
-  if (p.flags.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(p.flags.date))) throw new UsageError(`--date must be YYYY-MM-DD; got '${p.flags.date}'`);
+  if (p.flags.date !== undefined && !isCalendarDate(String(p.flags.date))) throw new UsageError(`--date must be a calendar date YYYY-MM-DD; got '${p.flags.date}'`);
   const s = settingsFrom(p);
   const store = await openStore(s);
   const json = Boolean(p.flags.json);

@@ -115,8 +115,10 @@ function build<S extends Record<string, KeySpec>>(
   const fromFile = text === undefined ? readYamlMap(file) : parseYamlMap(text, file);
   const errors: string[] = [];
   const out: Record<string, unknown> = {};
+  // Own properties only: `constructor:`, `toString:` or `__proto__:` in a YAML file are unknown
+  // keys, not the Object prototype's.
   for (const key of Object.keys(fromFile)) {
-    if (!(key in schema)) {
+    if (!Object.hasOwn(schema, key)) {
       const near = Object.keys(schema).find((k) => k.replace(/_/g, "") === key.replace(/[_-]/g, "").toLowerCase());
       errors.push(`${file}: unknown key '${key}'${near ? ` (did you mean '${near}'?)` : ""}`);
     }
@@ -125,7 +127,7 @@ function build<S extends Record<string, KeySpec>>(
     try {
       let value: unknown = spec.default;
       let src = "default";
-      if (key in fromFile) {
+      if (Object.hasOwn(fromFile, key)) {
         value = coerce(key, spec, fromFile[key], file, false);
         src = file;
       }

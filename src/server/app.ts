@@ -17,6 +17,8 @@ import { reportJson } from "../reports/render";
 import { summarizeLlm } from "../reports/llm";
 import { nyDate } from "../core/time";
 import { isSymbol } from "../core/symbol";
+import { isCalendarDate, wholeNumber } from "../core/parse";
+import { MAX_TS, MIN_TS } from "../store/bounds";
 
 export const TRADE_STATUSES: readonly TradeStatus[] = [
   "blocked", "pending_submit", "submitted", "partially_filled", "filled", "canceled", "rejected", "expired",
@@ -70,33 +72,33 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
     .get("/api/paper/status", () => paperStatus(settings, sup.store))
     .get("/api/agents", () => ({ agents: JOBS.map((j) => ({ name: j.name, description: j.description, cron: j.cron, next: nextEffectiveRun(j, new Date())?.toISOString() ?? null })) }))
     .get("/api/agents/runs", async ({ query, set }) => {
-      const limit = query.limit === undefined ? 20 : Number(query.limit);
+      const limit = query.limit === undefined ? 20 : wholeNumber(query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return badRequest(set, "limit", `limit must be a whole number 1..1000; got '${query.limit}'`);
       if (query.agent !== undefined && !findJob(query.agent)) return badRequest(set, "agent", `no agent '${query.agent}' (${JOBS.map((j) => j.name).join(", ")})`);
       const runs = await sup.store.listAgentRuns({ agent: query.agent, limit });
       return { runs: runs.map((r) => ({ ...r, started_at: new Date(r.started_at).toISOString(), finished_at: r.finished_at && new Date(r.finished_at).toISOString() })) };
     })
     .get("/api/llm/traces", async ({ query, set }) => {
-      const limit = query.limit === undefined ? 20 : Number(query.limit);
+      const limit = query.limit === undefined ? 20 : wholeNumber(query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return badRequest(set, "limit", `limit must be a whole number 1..1000; got '${query.limit}'`);
       if (query.status !== undefined && !["ok", "error", "skipped"].includes(query.status)) return badRequest(set, "status", `status must be ok, error or skipped; got '${query.status}'`);
       const since = query.since === undefined ? undefined : Date.parse(query.since);
-      if (since !== undefined && !Number.isFinite(since)) return badRequest(set, "since", `since must be an ISO time; got '${query.since}'`);
+      if (since !== undefined && !(since >= MIN_TS && since <= MAX_TS)) return badRequest(set, "since", `since must be an ISO time in years 0001..9999; got '${query.since}'`);
       const rows = await sup.store.listLlmTraces({ limit, agent: query.agent, model: query.model, status: query.status, since, correlation_id: query.correlation_id });
       return { count: rows.length, traces: rows.map((r) => ({ ...r, ts: new Date(r.ts).toISOString() })) };
     })
     .get("/api/llm/summary", async ({ query, set }) => {
-      if (query.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(query.date)) return badRequest(set, "date", `date must be YYYY-MM-DD; got '${query.date}'`);
+      if (query.date !== undefined && !isCalendarDate(query.date)) return badRequest(set, "date", `date must be a calendar date YYYY-MM-DD; got '${query.date}'`);
       let rows = await sup.store.listLlmTraces({ limit: 1_000_000 });
       if (query.date) rows = rows.filter((r) => nyDate(r.ts) === query.date);
       return summarizeLlm(rows, query.date ?? null);
     })
     .get("/api/pnl/:date", async ({ params, set }) => {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(params.date) || !Number.isFinite(Date.parse(params.date))) return badRequest(set, "date", `date must be YYYY-MM-DD; got '${params.date}'`);
+      if (!isCalendarDate(params.date)) return badRequest(set, "date", `date must be a calendar date YYYY-MM-DD; got '${params.date}'`);
       return reportJson(await pnlForDate(sup.store, params.date));
     })
     .get("/api/pnl", async ({ query, set }) => {
-      const days = query.days === undefined ? 7 : Number(query.days);
+      const days = query.days === undefined ? 7 : wholeNumber(query.days);
       if (!Number.isInteger(days) || days < 1 || days > 31) return badRequest(set, "days", `days must be a whole number 1..31; got '${query.days}'`);
       const rows = [];
       for (const d of tradingDaysUpTo(await pnlToday(sup.store), days)) rows.push(toDailyRow(await pnlForDate(sup.store, d), Date.now()));
@@ -216,7 +218,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
         return badRequest(set, "status", `status must be one of ${TRADE_STATUSES.join(", ")}; got '${status}'`);
       let limit = 50;
       if (query.limit !== undefined) {
-        limit = Number(query.limit);
+        limit = wholeNumber(query.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
           return badRequest(set, "limit", `limit must be a whole number 1..1000; got '${query.limit}'`);
       }
