@@ -23,7 +23,9 @@ export const START_HELP = `Usage: awet start [--port N] [--replay PATH] [--speed
 
 Starts the daemon: the HTTP server (GET /health, /metrics, /api/status, /api/trades, /openapi; the
 POST control endpoints need the bearer token from AWET_API_TOKEN or <home>/.tmp/api-token, which is
-generated with mode 0600 on first start) and the agent pipeline. On the embedded defaults (bun:sqlite, in-process bus, simulated paper broker) it replays
+generated with mode 0600 on first start; bound beyond loopback, every /api/* read needs it too, and
+a Host header outside http_allowed_hosts gets 421) and the agent pipeline. It refuses a .tmp or
+token file that other users could have written. On the embedded defaults (bun:sqlite, in-process bus, simulated paper broker) it replays
 the bundled real market data (replay_path in config/app.yaml) at replay_speed, then stays up.
 
   --port N       HTTP port (default http_port from config/app.yaml; 0 picks a free port)

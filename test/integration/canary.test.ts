@@ -19,7 +19,11 @@ describe("planted secrets never reach logs, traces, audit rows or events (ARCHIT
     const alpaca = new FakeAlpaca();
     const ollama = new FakeOllama();
     const h = tempHome();
-    const canaries = { APCA_API_KEY_ID: "PKCANARY1234567890AB", APCA_API_SECRET_KEY: "canary-secret-9f8e7d6c5b4a", AWET_API_TOKEN: "canary-token-0123456789abcdef0123456789abcdef" };
+    const canaries = {
+      APCA_API_KEY_ID: "PKCANARY1234567890AB", APCA_API_SECRET_KEY: "canary-secret-9f8e7d6c5b4a", AWET_API_TOKEN: "canary-token-0123456789abcdef0123456789abcdef",
+      // issue 13.4: a password inside OLLAMA_HOST is never printed, stored with traces or logged
+      OLLAMA_PASSWORD: "canary-ollama-pw-4711",
+    };
     try {
       mkdirSync(join(h.home, ".tmp"), { recursive: true });
       writeFileSync(join(h.home, ".tmp", "APPROVE_EXECUTION"), "");
