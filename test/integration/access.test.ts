@@ -134,6 +134,7 @@ describe("audit trail of operator actions (issue 13.7)", () => {
     expect(ev[3]).toMatchObject({ via: "rest", who: "rest 127.0.0.1", before: { trading_state: "ACTIVE" }, after: { trading_state: "HALTED" } });
     expect(ev[2]).toMatchObject({ before: { execution_dry_run: true, approved: false }, after: { execution_dry_run: false, approved: true } });
     expect(ev[0]!.detail).toStartWith("401");
+    expect(ev[0]!.who).toBe("rest 127.0.0.1");
     // the token never lands in the audit trail
     expect(JSON.stringify(ev)).not.toContain("wrong-token");
     const snap = (await (await fetch(url("/api/ops/snapshot"))).json()) as any;
