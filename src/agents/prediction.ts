@@ -35,13 +35,17 @@ export class PredictionAgent {
     this.ctx.log.info({ model_version: v }, "production model loaded");
   }
 
-  private async onFeatures(e: Envelope<{ bar: Bar; features: Features }>): Promise<void> {
-    const { bar, features } = e.payload;
-    const app = this.ctx.settings.app;
+  private onFeatures(e: Envelope<{ bar: Bar; features: Features }>): Promise<void> | void {
     if (++this.sinceCheck >= 500) {
       this.sinceCheck = 0;
-      await this.reload();
+      return this.reload().then(() => this.forecast(e));
     }
+    return this.forecast(e);
+  }
+
+  private forecast(e: Envelope<{ bar: Bar; features: Features }>): Promise<void> | void {
+    const { bar, features } = e.payload;
+    const app = this.ctx.settings.app;
     let b = this.baselines.get(bar.symbol);
     if (!b) this.baselines.set(bar.symbol, (b = new BaselineForecaster({ horizon: app.forecast_horizon_bars, window: app.forecast_window_bars, threshold: app.signal_threshold })));
     const base = b.update(bar.close); // kept warm either way, so a rollback has a ready baseline
@@ -58,7 +62,7 @@ export class PredictionAgent {
     }
     if (!f) return;
     this.ctx.stats.predictions++;
-    await this.ctx.emit(
+    return this.ctx.emit(
       envelope<Forecast>("predictions", { ts: e.ts, correlation_id: e.correlation_id, source: this.status.name, symbol: bar.symbol, payload: f }),
     );
   }

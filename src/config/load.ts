@@ -2,9 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError } from "../core/errors";
-import { APP_SCHEMA, LLM_SCHEMA, LLM_ENV_ALIASES, type AppConfig, type KeySpec, type LlmConfig } from "./schema";
+import { APP_SCHEMA, LLM_SCHEMA, LLM_ENV_ALIASES, SYMBOL_RE, type AppConfig, type KeySpec, type LlmConfig } from "./schema";
 import { packageRoot } from "./paths";
-import { isSymbol } from "../core/symbol";
 
 export interface Settings {
   home: string;
@@ -66,13 +65,23 @@ export function coerce(key: string, spec: KeySpec, raw: unknown, where: string, 
       if (!Array.isArray(list) || list.length === 0) throw bad("must be a non-empty list of symbols");
       const out: string[] = [];
       for (const s of list) {
-        if (typeof s !== "string" || !isSymbol(s))
+        if (typeof s !== "string" || !SYMBOL_RE.test(s))
           throw bad(`has an invalid symbol ${JSON.stringify(s)} (expected upper-case tickers like SPY)`);
         if (!out.includes(s)) out.push(s);
       }
       return out;
     }
     case "list": {
+      const list = typeof raw === "string" && fromEnv ? raw.split(",").map((s) => s.trim()).filter(Boolean) : raw;
+      if (!Array.isArray(list) || list.length === 0) throw bad(`must be a non-empty list of ${spec.values.join(", ")}`);
+      const out: string[] = [];
+      for (const s of list) {
+        if (typeof s !== "string" || !spec.values.includes(s)) throw bad(`has an unknown value ${JSON.stringify(s)} (choose from ${spec.values.join(", ")})`);
+        if (!out.includes(s)) out.push(s);
+      }
+      return out;
+    }
+    case "names": {
       const list = typeof raw === "string" && fromEnv ? raw.split(",").map((x) => x.trim()).filter(Boolean) : raw === null ? [] : raw;
       if (!Array.isArray(list)) throw bad("must be a list (YAML [a, b], or comma-separated in the environment)");
       for (const x of list) if (typeof x !== "string" || !spec.pattern.test(x)) throw bad(`has an invalid entry ${JSON.stringify(x)}`);

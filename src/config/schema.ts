@@ -10,8 +10,15 @@ export type KeySpec =
   | { type: "string"; default: string; pattern?: RegExp }
   | { type: "enum"; default: string; values: readonly string[] }
   | { type: "symbols"; default: string[] }
-  | { type: "list"; default: string[]; pattern: RegExp }
+  | { type: "list"; default: string[]; values: readonly string[] }
+  | { type: "names"; default: string[]; pattern: RegExp }
   | { type: "speed"; default: number | "max" };
+
+/** The agents a process can run (`awet start --agents`) and a deployment can expect. */
+export const AGENT_NAMES = ["ingestion", "features", "prediction", "risk", "execution", "exit", "watchtower"] as const;
+
+/** A ticker as the config accepts it (upper case, digits and dots, up to 10 characters). */
+export { SYMBOL_RE } from "../core/symbol";
 
 export const APP_SCHEMA = {
   // general
@@ -20,11 +27,12 @@ export const APP_SCHEMA = {
   http_port: { type: "int", default: 8000, min: 0, max: 65535 },
   // Host names the HTTP server answers to besides loopback names, IP literals, http_host and (when
   // bound to all interfaces) this machine's name: anything else is refused (DNS rebinding)
-  http_allowed_hosts: { type: "list", default: [], pattern: /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/ },
+  http_allowed_hosts: { type: "names", default: [], pattern: /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/ },
   store: { type: "enum", default: "sqlite", values: ["sqlite", "postgres"] },
   pg_max_queue: { type: "int", default: 10000, min: 100 },
   timescale_compress_after_days: { type: "int", default: 7, min: 1 },
   timescale_retain_days: { type: "int", default: 365, min: 1 },
+  audit_level: { type: "enum", default: "decisions", values: ["decisions", "all"] },
   bus: { type: "enum", default: "memory", values: ["memory", "kafka"] },
   kafka_partitions: { type: "int", default: 3, min: 1 },
   kafka_replication_factor: { type: "int", default: 1, min: 1 },
@@ -80,6 +88,13 @@ export const APP_SCHEMA = {
   positions_interval_seconds: { type: "int", default: 120, min: 1 },
   unfilled_timeout_seconds: { type: "int", default: 600, min: 1 },
   in_flight_seconds: { type: "int", default: 30, min: 1 },
+  // Watchtower: heartbeats, consumer lag, one health view across processes
+  heartbeat_interval_seconds: { type: "int", default: 5, min: 1 },
+  heartbeat_timeout_seconds: { type: "int", default: 30, min: 2 },
+  watchtower_interval_seconds: { type: "int", default: 30, min: 1 },
+  max_consumer_lag: { type: "int", default: 1000, min: 0 },
+  lag_grace_seconds: { type: "int", default: 120, min: 0 },
+  expected_agents: { type: "list", default: [...AGENT_NAMES], values: AGENT_NAMES },
 } as const satisfies Record<string, KeySpec>;
 
 export const LLM_SCHEMA = {
@@ -101,7 +116,7 @@ type ValueOf<S extends KeySpec> = S extends { type: "bool" }
   ? boolean
   : S extends { type: "int" | "number" }
     ? number
-    : S extends { type: "symbols" | "list" }
+    : S extends { type: "symbols" | "list" | "names" }
       ? string[]
       : S extends { type: "speed" }
         ? number | "max"

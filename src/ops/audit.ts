@@ -9,9 +9,11 @@ import type { AuditRow, Store } from "../store/port";
  * The audit trail of operator actions (issue 13.7): every control action — who (CLI with the OS
  * user, or REST with the client address), what, the control state before and after — and every
  * refused request (401, a Host that is not served) is one log line and one audit_events row with
- * source 'operator'. `awet ops snapshot` shows the newest.
+ * source and correlation id 'operator' (read back through the correlation index, so no index of
+ * its own on the audit table). `awet ops snapshot` shows the newest.
  */
 export const OPERATOR_SOURCE = "operator";
+export const OPERATOR_CORRELATION = "operator";
 
 export interface Actor {
   via: "cli" | "rest";
@@ -49,8 +51,7 @@ const who = (a: Actor) => (a.via === "cli" ? `cli ${a.user ?? "?"}` : `rest ${a.
 async function store1(store: Store, log: Logger | undefined, payload: Record<string, unknown>, now: number, msg: string): Promise<void> {
   const lvl = payload.ok === false || payload.event === "refused" ? "warn" : "info";
   log?.[lvl]({ audit: payload }, msg);
-  const id = randomUUID();
-  await store.appendAudit([envelope("audit", { ts: now, correlation_id: `operator-${id}`, source: OPERATOR_SOURCE, symbol: "", payload })]);
+  await store.appendAudit([envelope("audit", { ts: now, correlation_id: OPERATOR_CORRELATION, idempotency_key: randomUUID(), source: OPERATOR_SOURCE, symbol: "", payload })]);
   await store.flush();
 }
 
@@ -95,7 +96,7 @@ export async function audited<T>(
 
 /** The newest operator events, newest first. */
 export async function recentOperatorEvents(store: Store, limit = 10): Promise<OperatorEvent[]> {
-  const rows: AuditRow[] = await store.recentAudit(OPERATOR_SOURCE, limit);
+  const rows: AuditRow[] = await store.recentAudit(OPERATOR_CORRELATION, limit);
   return rows.map((r) => {
     const p = (r.payload ?? {}) as Record<string, any>;
     return {

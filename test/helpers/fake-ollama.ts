@@ -9,6 +9,7 @@ export type Behaviour =
   | { kind: "text"; text: string }
   | { kind: "status"; status: number }
   | { kind: "slow"; ms: number; value: unknown }
+  | { kind: "held"; until: Promise<unknown>; text: string }
   | { kind: "drip"; pieces: string[]; everyMs: number };
 
 export class FakeOllama {
@@ -31,6 +32,7 @@ export class FakeOllama {
           const b = this.next.shift() ?? this.fallback;
           if (b.kind === "status") return Response.json({ error: "injected failure" }, { status: b.status });
           if (b.kind === "slow") await Bun.sleep(b.ms);
+          if (b.kind === "held") await b.until;
           this.answered++;
           if (b.kind === "drip") {
             const enc = new TextEncoder();
@@ -44,7 +46,7 @@ export class FakeOllama {
             });
             return new Response(body, { headers: { "content-type": "application/json" } });
           }
-          const content = b.kind === "text" ? b.text : JSON.stringify(b.value);
+          const content = b.kind === "text" || b.kind === "held" ? b.text : JSON.stringify(b.value);
           return Response.json({
             model: body.model, created_at: new Date().toISOString(), message: { role: "assistant", content }, done: true, done_reason: "stop",
             total_duration: 1, load_duration: 1, prompt_eval_count: 42, prompt_eval_duration: 1, eval_count: 17, eval_duration: 1,

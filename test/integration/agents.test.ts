@@ -28,8 +28,10 @@ describe("scheduled agents and the model lifecycle", () => {
       const runs = JSON.parse((await awet(h.home, "agents", "runs", "--json")).out);
       expect(runs.map((r: any) => r.agent)).toEqual(["morning_deployer", "night_trainer"]);
       const promote = runs[0].steps.find((s: any) => s.name === "promote");
-      expect(promote.output).toMatch(/first production model: pinball .* beats the best baseline|refused: candidate pinball .* does not beat/);
       const ev = JSON.parse((await awet(h.home, "model", "eval", "--json")).out);
+      // the decision must follow the figures: promoted exactly when the model beats both baselines
+      const beats = ev.model.pinball_loss < Math.min(ev.baselines.random_walk.pinball_loss, ev.baselines.rolling_vol.pinball_loss);
+      expect(promote.output).toMatch(beats ? /first production model: pinball .* beats the best baseline/ : /refused: candidate pinball .* does not beat/);
       for (const k of ["pinball_loss", "coverage_p10_p90", "directional_accuracy"]) {
         expect(ev.model).toHaveProperty(k);
         expect(ev.baselines.random_walk).toHaveProperty(k);

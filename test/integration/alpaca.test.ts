@@ -138,9 +138,10 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
     expect(waits).toEqual([20_000, 15_000]); // Retry-After 20s beats 5s; then the 15s step
     fake.inject("GET /v2/orders:by_client_order_id", ...Array.from({ length: 4 }, () => ({ kind: "status" as const, status: 500 })));
     waits = [];
+    const errorsBefore = (await sup.metrics.reconcileErrors.get()).values[0]?.value ?? 0;
     const st2 = await rec.reconcileOrders();
     expect(st2.errors).toBe(1);
-    expect(sup.metrics.reconcileErrors).toBeDefined();
+    expect((await sup.metrics.reconcileErrors.get()).values[0]!.value).toBe(errorsBefore + 1); // counted in /metrics
   });
 
   test("positions: upserted from the broker, symbols no longer held are zeroed", async () => {
