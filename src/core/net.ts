@@ -1,5 +1,10 @@
-/** Is this bind address loopback only (localhost, ::1, 127.x.x.x)? Pure. */
+/**
+ * Is this bind address loopback only? Only the usual names count (127.0.0.1, localhost, ::1):
+ * any other address, 127.0.0.2 included, is treated as beyond loopback, so reads need the token
+ * there too (the stricter reading; the dashboard's browser test relies on it). Pure.
+ */
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
 export function isLoopbackHost(h: string): boolean {
-  const x = h.toLowerCase();
-  return x === "localhost" || x === "::1" || x === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(x);
+  return LOOPBACK.has(h.toLowerCase());
 }
