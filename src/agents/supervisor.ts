@@ -2,7 +2,7 @@ import { safeUrl } from "../core/url";
 import { createHash } from "node:crypto";
 import { openBroker } from "../broker/open";
 import { isReconcilable, type BarDrivenBroker } from "../broker/port";
-import { Reconciler } from "./reconciler";
+import { Reconciler, marketIsOpen } from "./reconciler";
 import { MemoryBus } from "../bus/memory";
 import { KafkaBus } from "../bus/kafka";
 import type { EventBus, HandlerErrorSink } from "../bus/port";
@@ -243,6 +243,32 @@ export class Supervisor {
       this.log.error({ err: msg }, "start-up reconciliation failed: trading stays RECONCILING");
       return { ok: false, error: msg };
     }
+  }
+
+  /**
+   * The daemon's periodic reconcile (a broker reconciled by asking it: Alpaca). A failed start-up
+   * reconciliation is retried each cycle (trading resumes only once it succeeds); otherwise open
+   * orders are reconciled while the market is open. Whatever the reconcile wrote (fills, statuses)
+   * then reaches the in-memory book.
+   */
+  async reconcileCycle(now = Date.now()): Promise<"none" | "startup" | "orders" | "market_closed"> {
+    if (!this.reconciler) return "none";
+    if ((await this.tradingState.current()) === "RECONCILING") {
+      await this.startupReconcile();
+      return "startup";
+    }
+    if (!(await marketIsOpen(this.broker, now)).open) return "market_closed";
+    await this.reconciler.reconcileOrders();
+    await this.portfolio.restore();
+    return "orders";
+  }
+
+  /** Positions from the broker into the store, then into the in-memory book. */
+  async syncPositions(): Promise<{ synced: number; zeroed: number } | null> {
+    if (!this.reconciler) return null;
+    const r = await this.reconciler.reconcilePositions();
+    await this.portfolio.restore();
+    return r;
   }
 
   async runSource(src: MarketSource, opts: { signal?: AbortSignal; onProgress?: (p: IngestionProgress) => void } = {}): Promise<RunSummary> {

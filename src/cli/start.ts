@@ -6,7 +6,6 @@ import { ensureApiToken, tokenFileMode } from "../ops/control";
 import { homeTrust } from "../ops/trust";
 import { isLoopbackHost } from "../core/net";
 import { Scheduler } from "../jobs/scheduler";
-import { marketIsOpen } from "../agents/reconciler";
 import { StartupError, errorMessage } from "../core/errors";
 import { ReplaySource, type MarketSource } from "../market/replay";
 import { AlpacaBarSource } from "../market/alpaca";
@@ -156,19 +155,15 @@ export async function startCommand(argv: string[]): Promise<number> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
   if (sup.reconciler) {
-    const rec = sup.reconciler;
     const cycle = async () => {
       try {
-        // A failed start-up reconciliation is retried every cycle; trading resumes only once it succeeds.
-        if ((await sup.tradingState.current()) === "RECONCILING") await sup.startupReconcile();
-        else if ((await marketIsOpen(sup.broker, Date.now())).open) await rec.reconcileOrders();
-        else log.info("skipped_market_closed");
+        if ((await sup.reconcileCycle()) === "market_closed") log.info("skipped_market_closed");
       } catch (e) {
         log.error({ err: errorMessage(e) }, "reconcile cycle failed");
       }
     };
     setInterval(cycle, settings.app.reconcile_interval_seconds * 1000);
-    setInterval(() => void rec.reconcilePositions().catch((e) => log.error({ err: errorMessage(e) }, "positions sync failed")), settings.app.positions_interval_seconds * 1000);
+    setInterval(() => void sup.syncPositions().catch((e) => log.error({ err: errorMessage(e) }, "positions sync failed")), settings.app.positions_interval_seconds * 1000);
   }
   if (src) {
     const total = src.total === null ? "live" : src.total.toLocaleString("en-US");

@@ -94,7 +94,17 @@ export class Portfolio implements PortfolioView {
     ]);
     this.positions = new Map(positions.map((p) => [p.symbol, p]));
     this.dirty.clear();
-    for (const p of positions) if (p.last_price !== null && !this.prices.has(p.symbol)) this.prices.set(p.symbol, p.last_price);
+    // Last prices: each symbol's newest stored bar close, unless a position was marked later (a
+    // broker's price at a reconcile); a closed position's last fill is not a last price.
+    const latest = await this.store.latestBarTs();
+    const at = new Map<string, number>();
+    if (latest !== null)
+      for (const c of await this.store.barCloses(latest - PLACED_WINDOW_MS, latest + 1)) {
+        this.prices.set(c.symbol, c.price);
+        at.set(c.symbol, c.ts);
+      }
+    for (const p of positions)
+      if (p.qty !== 0 && p.last_price !== null && p.updated_at > (at.get(p.symbol) ?? -Infinity)) this.prices.set(p.symbol, p.last_price);
     // Placed orders of the window before the newest order (event time: a replay home's clock is
     // its data's), and every open order whatever its age.
     const newest = await this.store.listTrades({ limit: 1 });
