@@ -91,7 +91,7 @@ export async function portalsCommand(argv: string[]): Promise<number> {
 
 export async function opsCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["json", "help"], value: GLOBAL_VALUE_FLAGS });
-  if (p.flags.help || p.positionals[0] !== "snapshot") return out("Usage: awet ops snapshot [--json]\n\nPending orders, open positions, exposure vs caps, trading state, last reconcile, last errors."), p.flags.help ? 0 : 2;
+  if (p.flags.help || p.positionals[0] !== "snapshot") return out("Usage: awet ops snapshot [--json]\n\nPending orders, open positions, exposure vs caps, trading state, last reconcile, orders recorded unknown, orders adopted from the broker, last errors."), p.flags.help ? 0 : 2;
   const s = settingsFrom(p);
   const store = await openStore(s);
   try {
@@ -104,6 +104,10 @@ export async function opsCommand(argv: string[]): Promise<number> {
     for (const x of snap.positions) out(`  ${x.symbol.padEnd(6)} ${String(x.qty).padStart(6)} @ ${x.avg_entry_price}  value ${fmtUsd(x.market_value)}  P/L ${fmtUsd(x.unrealized_pl, true)}`);
     out(`exposure          ${fmtUsd(snap.exposure.total_usd)} of ${fmtUsd(snap.exposure.max_total_usd)} (${(snap.exposure.used_pct).toFixed(1)}%); per symbol cap ${fmtUsd(snap.exposure.max_per_symbol_usd)}`);
     out(`last reconcile    ${snap.last_reconcile ?? "never"}`);
+    out(`unknown orders    ${snap.unknown_orders.length}${snap.unknown_orders.length ? "   (the broker never answered within in_flight_seconds; revised if it lists them)" : ""}`);
+    for (const o of snap.unknown_orders) out(`  ${o.ts} ${o.symbol} ${o.side} ${o.qty} ${o.client_order_id ?? ""} submitted ${o.submit_wall_at ?? "?"}`);
+    out(`adopted orders    ${snap.adopted_orders.length}${snap.adopted_orders.length ? "   (broker orders with our client_order_id that had no row)" : ""}`);
+    for (const o of snap.adopted_orders) out(`  ${o.adopted_at} ${o.symbol} ${o.side} ${o.qty} ${o.status} filled ${o.filled_qty} ${o.client_order_id ?? ""} ${o.broker_order_id ?? ""}`);
     out(`last errors       ${snap.last_errors.length ? "" : "none"}`);
     for (const e of snap.last_errors) out(`  ${e.ts} ${e.kind}: ${e.message}`);
     return 0;

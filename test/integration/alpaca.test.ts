@@ -119,13 +119,16 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
     expect(fake.posts).toBe(1);
   });
 
-  test("an ambiguous POST that never reached the broker ends rejected after the in-flight threshold, never resubmitted", async () => {
+  test("an ambiguous POST that never reached the broker ends unknown (not rejected) after the in-flight window, never resubmitted", async () => {
     fake.inject("POST /v2/orders", { kind: "status", status: 503 });
     expect((await go("e4")).status).toBe("pending_submit");
-    await rec.reconcileOrders();
+    const st = await rec.reconcileOrders();
+    expect(st.became_unknown).toBe(1);
     const row = (await sup.store.getTradeByKey("e4"))!;
-    expect(row.status).toBe("rejected");
+    expect(row.status).toBe("unknown");
     expect(row.error_message).toContain("never resubmitted");
+    expect(row.submit_wall_at).not.toBeNull();
+    expect(row.last_contact_wall_at).not.toBeNull();
     expect(fake.posts).toBe(1);
     expect(fake.orders.length).toBe(0);
   });
@@ -148,7 +151,7 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
     await sup.store.upsertPosition({ symbol: "IBM", qty: 5, avg_entry_price: 180, last_price: 181, market_value: 905, unrealized_pl: 5, opened_at: T0, updated_at: T0 });
     fake.positionsList = [{ symbol: "SPY", qty: 10, avg_entry_price: 168, current_price: 169 }];
     const r = await rec.reconcilePositions();
-    expect(r).toEqual({ synced: 1, zeroed: 1 });
+    expect(r).toEqual({ synced: 1, zeroed: 1, inherited: 1 });
     expect((await sup.store.getPosition("SPY"))!).toMatchObject({ qty: 10, avg_entry_price: 168, market_value: 1690, unrealized_pl: 10 });
     expect((await sup.store.getPosition("IBM"))!.qty).toBe(0);
   });
@@ -171,8 +174,10 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
 
   test("an entry not filled after unfilled_timeout_seconds is cancelled and recorded", async () => {
     fake.progress = false;
-    await go("e6", { ts: Date.now() - 7_200_000 });
-    const r2 = new Reconciler({ store: sup.store, broker: sup.broker as AlpacaPaperBroker, log: sup.log, now: () => Date.now(), inFlightMs: 30_000, unfilledTimeoutMs: 600_000 });
+    await go("e6");
+    // two hours of wall time later (the window is wall time, whatever the row's event time says)
+    const later = () => Date.now() + 7_200_000;
+    const r2 = new Reconciler({ store: sup.store, broker: sup.broker as AlpacaPaperBroker, log: sup.log, now: later, wallNow: later, inFlightMs: 30_000, unfilledTimeoutMs: 600_000 });
     const st = await r2.reconcileOrders();
     expect(st.became_terminal).toBe(1);
     const row = (await sup.store.getTradeByKey("e6"))!;
