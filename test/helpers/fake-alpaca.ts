@@ -164,7 +164,7 @@ export class FakeAlpaca {
         const answer = (): Response => (stored ? this.json(this.wire(stored)) : this.json({ code: 50000000, message: "internal error" }, 500));
         if (f.answer === "500") return this.json({ code: 50000000, message: "injected 500 after the broker took the order" }, 500);
         if (f.answer === "reset")
-          return new Response(new ReadableStream({ start: (c) => { c.enqueue(new TextEncoder().encode('{"id":')); queueMicrotask(() => c.error(new Error("injected reset"))); } }), { headers: { "content-type": "application/json" } });
+          return new Response(new ReadableStream({ start: (c) => { c.enqueue(new TextEncoder().encode('{"id":')); queueMicrotask(() => c.error(new Error("fake-alpaca: connection cut after accepting (an injected fault; this log line is expected)"))); } }), { headers: { "content-type": "application/json" } });
         if (f.answer === "hold") return new Promise<Response>((resolve) => this.later(f.answerAfterMs, () => resolve(answer())));
         return answer();
       }
