@@ -32,7 +32,8 @@ export interface FakeOrder {
  */
 export type PostFault = { kind: "post"; store: "now" | "later" | "never"; storeAfterMs?: number; answer: "ok" | "500" | "reset" | "hold"; answerAfterMs?: number };
 
-export type Fault = { kind: "status"; status: number; retryAfter?: number } | { kind: "hang" } | { kind: "hang-after-accept" } | PostFault;
+/** `stall`: the request is held before the broker reads it (as if never sent); answered 500 at release(). */
+export type Fault = { kind: "status"; status: number; retryAfter?: number } | { kind: "hang" } | { kind: "hang-after-accept" } | { kind: "stall" } | PostFault;
 
 export class FakeAlpaca {
   orders: FakeOrder[] = [];
@@ -45,8 +46,10 @@ export class FakeAlpaca {
   equity = 100_000;
   historical: Record<string, { ts: number; o: number; h: number; l: number; c: number; v: number }[]> = {};
   barsQuery = "";
-  /** client_order_id of every order POST received, in order, whatever was answered. */
+  /** client_order_id of every order POST the broker read, in order, whatever was answered. */
   postedClientIds: string[] = [];
+  /** Order POSTs answered 200 with the order. */
+  answered = 0;
   private server: ReturnType<typeof Bun.serve>;
   private seq = 0;
   private pending: (() => void)[] = []; // deferred stores and held answers, run by release()
@@ -135,12 +138,13 @@ export class FakeAlpaca {
     const u = new URL(req.url);
     const route = `${req.method} ${u.pathname.replace(/\/v2\/orders\/[^/:]+$/, "/v2/orders/:id")}`;
     this.requests.push({ method: req.method, path: u.pathname + u.search, keyId: req.headers.get("apca-api-key-id"), secret: req.headers.get("apca-api-secret-key") });
+    const f = this.faults.get(route)?.shift();
+    if (f?.kind === "stall") return new Promise<Response>((resolve) => this.later(undefined, () => resolve(this.json({ code: 50000000, message: "stalled" }, 500))));
     let body: Record<string, any> | null = null;
     if (req.method === "POST" && u.pathname === "/v2/orders") {
       body = (await req.json()) as Record<string, any>;
       this.postedClientIds.push(String(body.client_order_id));
     }
-    const f = this.faults.get(route)?.shift();
     if (f?.kind === "status") return this.json({ code: f.status * 100000, message: `injected ${f.status}` }, f.status, f.retryAfter !== undefined ? { "retry-after": String(f.retryAfter) } : {});
     if (f?.kind === "hang") return new Promise(() => {});
     if (req.method === "POST" && u.pathname === "/v2/orders") {
@@ -161,7 +165,7 @@ export class FakeAlpaca {
         let stored: FakeOrder | null = null;
         if (f.store === "now") stored = store();
         else if (f.store === "later") this.later(f.storeAfterMs, () => void (stored = store()));
-        const answer = (): Response => (stored ? this.json(this.wire(stored)) : this.json({ code: 50000000, message: "internal error" }, 500));
+        const answer = (): Response => (stored ? (this.answered++, this.json(this.wire(stored))) : this.json({ code: 50000000, message: "internal error" }, 500));
         if (f.answer === "500") return this.json({ code: 50000000, message: "injected 500 after the broker took the order" }, 500);
         if (f.answer === "reset")
           return new Response(new ReadableStream({ start: (c) => { c.enqueue(new TextEncoder().encode('{"id":')); queueMicrotask(() => c.error(new Error("fake-alpaca: connection cut after accepting (an injected fault; this log line is expected)"))); } }), { headers: { "content-type": "application/json" } });
@@ -170,6 +174,7 @@ export class FakeAlpaca {
       }
       const o = store();
       if (f?.kind === "hang-after-accept") return new Promise(() => {});
+      this.answered++;
       return this.json(this.wire(o));
     }
     if (req.method === "GET" && u.pathname === "/v2/orders") {
