@@ -133,7 +133,8 @@ export class ExecutionAgent {
         return { status: "pending_submit", trade_id: row.id, detail: msg };
       }
       ctx.metrics.pendingOrders.dec();
-      const answered = err instanceof BrokerRejected ? { first_contact_wall_at: Date.now(), last_contact_wall_at: Date.now() } : {};
+      const wall = Date.now();
+      const answered = err instanceof BrokerRejected ? { first_contact_wall_at: wall, last_contact_wall_at: wall } : {}; // the broker's 4xx is a contact
       await portfolio.updateTrade(row, { status: "rejected", error_message: `broker: ${msg}`, updated_at: now, ...answered });
       ctx.stats.orders_rejected++;
       ctx.metrics.ordersRejected.inc();

@@ -83,6 +83,9 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
     expect(r.status).toBe("submitted");
     let row = (await sup.store.getTradeByKey("e1"))!;
     expect(row).toMatchObject({ status: "submitted", client_order_id: "e1", alpaca_order_id: "fake-1", alpaca_status: "accepted" });
+    expect(row.submit_wall_at).not.toBeNull(); // wall time of the attempt, then of the ack
+    expect(row.first_contact_wall_at!).toBeGreaterThanOrEqual(row.submit_wall_at!);
+    expect(row.last_contact_wall_at).toBe(row.first_contact_wall_at);
     let st = await rec.reconcileOrders();
     expect(st).toMatchObject({ pending_found: 1, updated: 1, became_terminal: 0, errors: 0 });
     row = (await sup.store.getTradeByKey("e1"))!;
@@ -103,6 +106,8 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
     const row = (await sup.store.getTradeByKey("e2"))!;
     expect(row.status).toBe("rejected");
     expect(row.error_message).toContain("injected 422");
+    expect(row.first_contact_wall_at).not.toBeNull(); // the broker's 4xx was an answer
+    expect(row.first_contact_wall_at!).toBeGreaterThanOrEqual(row.submit_wall_at!);
     expect(fake.posts).toBe(1);
   });
 
