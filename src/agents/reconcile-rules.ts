@@ -62,14 +62,16 @@ export function listingAfter(o: {
 /**
  * The `after` of the next page of an ascending listing, or null when this page was the last.
  * One millisecond before the newest order seen (`after` is exclusive and several orders can share
- * a millisecond; the caller skips ids it has already seen), but always moving forward.
+ * a millisecond; the caller skips ids it has already seen). A full page with nothing new means at
+ * least a page of orders share that millisecond: the listing then steps past it (the caller warns).
  */
-export function nextPageAfter(page: Pick<BrokerOrder, "created_at">[], limit: number, after: number): number | null {
+export function nextPageAfter(page: Pick<BrokerOrder, "created_at">[], limit: number, after: number, fresh: number): number | null {
   if (page.length < limit) return null;
   let newest: number | null = null;
   for (const o of page) if (o.created_at !== null && (newest === null || o.created_at > newest)) newest = o.created_at;
   if (newest === null) return null;
-  return newest - 1 > after ? newest - 1 : newest > after ? newest : null;
+  if (fresh > 0 && newest - 1 > after) return newest - 1;
+  return newest > after ? newest : null;
 }
 
 /**

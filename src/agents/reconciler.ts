@@ -210,7 +210,9 @@ export class Reconciler {
         fresh++;
         await this.linkOne(bo, st);
       }
-      cursor = fresh === 0 ? null : nextPageAfter(page, limit, from);
+      cursor = nextPageAfter(page, limit, from, fresh);
+      if (fresh === 0 && cursor !== null)
+        this.o.log.warn({ after: new Date(from).toISOString(), page: page.length }, "a full page of orders in one millisecond: the listing steps past it");
     }
     await store.setState(LISTING_WATERMARK_KEY, String(started), started);
   }

@@ -138,9 +138,11 @@ describe("late and orphan orders are linked, never lost", () => {
     expect((await row(orphan)).status).toBe("partially_filled"); // polled like any working order
   });
 
-  test("the listing pages (3 a page) and links every order, however many share a millisecond", async () => {
+  test("the listing pages (3 a page) and links every order, two of them sharing each millisecond", async () => {
     const keys = Array.from({ length: 7 }, (_, i) => key(10 + i));
     for (const k of keys) await broker.submit({ client_order_id: k, symbol: "SPY", side: "buy", qty: 1, type: "market" });
+    const t = Date.now() - 60_000; // the broker's submission times: pairs in one millisecond, so page boundaries fall inside them
+    fake.orders.forEach((o, i) => (o.created_at = new Date(t + Math.floor(i / 2)).toISOString()));
     const st = await reconciler({ pageLimit: 3 }).reconcileOrders();
     expect(st.adopted).toBe(7);
     const listings = fake.requests.filter((q) => q.method === "GET" && q.path.startsWith("/v2/orders?"));

@@ -53,11 +53,14 @@ describe("the order listing window", () => {
   });
 
   test("paging: a short page ends it; a full one continues 1 ms before its newest order; it always moves forward", () => {
-    expect(nextPageAfter([{ created_at: W }], 2, W - 10)).toBeNull();
-    expect(nextPageAfter([{ created_at: W - 5 }, { created_at: W }], 2, W - 10)).toBe(W - 1);
-    expect(nextPageAfter([{ created_at: W }, { created_at: W }], 2, W - 1)).toBe(W);
-    expect(nextPageAfter([{ created_at: W }, { created_at: W }], 2, W)).toBeNull();
-    expect(nextPageAfter([{ created_at: null }, { created_at: null }], 2, W)).toBeNull();
+    expect(nextPageAfter([{ created_at: W }], 2, W - 10, 1)).toBeNull();
+    expect(nextPageAfter([{ created_at: W - 5 }, { created_at: W }], 2, W - 10, 2)).toBe(W - 1);
+    // the page after that starts 1 ms before W: the orders at W come again (skipped as seen), new ones follow
+    expect(nextPageAfter([{ created_at: W }, { created_at: W + 3 }], 2, W - 1, 1)).toBe(W + 2);
+    // a full page of orders all in one millisecond, nothing new: step past that millisecond
+    expect(nextPageAfter([{ created_at: W }, { created_at: W }], 2, W - 1, 0)).toBe(W);
+    expect(nextPageAfter([{ created_at: W }, { created_at: W }], 2, W, 0)).toBeNull();
+    expect(nextPageAfter([{ created_at: null }, { created_at: null }], 2, W, 2)).toBeNull();
   });
 });
 
