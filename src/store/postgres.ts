@@ -94,7 +94,8 @@ function tradeFromRow(r: Row): TradeRow {
 function positionFromRow(r: Row): Position {
   return {
     symbol: r.symbol, qty: Number(r.qty), avg_entry_price: num(r.avg_entry_price)!, last_price: num(r.last_price), market_value: num(r.market_value)!,
-    unrealized_pl: num(r.unrealized_pl)!, opened_at: msN(r.opened_at), updated_at: ms(r.updated_at), inherited: r.inherited === true,
+    unrealized_pl: num(r.unrealized_pl)!, opened_at: msN(r.opened_at), updated_at: ms(r.updated_at),
+    ...(r.inherited === true ? { inherited: true } : {}), // present only when set, as positions built from fills have no flag
   };
 }
 

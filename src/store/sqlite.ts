@@ -98,7 +98,7 @@ function positionFromRow(r: Row): Position {
     unrealized_pl: round6(r.unrealized_pl),
     opened_at: msN(r.opened_at),
     updated_at: ms(r.updated_at),
-    inherited: r.inherited === 1,
+    ...(r.inherited === 1 ? { inherited: true } : {}), // present only when set, as positions built from fills have no flag
   };
 }
 

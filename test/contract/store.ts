@@ -96,7 +96,7 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       await store.upsertPosition({ symbol: "SPY", qty: 5, avg_entry_price: 168, last_price: 168, market_value: 840, unrealized_pl: 0, opened_at: T0, updated_at: T0, inherited: true });
       expect((await store.getPosition("SPY"))!.inherited).toBe(true);
       await store.upsertPosition({ symbol: "SPY", qty: 5, avg_entry_price: 168, last_price: 169, market_value: 845, unrealized_pl: 5, opened_at: T0, updated_at: T0 + 1 });
-      expect((await store.getPosition("SPY"))!.inherited).toBe(false);
+      expect((await store.getPosition("SPY"))!.inherited ?? false).toBe(false);
     });
 
     test("positions upsert and read back", async () => {

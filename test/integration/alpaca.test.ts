@@ -164,7 +164,7 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
   test("the daemon's reconcile reaches the in-memory book: a position synced from the broker is seen by the gates", async () => {
     fake.positionsList = [{ symbol: "SPY", qty: 10, avg_entry_price: 168, current_price: 169 }];
     expect(sup.portfolio.position("SPY")).toBeNull();
-    expect(await sup.syncPositions()).toEqual({ synced: 1, zeroed: 0 });
+    expect(await sup.syncPositions()).toMatchObject({ synced: 1, zeroed: 0 });
     expect(sup.portfolio.position("SPY")).toMatchObject({ qty: 10, avg_entry_price: 168 });
     const r = await go("after-sync", { symbol: "SPY" });
     expect(r).toMatchObject({ status: "blocked", reason: "position_exists" }); // the gate saw the broker's position
