@@ -145,6 +145,13 @@ export class AlpacaPaperBroker implements BarDrivenBroker, ReconcilableBroker {
     }
   }
 
+  async listOrders(q: { after: number; limit: number }): Promise<BrokerOrder[]> {
+    const page = await this.read("order listing", () =>
+      this.client.trading.orders.getAllOrders({ status: "all", after: new Date(q.after).toISOString(), direction: "asc", limit: q.limit, nested: true }),
+    );
+    return (page as unknown as Record<string, any>[]).map(toOrder);
+  }
+
   async cancelOrder(brokerOrderId: string): Promise<void> {
     await this.read("cancel", () => this.client.trading.orders.deleteOrderByOrderID({ orderId: brokerOrderId }));
   }

@@ -1,4 +1,4 @@
-import { Reconciler, marketIsOpen } from "../agents/reconciler";
+import { Reconciler, marketIsOpen, reconcileWindows } from "../agents/reconciler";
 import { openBroker } from "../broker/open";
 import { AlpacaPaperBroker } from "../broker/alpaca";
 import { isReconcilable } from "../broker/port";
@@ -18,8 +18,13 @@ export const RECONCILE_HELP = `Usage: awet reconcile --once | --watch [--interva
 Polls every non-terminal order (new, accepted, pending_new, partially_filled, and pending_submit
 rows, which are resolved by asking the broker for their client_order_id — never resubmitted),
 updates alpaca_status, filled_qty, avg_fill_price, filled_at, updated_at, cancels entries unfilled
-after unfilled_timeout_seconds, and stops polling terminal orders. Broker reads are retried after
-5s/15s/30s on 429/5xx/timeouts (Retry-After honoured). Prints a RECONCILE_CYCLE line per cycle.
+after unfilled_timeout_seconds, and stops polling terminal orders. A pending_submit row the broker
+does not know stays open for in_flight_seconds of wall time, then becomes 'unknown' (never
+'rejected'). Each cycle then lists the broker's orders since the previous listing (GET /v2/orders,
+paged) and links every one to its row by client_order_id — 'unknown' rows included — and adopts
+ours that have no row. Windows are wall-clock time. Broker reads are retried after 5s/15s/30s on
+429/5xx/timeouts (Retry-After honoured). Prints a RECONCILE_CYCLE line per cycle (unknown= rows
+that became unknown, linked= rows the listing linked or revised, adopted= orders adopted).
 --eod: orders, then positions, then the end-of-day summary lines.
 Only for broker: alpaca (the simulated broker fills from bars and needs no reconciliation).`;
 
@@ -35,7 +40,7 @@ Checks ALPACA_BASE_URL (must be Alpaca's paper host), the keys APCA_API_KEY_ID /
 The secret is never printed; the key id is shown masked.`;
 
 function line(st: Record<string, number>): string {
-  return `RECONCILE_CYCLE pending_found=${st.pending_found} updated=${st.updated} became_terminal=${st.became_terminal} unchanged=${st.unchanged} errors=${st.errors}`;
+  return `RECONCILE_CYCLE pending_found=${st.pending_found} updated=${st.updated} became_terminal=${st.became_terminal} unchanged=${st.unchanged} errors=${st.errors} unknown=${st.became_unknown} linked=${st.linked} adopted=${st.adopted}`;
 }
 
 export async function reconcileCommand(argv: string[]): Promise<number> {
@@ -52,7 +57,7 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
   const store = await openStore(s);
   const log = makeLogger({ logsDir: s.paths.logs, level: s.app.log_level, name: "reconcile" });
   const clock = new SystemClock();
-  const r = new Reconciler({ store, broker, log, now: () => clock.now(), inFlightMs: s.app.in_flight_seconds * 1000, unfilledTimeoutMs: s.app.unfilled_timeout_seconds * 1000 });
+  const r = new Reconciler({ store, broker, log, now: () => clock.now(), wallNow: () => clock.now(), ...reconcileWindows(s.app) });
   try {
     if (p.flags.once || p.flags.eod) {
       if (p.flags.eod) out("EOD_JOB_STARTING");
@@ -105,7 +110,7 @@ export async function positionsCommand(argv: string[]): Promise<number> {
       return 0;
     }
     const log = makeLogger({ logsDir: s.paths.logs, level: s.app.log_level, name: "reconcile" });
-    const r = new Reconciler({ store, broker, log, now: () => Date.now(), inFlightMs: s.app.in_flight_seconds * 1000, unfilledTimeoutMs: s.app.unfilled_timeout_seconds * 1000 });
+    const r = new Reconciler({ store, broker, log, now: () => Date.now(), ...reconcileWindows(s.app) });
     const every = intFlag(p, "interval", s.app.positions_interval_seconds, 1, 86_400);
     for (;;) {
       const ps = await r.reconcilePositions();

@@ -95,7 +95,7 @@ export async function portalsCommand(argv: string[]): Promise<number> {
 
 export async function opsCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["json", "help"], value: GLOBAL_VALUE_FLAGS });
-  if (p.flags.help || p.positionals[0] !== "snapshot") return out("Usage: awet ops snapshot [--json]\n\nPending orders, open positions, exposure vs caps, trading state, last reconcile, the last 10 operator actions and refused requests (who, what, before → after), last errors."), p.flags.help ? 0 : 2;
+  if (p.flags.help || p.positionals[0] !== "snapshot") return out("Usage: awet ops snapshot [--json]\n\nPending orders, open positions, exposure vs caps, trading state, last reconcile, orders recorded unknown, orders adopted from the broker, the last 10 operator actions and refused requests (who, what, before → after), last errors."), p.flags.help ? 0 : 2;
   const s = settingsFrom(p);
   const store = await openStore(s);
   try {
@@ -108,6 +108,10 @@ export async function opsCommand(argv: string[]): Promise<number> {
     for (const x of snap.positions) out(`  ${x.symbol.padEnd(6)} ${String(x.qty).padStart(6)} @ ${x.avg_entry_price}  value ${fmtUsd(x.market_value)}  P/L ${fmtUsd(x.unrealized_pl, true)}`);
     out(`exposure          ${fmtUsd(snap.exposure.total_usd)} of ${fmtUsd(snap.exposure.max_total_usd)} (${(snap.exposure.used_pct).toFixed(1)}%); per symbol cap ${fmtUsd(snap.exposure.max_per_symbol_usd)}`);
     out(`last reconcile    ${snap.last_reconcile ?? "never"}`);
+    out(`unknown orders    ${snap.unknown_orders.length}${snap.unknown_orders.length ? "   (the broker never answered within in_flight_seconds; revised if it lists them)" : ""}`);
+    for (const o of snap.unknown_orders) out(`  ${o.ts} ${o.symbol} ${o.side} ${o.qty} ${oneLine(o.client_order_id ?? "")} submitted ${o.submit_wall_at ?? "?"}`);
+    out(`adopted orders    ${snap.adopted_orders.length}${snap.adopted_orders.length ? "   (broker orders with our client_order_id that had no row)" : ""}`);
+    for (const o of snap.adopted_orders) out(`  ${o.adopted_at} ${o.symbol} ${o.side} ${o.qty} ${o.status} filled ${o.filled_qty} ${oneLine(o.client_order_id ?? "")} ${oneLine(o.broker_order_id ?? "")}`);
     out(`operator actions  ${snap.operator_actions.length ? "(newest first)" : "none"}`);
     const brief = (v: unknown) => (v && typeof v === "object" ? Object.entries(v).map(([k, x]) => `${k}=${typeof x === "object" ? JSON.stringify(x) : String(x)}`).join(" ") : String(v));
     for (const a of snap.operator_actions)

@@ -86,8 +86,13 @@ export const APP_SCHEMA = {
   // broker reconciliation (Alpaca)
   reconcile_interval_seconds: { type: "int", default: 60, min: 1 },
   positions_interval_seconds: { type: "int", default: 120, min: 1 },
+  // wall-clock windows (never event time): an entry with nothing filled this long after its POST is
+  // cancelled; a pending_submit order the broker does not know this long becomes `unknown` (revisable)
   unfilled_timeout_seconds: { type: "int", default: 600, min: 1 },
   in_flight_seconds: { type: "int", default: 30, min: 1 },
+  // how far back the first order listing reaches (late and orphan orders), and how long an
+  // `unknown` row keeps listings reaching back to it
+  order_lookback_hours: { type: "int", default: 24, min: 1, max: 8760 },
   // Watchtower: heartbeats, consumer lag, one health view across processes
   heartbeat_interval_seconds: { type: "int", default: 5, min: 1 },
   heartbeat_timeout_seconds: { type: "int", default: 30, min: 2 },

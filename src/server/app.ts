@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { Elysia } from "elysia";
 import type { Supervisor } from "../agents/supervisor";
-import type { TradeStatus } from "../store/port";
+import { TRADE_STATUSES, type TradeStatus } from "../store/port";
 import { approve, controlState, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState } from "../ops/control";
 import { audited, auditRefused, type Actor } from "../ops/audit";
 import { accessGuard, accessPolicy, type AccessPolicy } from "./guard";
@@ -22,9 +22,8 @@ import { MAX_TS, MIN_TS } from "../store/bounds";
 import { runsRoutes } from "./runs";
 import { dashboardPlugin, type FeedInfo } from "./dashboard";
 
-export const TRADE_STATUSES: readonly TradeStatus[] = [
-  "blocked", "pending_submit", "submitted", "partially_filled", "filled", "canceled", "rejected", "expired",
-];
+/** Re-exported for the CLI; the list itself lives beside TradeStatus in store/port.ts. */
+export { TRADE_STATUSES };
 
 export interface ServerInfo {
   version: string;
@@ -236,5 +235,8 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
 
 export function tradeJson(t: import("../store/port").TradeRow) {
   const iso = (x: number | null) => (x === null ? null : new Date(x).toISOString());
-  return { ...t, ts: iso(t.ts), filled_at: iso(t.filled_at), updated_at: iso(t.updated_at) };
+  return {
+    ...t, ts: iso(t.ts), filled_at: iso(t.filled_at), updated_at: iso(t.updated_at), submit_wall_at: iso(t.submit_wall_at),
+    first_contact_wall_at: iso(t.first_contact_wall_at), last_contact_wall_at: iso(t.last_contact_wall_at), adopted_at: iso(t.adopted_at),
+  };
 }

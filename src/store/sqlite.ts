@@ -39,7 +39,11 @@ const TRADE_COLS = [
   "ts", "correlation_id", "idempotency_key", "symbol", "side", "qty", "price", "status", "error_message",
   "alpaca_order_id", "client_order_id", "alpaca_status", "filled_qty", "avg_fill_price", "filled_at",
   "updated_at", "paper_trade", "dry_run", "order_type", "take_profit_price", "stop_loss_price", "exit_reason", "run_id",
+  "submit_wall_at", "first_contact_wall_at", "last_contact_wall_at", "adopted_at",
 ] as const;
+
+/** Trade columns holding times (ISO text here, epoch ms in TradeRow). */
+const TRADE_TIME_KEYS = new Set(["filled_at", "updated_at", "submit_wall_at", "first_contact_wall_at", "last_contact_wall_at", "adopted_at"]);
 
 type Row = Record<string, any>;
 
@@ -69,6 +73,10 @@ function tradeFromRow(r: Row): TradeRow {
     stop_loss_price: p6(r.stop_loss_price),
     exit_reason: r.exit_reason,
     run_id: r.run_id,
+    submit_wall_at: msN(r.submit_wall_at ?? null),
+    first_contact_wall_at: msN(r.first_contact_wall_at ?? null),
+    last_contact_wall_at: msN(r.last_contact_wall_at ?? null),
+    adopted_at: msN(r.adopted_at ?? null),
   };
 }
 
@@ -78,6 +86,7 @@ function tradeParams(t: NewTrade): unknown[] {
     t.alpaca_order_id, t.client_order_id, t.alpaca_status, t.filled_qty, p6(t.avg_fill_price), isoN(t.filled_at),
     iso(t.updated_at), t.paper_trade ? 1 : 0, t.dry_run ? 1 : 0, t.order_type, p6(t.take_profit_price),
     p6(t.stop_loss_price), t.exit_reason, t.run_id,
+    isoN(t.submit_wall_at ?? null), isoN(t.first_contact_wall_at ?? null), isoN(t.last_contact_wall_at ?? null), isoN(t.adopted_at ?? null),
   ];
 }
 
@@ -91,6 +100,7 @@ function positionFromRow(r: Row): Position {
     unrealized_pl: round6(r.unrealized_pl),
     opened_at: msN(r.opened_at),
     updated_at: ms(r.updated_at),
+    ...(r.inherited === 1 ? { inherited: true } : {}), // present only when set, as positions built from fills have no flag
   };
 }
 
@@ -241,7 +251,7 @@ export class SqliteStore implements Store {
     if (keys.length === 0) return;
     const vals = keys.map((k) => {
       const v = patch[k];
-      if (k === "filled_at" || k === "updated_at") return isoN(v as number | null);
+      if (TRADE_TIME_KEYS.has(k)) return isoN(v as number | null);
       if (k === "avg_fill_price") return p6(v as number | null);
       return v ?? null;
     });
@@ -270,6 +280,7 @@ export class SqliteStore implements Store {
     if (f.correlation_id) (where.push("correlation_id = ?"), args.push(f.correlation_id));
     if (f.alpaca_order_id) (where.push("alpaca_order_id = ?"), args.push(f.alpaca_order_id));
     if (f.since !== undefined) (where.push("ts >= ?"), args.push(isoBound(f.since)));
+    if (f.adopted) where.push("adopted_at IS NOT NULL");
     const sql = `SELECT * FROM trades ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY ts DESC, id DESC LIMIT ?`;
     args.push(f.limit ?? 100);
     return (this.db.query(sql).all(...(args as any[])) as Row[]).map(tradeFromRow);
@@ -316,14 +327,14 @@ export class SqliteStore implements Store {
 
   async upsertPosition(p: Position): Promise<void> {
     this.q(
-      `INSERT INTO positions (symbol, qty, avg_entry_price, last_price, market_value, unrealized_pl, opened_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO positions (symbol, qty, avg_entry_price, last_price, market_value, unrealized_pl, opened_at, updated_at, inherited)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (symbol) DO UPDATE SET qty = excluded.qty, avg_entry_price = excluded.avg_entry_price,
          last_price = excluded.last_price, market_value = excluded.market_value, unrealized_pl = excluded.unrealized_pl,
-         opened_at = excluded.opened_at, updated_at = excluded.updated_at`,
+         opened_at = excluded.opened_at, updated_at = excluded.updated_at, inherited = excluded.inherited`,
     ).run(
       p.symbol, p.qty, round6(p.avg_entry_price), p6(p.last_price), round6(p.market_value), round6(p.unrealized_pl),
-      isoN(p.opened_at), iso(p.updated_at),
+      isoN(p.opened_at), iso(p.updated_at), p.inherited ? 1 : 0,
     );
   }
 

@@ -81,6 +81,24 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect(s.pendingSymbolBuyNotional).toBe(1000);
     });
 
+    test("wall-clock columns round-trip apart from event time; unknown status; the adopted filter", async () => {
+      const W = 1_790_000_000_000; // a wall time far from the event time T0
+      const row = (await store.insertTrade(newTrade({ status: "pending_submit", client_order_id: "k-1", submit_wall_at: W })))!;
+      expect(row).toMatchObject({ ts: T0, updated_at: T0, submit_wall_at: W, first_contact_wall_at: null, last_contact_wall_at: null, adopted_at: null });
+      await store.updateTrade(row.id, { status: "unknown", first_contact_wall_at: W + 1_000, last_contact_wall_at: W + 31_000 });
+      expect((await store.getTrade(row.id))!).toMatchObject({ status: "unknown", ts: T0, updated_at: T0, submit_wall_at: W, first_contact_wall_at: W + 1_000, last_contact_wall_at: W + 31_000 });
+      expect((await store.listTrades({ status: "unknown" })).map((t) => t.id)).toEqual([row.id]);
+      await store.insertTrade(newTrade({ idempotency_key: "k-2", client_order_id: "k-2", status: "filled", adopted_at: W + 5 }));
+      expect((await store.listTrades({ adopted: true })).map((t) => [t.idempotency_key, t.adopted_at])).toEqual([["k-2", W + 5]]);
+    });
+
+    test("a position's inherited flag round-trips and an update can clear it", async () => {
+      await store.upsertPosition({ symbol: "SPY", qty: 5, avg_entry_price: 168, last_price: 168, market_value: 840, unrealized_pl: 0, opened_at: T0, updated_at: T0, inherited: true });
+      expect((await store.getPosition("SPY"))!.inherited).toBe(true);
+      await store.upsertPosition({ symbol: "SPY", qty: 5, avg_entry_price: 168, last_price: 169, market_value: 845, unrealized_pl: 5, opened_at: T0, updated_at: T0 + 1 });
+      expect((await store.getPosition("SPY"))!.inherited ?? false).toBe(false);
+    });
+
     test("positions upsert and read back", async () => {
       await store.upsertPosition({ symbol: "SPY", qty: 10, avg_entry_price: 168.1, last_price: 168.3, market_value: 1683, unrealized_pl: 2, opened_at: T0, updated_at: T0 });
       await store.upsertPosition({ symbol: "SPY", qty: 0, avg_entry_price: 0, last_price: 169, market_value: 0, unrealized_pl: 0, opened_at: null, updated_at: T0 + 1 });
