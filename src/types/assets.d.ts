@@ -15,3 +15,7 @@ declare module "*.avsc" {
   const text: string;
   export default text;
 }
+declare module "*.wasm" {
+  const path: string; // `with { type: "file" }`: the file's path (inside the binary: a $bunfs path)
+  export default path;
+}
