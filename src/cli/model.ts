@@ -39,7 +39,8 @@ const m4 = (x: Pick<HorizonMetrics, "pinball_loss" | "coverage_p10_p90" | "direc
   `pinball ${x.pinball_loss.toExponential(4)}  coverage p10-p90 ${pct(x.coverage_p10_p90)}${x.coverage_p10 !== undefined ? ` (below p10 ${pct(x.coverage_p10)}, ≤ p90 ${pct(x.coverage_p90!)})` : ""}  direction ${pct(x.directional_accuracy)}`;
 
 export function progressLine(p: ProgressInfo): string {
-  const eta = p.eta_s === undefined ? "" : `  ETA ${p.eta_s >= 60 ? `${Math.floor(p.eta_s / 60)}m${String(Math.round(p.eta_s % 60)).padStart(2, "0")}s` : `${Math.round(p.eta_s)}s`}`;
+  const s = p.eta_s === undefined ? 0 : Math.round(p.eta_s);
+  const eta = p.eta_s === undefined ? "" : `  ETA ${s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`}`;
   return `epoch ${p.epoch}/${p.epochs}  loss ${p.loss.toExponential(3)}${p.val_loss !== undefined ? `  val ${p.val_loss.toExponential(3)}` : ""}${p.best_epoch !== undefined ? `  best ${p.best_epoch}` : ""}${eta}`;
 }
 

@@ -83,7 +83,7 @@ export function trainTft(series: Series[], points: Point[], o: TftTrainOptions, 
   };
 
   const init = initParams(c, seed);
-  const vars: Record<string, tf.Variable> = Object.fromEntries(Object.entries(init).map(([k, v]) => [k, tf.variable(tf.tensor(v, shapeOf(c, k)), true)]));
+  const vars: Record<string, tf.Variable> = tf.tidy(() => Object.fromEntries(Object.entries(init).map(([k, v]) => [k, tf.variable(tf.tensor(v, shapeOf(c, k)), true)])));
   const confVars = [vars.conf_w!, vars.conf_b!];
   const trunkVars = Object.entries(vars).filter(([k]) => !k.startsWith("conf_")).map(([, v]) => v);
   const opt = tf.train.adam(lr);
@@ -149,7 +149,9 @@ export function trainTft(series: Series[], points: Point[], o: TftTrainOptions, 
       onProgress?.({ epoch: ep, epochs, loss: trainSum / order.length, val_loss: v, eta_s: since >= patience ? 0 : per * (epochs - ep), best_epoch: best.epoch });
       if (since >= patience) break;
     }
-    for (const [k, w] of Object.entries(best.weights!)) vars[k]!.assign(tf.tensor(w, shapeOf(c, k)));
+    tf.tidy(() => {
+      for (const [k, w] of Object.entries(best.weights!)) vars[k]!.assign(tf.tensor(w, shapeOf(c, k)));
+    });
     const imp = valLoss(val, valIdx).vsn;
     return {
       kind: "tft-v1", config: c, norm: { mean, std, y_scale: yScale },
