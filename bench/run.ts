@@ -16,6 +16,7 @@ import postgres from "postgres";
 import { limitsFrom } from "../src/agents/execution";
 import { defaultApp } from "../src/config";
 import type { OrderIntent } from "../src/core/events";
+import { forecastBench } from "./forecast";
 
 const DATA = join(packageRoot(), "data", "minute");
 const pct = (xs: number[], p: number) => {
@@ -128,3 +129,4 @@ if (pgUrl) {
   }
 } else console.log("  PostgreSQL part skipped: set AWET_TEST_PG_URL (or DATABASE_URL) to measure it");
 console.log(`  gate chain         ${gate.toFixed(0)} ns per intent (full entry chain, allow path, 1,000,000 evaluations)`);
+for (const line of await forecastBench()) console.log(line);
