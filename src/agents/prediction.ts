@@ -27,7 +27,7 @@ interface Item {
  * registry, of either kind (reloaded without a restart when a promotion changes it), else the
  * drift/volatility baseline. Inference for all symbols of one bar time runs as one batch: events
  * are gathered per bar time and flushed when every configured symbol has arrived, or on the next
- * turn of the event loop. If the production model cannot be loaded or its inference throws, the
+ * turn of the event loop (with the in-process bus, where one bar's chain runs at a time: at once). If the production model cannot be loaded or its inference throws, the
  * previous production model (else the baseline) answers instead, /health says so, and no bar is lost.
  */
 export class PredictionAgent {
@@ -116,7 +116,10 @@ export class PredictionAgent {
       if (all) void this.flush(e.ts);
       else if (!this.scheduled.has(e.ts)) {
         this.scheduled.add(e.ts);
-        setImmediate(() => void this.flush(e.ts));
+        // In-process bus: ingestion waits for each bar's chain, so no other symbol can join; flush
+        // at once (a microtask). Across processes (Kafka) other symbols' events arrive as I/O: wait one turn.
+        if (this.ctx.bus.kind === "memory") queueMicrotask(() => void this.flush(e.ts));
+        else setImmediate(() => void this.flush(e.ts));
       }
     });
   }

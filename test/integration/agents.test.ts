@@ -65,7 +65,7 @@ describe("scheduled agents and the model lifecycle", () => {
     } finally {
       h.cleanup();
     }
-  }, 120_000);
+  }, 300_000); // several CLI runs, each scoring a (tiny) TFT on ~3,900 validation points
 
   test("Prediction picks up a promoted model without a restart, and events carry its version", async () => {
     const h = tempHome();
