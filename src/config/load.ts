@@ -72,12 +72,13 @@ export function coerce(key: string, spec: KeySpec, raw: unknown, where: string, 
       return out;
     }
     case "ints": {
-      const list = typeof raw === "string" && fromEnv ? raw.split(",").map((s) => Number(s.trim())) : raw;
+      const list = typeof raw === "string" && fromEnv ? raw.split(",").map((s) => s.trim()) : raw;
       if (!Array.isArray(list) || list.length === 0) throw bad("must be a non-empty list of integers");
       const out: number[] = [];
-      for (const n of list) {
+      for (const v of list) {
+        const n = typeof v === "string" && fromEnv && v !== "" ? Number(v) : v;
         if (typeof n !== "number" || !Number.isInteger(n) || (spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max))
-          throw bad(`has ${JSON.stringify(n)}; expected integers${spec.min !== undefined ? ` >= ${spec.min}` : ""}${spec.max !== undefined ? ` and <= ${spec.max}` : ""}`);
+          throw bad(`has ${JSON.stringify(v)}; expected integers${spec.min !== undefined ? ` >= ${spec.min}` : ""}${spec.max !== undefined ? ` and <= ${spec.max}` : ""}`);
         if (!out.includes(n)) out.push(n);
       }
       return out.sort((a, b) => a - b);

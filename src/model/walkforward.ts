@@ -4,11 +4,17 @@
  * separately, the p10–p90 band, directional accuracy of p50) and averaged over the horizons.
  * Pure: predictions come in as arrays.
  */
-import type { Metrics } from "./evaluate";
 import { pinball, predictQuantiles, sortedQuantile, trainQuantile, type QuantileModel } from "./quantile";
 import { asSamples, type Point, type Series } from "./series";
 
 export type Q3 = [number, number, number];
+
+export interface Metrics {
+  pinball_loss: number; // mean over p10/p50/p90
+  coverage_p10_p90: number; // share of outcomes inside [p10, p90] (ideal 0.8)
+  directional_accuracy: number; // sign(p50) vs sign(outcome); p50 = 0 counts half
+  n: number;
+}
 
 export interface HorizonMetrics extends Metrics {
   coverage_p10: number; // share of outcomes below p10 (ideal 0.1)
