@@ -48,8 +48,9 @@ export class PredictionAgent {
     this.status.state = "running";
   }
 
+  /** The version answering now: the production model, else (degraded) its fallback, else the baseline. */
   get modelVersion(): string {
-    return this.active?.version ?? "baseline-1";
+    return this.active?.version ?? this.fallback?.version ?? "baseline-1";
   }
 
   /** Load the production model named in the store (cheap when unchanged). */

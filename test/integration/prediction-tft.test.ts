@@ -44,6 +44,7 @@ describe("Prediction with a TFT in production", () => {
       expect(byModel.has(tft.version)).toBe(false);
       let hh = (await sup.health()).agents.Prediction as { model: { degraded: string | null; fallback: string | null } };
       expect(hh.model.degraded).toContain(`model ${tft.version} failed at inference: boom; predicting with linear ${lin.version}`);
+      expect(sup.prediction.modelVersion).toBe(lin.version); // what /metrics exports: the model answering
       const fromLinear = aig.find((f) => f.model_version === lin.version)!;
       expect(fromLinear.horizons.map((x) => x.horizon_bars)).toEqual([15, 30]);
       expect(fromLinear.confidence).toBeNull();
