@@ -18,7 +18,8 @@ export const MODEL_HELP = `Usage: awet model train [--kind tft|linear] [--seed N
   train            train a candidate (model_kind in app.yaml, or --kind): tft, a Temporal Fusion
                    Transformer, or linear, one linear quantile model per horizon; p10/p50/p90 of the
                    return over each of forecast_horizons_bars, on the engineered features of the
-                   stored bars, in a worker; one progress line per epoch (loss, validation loss, ETA)
+                   stored bars, in a worker; one progress line per epoch (TFT: loss, validation
+                   loss, best epoch, ETA; linear: loss)
   eval             walk-forward metrics of the production model (else the newest) beside two
                    baselines on the validation points; --json: {"model": {...}, "baselines":
                    {"random_walk": {...}, "rolling_vol": {...}}, "by_horizon": {"30": {"model",
