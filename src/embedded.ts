@@ -5,6 +5,12 @@
  */
 import sqlite001 from "../sql/sqlite/001_init.sql" with { type: "text" };
 import postgres001 from "../sql/postgres/001_init.sql" with { type: "text" };
+import sqlite005 from "../sql/sqlite/005_backtest_runs.sql" with { type: "text" };
+import postgres005 from "../sql/postgres/005_backtest_runs.sql" with { type: "text" };
+import sqlite006 from "../sql/sqlite/006_watchtower.sql" with { type: "text" };
+import postgres006 from "../sql/postgres/006_watchtower.sql" with { type: "text" };
+import sqlite008 from "../sql/sqlite/008_audit_lean.sql" with { type: "text" };
+import postgres008 from "../sql/postgres/008_audit_lean.sql" with { type: "text" };
 import appYaml from "../config/app.yaml" with { type: "text" };
 import llmYaml from "../config/llm.yaml" with { type: "text" };
 import spy from "../data/minute/SPY.csv" with { type: "text" };
@@ -20,10 +26,11 @@ import avsc_execution_completed from "../schemas/execution.completed.avsc" with 
 import avsc_execution_blocked from "../schemas/execution.blocked.avsc" with { type: "text" };
 import avsc_market_rejected from "../schemas/market.rejected.avsc" with { type: "text" };
 import avsc_audit from "../schemas/audit.avsc" with { type: "text" };
+import avsc_exit_signals from "../schemas/exit.signals.avsc" with { type: "text" };
 
 export const EMBEDDED_MIGRATIONS: Record<"sqlite" | "postgres", Record<string, string>> = {
-  sqlite: { "001_init.sql": sqlite001 },
-  postgres: { "001_init.sql": postgres001 },
+  sqlite: { "001_init.sql": sqlite001, "005_backtest_runs.sql": sqlite005, "006_watchtower.sql": sqlite006, "008_audit_lean.sql": sqlite008 },
+  postgres: { "001_init.sql": postgres001, "005_backtest_runs.sql": postgres005, "006_watchtower.sql": postgres006, "008_audit_lean.sql": postgres008 },
 };
 
 export const EMBEDDED_CONFIG: Record<string, string> = { "app.yaml": appYaml, "llm.yaml": llmYaml };
@@ -40,4 +47,5 @@ export const EMBEDDED_SCHEMAS: Record<string, string> = {
   "execution.blocked": avsc_execution_blocked,
   "market.rejected": avsc_market_rejected,
   "audit": avsc_audit,
+  "exit.signals": avsc_exit_signals,
 };

@@ -2,6 +2,7 @@
 import { AwetError, errorMessage } from "./core/errors";
 import { doctorCommand, healthCommand, opsCommand, portalsCommand } from "./cli/ops";
 import { replayCommand } from "./cli/replay";
+import { runsCommand } from "./cli/runs";
 import { startCommand } from "./cli/start";
 import { tradesCommand } from "./cli/trades";
 import { dbCommand } from "./cli/db";
@@ -18,8 +19,10 @@ Usage: awet <command> [options]     (awet <command> --help for details)
 
 Commands:
   start              run the daemon: HTTP API + agent pipeline; replays the bundled data by default
-  replay PATH...     run the pipeline over CSV bar files/directories and print a summary
-  health             check store, bus, broker, LLM and the daemon's agents (exit 0 healthy, 1 not)
+  replay PATH...     backtest: run the pipeline over CSV bar files/directories (--from, --to,
+                     --symbols, --label), print a summary and the results, store the run
+  runs list|show|compare|plot  stored replays: results, config differences, the equity curve
+  health             check store, every process of the deployment, bus, broker, LLM and the daemon's agents (exit 0 healthy, 1 not)
   doctor             health plus config, file permissions, free disk, clock skew, with fixes
   portals            URLs of the daemon and of the compose services
   ops snapshot       pending orders, positions, exposure vs caps, trading state, last errors
@@ -50,6 +53,7 @@ Global options:
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   start: startCommand,
   replay: replayCommand,
+  runs: runsCommand,
   health: healthCommand,
   doctor: doctorCommand,
   portals: portalsCommand,

@@ -7,6 +7,8 @@ import type { Logger } from "../obs/log";
 import type { Metrics } from "../obs/metrics";
 import type { Store } from "../store/port";
 import type { LLMClient } from "../llm/client";
+import type { LiveConfig } from "../config/live";
+import type { TradingStateService } from "../state/trading-state";
 
 /** Counters behind the run summary (`awet replay --json`) and /api/status. */
 export interface RunStats {
@@ -62,7 +64,11 @@ export interface AgentContext {
   log: Logger;
   stats: RunStats;
   runId: string;
-  emit(e: Envelope): Promise<void>;
+  /** The app config as it is now (re-read when config/app.yaml changes); one per process. */
+  live: LiveConfig;
+  tradingState: TradingStateService;
+  /** Count, audit and publish an event; a promise only when something is still running. */
+  emit(e: Envelope): Promise<void> | void;
   /** The LLM risk reviewer, when llm_enabled; `reachable` is refreshed by the supervisor. */
   llm?: { client: LLMClient; state: LlmState };
 }

@@ -12,13 +12,13 @@ export class FeatureEngineeringAgent {
     this.status.state = "running";
   }
 
-  private async onBar(e: Envelope<Bar>): Promise<void> {
+  private onBar(e: Envelope<Bar>): Promise<void> | void {
     const bar = e.payload;
     let st = this.state.get(bar.symbol);
     if (!st) this.state.set(bar.symbol, (st = new FeatureState()));
     const features = st.update(bar);
     this.status.seen(e.ts);
-    await this.ctx.emit(
+    return this.ctx.emit(
       envelope("market.engineered", { ts: e.ts, correlation_id: e.correlation_id, source: this.status.name, symbol: bar.symbol, payload: { bar, features } }),
     );
   }

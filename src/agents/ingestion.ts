@@ -1,8 +1,9 @@
 import { envelope, type Bar } from "../core/events";
-import { uuidFrom } from "../core/ids";
+import { timeId } from "../core/ids";
 import type { CsvItem } from "../market/csv";
 import type { MarketSource } from "../market/replay";
 import { validateBar } from "../market/validate";
+import { LatencyHistogram } from "../obs/latency";
 import { AgentStatus, bump, type AgentContext } from "./context";
 
 export interface IngestionProgress {
@@ -19,9 +20,8 @@ export class DataIngestionAgent {
   readonly status = new AgentStatus("DataIngestion");
   private lastTs = new Map<string, number>();
   private symbols: Set<string>;
-  /** Wall-clock ms from ingestion to the end of the bar's chain, per processed bar. */
-  readonly latencies: number[] = [];
-  recordLatencies = false;
+  /** Wall-clock ms from ingestion to the end of the bar's chain (fixed size, any run length). */
+  readonly latency = new LatencyHistogram();
 
   constructor(private ctx: AgentContext) {
     this.symbols = new Set(ctx.settings.app.symbols);
@@ -31,14 +31,15 @@ export class DataIngestionAgent {
     this.status.state = "running";
     const every = 2000;
     for await (const it of src.items(opts.signal)) {
-      await this.handle(it);
+      const r = this.handle(it);
+      if (r) await r;
       if (opts.onProgress && this.ctx.stats.bars_read % every === 0) opts.onProgress({ read: this.ctx.stats.bars_read, total: src.total });
     }
     await this.ctx.store.flush();
     this.status.state = "idle";
   }
 
-  async handle(it: CsvItem): Promise<void> {
+  handle(it: CsvItem): Promise<void> | void {
     const { ctx } = this;
     ctx.stats.bars_read++;
     if (it.kind === "bad") return this.reject(it.symbol || "?", it.ts ?? 0, it.reason, it.detail, { file: it.file, line: it.line });
@@ -46,22 +47,30 @@ export class DataIngestionAgent {
     const bad = validateBar(bar, this.lastTs.get(bar.symbol), this.symbols, ctx.settings.app.max_bar_range_pct);
     if (bad) return this.reject(bar.symbol, bar.ts, bad.reason, bad.detail, { file: it.file, line: it.line, bar });
     this.lastTs.set(bar.symbol, bar.ts);
-    await this.accept(bar);
+    return this.accept(bar);
   }
 
   /** Accept a validated bar: store it, advance the clock, and run it through the pipeline. */
-  async accept(bar: Bar): Promise<void> {
+  accept(bar: Bar): Promise<void> | void {
     const { ctx } = this;
     const t0 = performance.now();
-    const correlation_id = uuidFrom(`${ctx.runId}|${bar.symbol}|${bar.ts}`);
+    const correlation_id = timeId(bar.ts, `${ctx.runId}|${bar.symbol}|${bar.ts}`);
     if ("advanceTo" in ctx.clock) (ctx.clock as { advanceTo(ts: number): void }).advanceTo(bar.ts);
-    await ctx.store.appendBars([bar], ctx.runId);
-    ctx.stats.bars_processed++;
-    this.status.seen(bar.ts);
-    await ctx.emit(envelope("market.raw", { ts: bar.ts, correlation_id, source: "DataIngestion", symbol: bar.symbol, payload: bar }));
+    const stored = ctx.store.appendBars([bar], ctx.runId);
+    const go = (): Promise<void> | void => {
+      ctx.stats.bars_processed++;
+      this.status.seen(bar.ts);
+      const r = ctx.emit(envelope("market.raw", { ts: bar.ts, correlation_id, source: "DataIngestion", symbol: bar.symbol, payload: bar }));
+      if (r) return r.then(() => this.done(t0));
+      this.done(t0);
+    };
+    return stored ? stored.then(go) : go();
+  }
+
+  private done(t0: number): void {
     const dt = performance.now() - t0;
-    ctx.metrics.decisionSeconds.observe(dt / 1000);
-    if (this.recordLatencies) this.latencies.push(dt);
+    this.ctx.metrics.decisionSeconds.observe(dt / 1000);
+    this.latency.record(dt);
   }
 
   private async reject(symbol: string, ts: number, reason: string, detail: string, where: Record<string, unknown>): Promise<void> {
@@ -70,7 +79,7 @@ export class DataIngestionAgent {
     bump(ctx.stats.rejected_by_reason, reason);
     ctx.metrics.barsRejected.inc({ reason });
     ctx.log.warn({ symbol, reason, detail, ...where, bar: undefined }, "bar rejected");
-    const correlation_id = uuidFrom(`${ctx.runId}|rejected|${String(where.file)}|${String(where.line)}`);
+    const correlation_id = timeId(ts, `${ctx.runId}|rejected|${String(where.file)}|${String(where.line)}`);
     await ctx.emit(
       envelope("market.rejected", { ts, correlation_id, source: "DataIngestion", symbol, payload: { reason, detail, ...where } }),
     );

@@ -27,7 +27,8 @@ interface Item {
  * registry, of either kind (reloaded without a restart when a promotion changes it), else the
  * drift/volatility baseline. Inference for all symbols of one bar time runs as one batch: events
  * are gathered per bar time and flushed when every configured symbol has arrived, or on the next
- * turn of the event loop (with the in-process bus, where one bar's chain runs at a time: at once). If the production model cannot be loaded or its inference throws, the
+ * turn of the event loop (with the in-process bus, where one bar's chain runs at a time: at once,
+ * on the synchronous path). If the production model cannot be loaded or its inference throws, the
  * previous production model (else the baseline) answers instead, /health says so, and no bar is lost.
  */
 export class PredictionAgent {
@@ -96,7 +97,15 @@ export class PredictionAgent {
     this.ctx.log.error({ reason, fallback: fb?.version ?? "baseline-1" }, "Prediction degraded: production model unusable, falling back");
   }
 
-  private onFeatures(e: Envelope<{ bar: Bar; features: Features }>): Promise<void> {
+  private onFeatures(e: Envelope<{ bar: Bar; features: Features }>): Promise<void> | void {
+    if (++this.sinceCheck >= 500) {
+      this.sinceCheck = 0;
+      return this.reload().then(() => this.handle(e));
+    }
+    return this.handle(e);
+  }
+
+  private handle(e: Envelope<{ bar: Bar; features: Features }>): Promise<void> | void {
     const { bar, features } = e.payload;
     const app = this.ctx.settings.app;
     let b = this.baselines.get(bar.symbol);
@@ -110,6 +119,16 @@ export class PredictionAgent {
       w.push(x);
       if (w.length > app.tft_lookback_bars) w.shift();
     } else w.length = 0; // a window is only consecutive warm rows
+    // In-process bus: ingestion waits for each bar's chain, so no other symbol can join this bar's
+    // batch: run it now, a batch of one, on the synchronous path.
+    if (this.ctx.bus.kind === "memory") {
+      const f = this.forecastBatch([{ e, x, window: w, base, done: () => {} }])[0];
+      if (!f) return;
+      this.ctx.stats.predictions++;
+      return this.ctx.emit(envelope<Forecast>("predictions", { ts: e.ts, correlation_id: e.correlation_id, source: this.status.name, symbol: bar.symbol, payload: f }));
+    }
+    // Across processes (Kafka) other symbols' events of this bar time arrive as I/O: gather them,
+    // flushing when every configured symbol is in or after one turn of the event loop.
     return new Promise<void>((resolve, reject) => {
       const items = this.pending.get(e.ts) ?? this.pending.set(e.ts, []).get(e.ts)!;
       items.push({ e, x, window: [...w], base, done: (err) => (err ? reject(err) : resolve()) });
@@ -117,10 +136,7 @@ export class PredictionAgent {
       if (all) void this.flush(e.ts);
       else if (!this.scheduled.has(e.ts)) {
         this.scheduled.add(e.ts);
-        // In-process bus: ingestion waits for each bar's chain, so no other symbol can join; flush
-        // at once (a microtask). Across processes (Kafka) other symbols' events arrive as I/O: wait one turn.
-        if (this.ctx.bus.kind === "memory") queueMicrotask(() => void this.flush(e.ts));
-        else setImmediate(() => void this.flush(e.ts));
+        setImmediate(() => void this.flush(e.ts));
       }
     });
   }
@@ -131,10 +147,6 @@ export class PredictionAgent {
     if (!items) return;
     this.pending.delete(ts);
     try {
-      if (++this.sinceCheck >= 500) {
-        this.sinceCheck = 0;
-        await this.reload();
-      }
       const forecasts = this.forecastBatch(items);
       for (let k = 0; k < items.length; k++) {
         const f = forecasts[k];

@@ -26,8 +26,16 @@ export function sizeIntent(
 export class RiskAgent {
   readonly status = new AgentStatus("Risk");
 
-  constructor(private ctx: AgentContext) {
-    ctx.bus.subscribe("predictions", this.status.name, (e) => this.onForecast(e as Envelope<Forecast>));
+  /** `book`: the in-process Portfolio when Execution runs here; else positions are read from the store. */
+  constructor(
+    private ctx: AgentContext,
+    private book: { ready(): Promise<void>; position(symbol: string): { qty: number } | null } | null = null,
+  ) {
+    // A "hold" forecast needs nothing: handled without a promise.
+    ctx.bus.subscribe("predictions", this.status.name, (e) => {
+      if ((e as Envelope<Forecast>).payload.signal !== "hold") return this.onForecast(e as Envelope<Forecast>);
+      this.status.seen(e.ts);
+    });
     this.status.state = "running";
   }
 
@@ -64,7 +72,11 @@ export class RiskAgent {
     const f = e.payload;
     this.status.seen(e.ts);
     if (f.signal === "hold") return;
-    const pos = await ctx.store.getPosition(e.symbol);
+    let pos: { qty: number } | null;
+    if (this.book) {
+      await this.book.ready();
+      pos = this.book.position(e.symbol);
+    } else pos = await ctx.store.getPosition(e.symbol);
     const app = ctx.settings.app;
     const r = sizeIntent(f, { symbol: e.symbol, ts: e.ts, positionQty: pos?.qty ?? 0, positionSizeUsd: app.position_size_usd, extendedHours: app.extended_hours });
     if (!r) return;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { openBroker } from "../broker/open";
 import { isReconcilable, type BarDrivenBroker } from "../broker/port";
-import { Reconciler } from "./reconciler";
+import { Reconciler, marketIsOpen } from "./reconciler";
 import { MemoryBus } from "../bus/memory";
 import { KafkaBus } from "../bus/kafka";
 import type { EventBus, HandlerErrorSink } from "../bus/port";
@@ -9,6 +9,7 @@ import type { Settings } from "../config/load";
 import { ReplayClock, type Clock } from "../core/clock";
 import { UsageError, errorMessage } from "../core/errors";
 import type { Envelope, Topic } from "../core/events";
+import type { TradingState } from "../gates/types";
 import { runTag } from "../core/ids";
 import type { MarketSource } from "../market/replay";
 import { silentLogger, type Logger } from "../obs/log";
@@ -18,13 +19,21 @@ import { LLMClient } from "../llm/client";
 import type { Store } from "../store/port";
 import { AgentStatus, newStats, type AgentContext, type RunStats } from "./context";
 import { ExecutionAgent } from "./execution";
+import { FillHandler } from "./fills";
+import { AuditTrail, type AuditLevel } from "./audit";
+import { LiveConfig } from "../config/live";
+import { Portfolio } from "../portfolio/portfolio";
+import { TradingStateService } from "../state/trading-state";
 import { ExitAgent } from "./exit";
 import { FeatureEngineeringAgent } from "./features";
 import { DataIngestionAgent, type IngestionProgress } from "./ingestion";
 import { PredictionAgent } from "./prediction";
 import { RiskAgent } from "./risk";
+import { AGENT_NAMES } from "../config/schema";
+import type { DeploymentView } from "../obs/deployment";
+import { HeartbeatWriter, Watchtower, checkWatchConfig, defaultProcessId, deploymentView } from "./watchtower";
 
-export const AGENT_NAMES = ["ingestion", "features", "prediction", "risk", "execution", "exit"] as const;
+export { AGENT_NAMES };
 export type AgentName = (typeof AGENT_NAMES)[number];
 
 export interface SupervisorOptions {
@@ -39,6 +48,8 @@ export interface SupervisorOptions {
   log?: Logger;
   metrics?: Metrics;
   runId?: string;
+  /** This process's id in the heartbeat table (default: host and agents). */
+  processId?: string;
 }
 
 export interface RunSummary extends RunStats {
@@ -64,6 +75,11 @@ export class Supervisor {
   readonly ctx: AgentContext;
   readonly ingestion: DataIngestionAgent;
   readonly execution: ExecutionAgent;
+  /** The book in memory (restored from the store; see Portfolio). */
+  readonly portfolio: Portfolio;
+  readonly live: LiveConfig;
+  readonly tradingState: TradingStateService;
+  readonly audit: AuditTrail;
   readonly exit: ExitAgent;
   readonly running: ReadonlySet<AgentName>;
   readonly prediction: PredictionAgent;
@@ -71,7 +87,14 @@ export class Supervisor {
   readonly startedAt = Date.now();
   /** Present when the broker is reconciled by asking it (Alpaca). */
   readonly reconciler: Reconciler | null;
+  /** Present when this process runs the watchtower agent. */
+  readonly watchtower: Watchtower | null;
+  readonly processId: string;
+  private heartbeat: HeartbeatWriter | null = null;
+  private timers: ReturnType<typeof setInterval>[] = [];
   runId: string;
+  /** Watchers of every emitted event (the dashboard's live feed): synchronous, cheap, never throw. */
+  readonly observers = new Set<(e: Envelope) => void>();
 
   constructor(o: SupervisorOptions) {
     this.settings = o.settings;
@@ -82,7 +105,7 @@ export class Supervisor {
     this.broker = o.broker ?? openBroker(o.settings);
     this.runId = o.runId ?? "pending";
     const onError = (info: Parameters<HandlerErrorSink>[0]) => this.onHandlerError(info);
-    const onTiming = (topic: Topic, handler: string, seconds: number) => this.metrics.handlerSeconds.observe({ topic, handler }, seconds);
+    const onTiming = (topic: Topic, handler: string, seconds: number) => this.metrics.handlerTime(topic, handler, seconds);
     this.bus =
       o.bus ??
       (o.settings.app.bus === "kafka"
@@ -97,6 +120,10 @@ export class Supervisor {
           })
         : new MemoryBus(onError, onTiming));
     this.running = new Set(o.agents ?? AGENT_NAMES);
+    this.live = new LiveConfig(o.settings, process.env, this.log);
+    this.tradingState = new TradingStateService(this.store, { metrics: this.metrics });
+    this.portfolio = new Portfolio(this.store, this.broker);
+    this.audit = new AuditTrail(this.store, o.settings.app.audit_level as AuditLevel);
     const self = this;
     this.ctx = {
       settings: this.settings,
@@ -107,6 +134,8 @@ export class Supervisor {
       metrics: this.metrics,
       log: this.log,
       stats: this.stats,
+      live: this.live,
+      tradingState: this.tradingState,
       get runId() {
         return self.runId;
       },
@@ -122,18 +151,27 @@ export class Supervisor {
       const c = this.clock as unknown as { advanceTo(ts: number): void };
       this.bus.subscribe("market.raw", "clock", (e) => c.advanceTo(e.ts));
     }
+    // A bar's features are emitted where FeatureEngineering runs but decided on where Prediction
+    // runs: that process keeps them for the audit trail of the chains that reach a decision.
+    if (this.running.has("prediction") && !this.running.has("features")) this.bus.subscribe("market.engineered", "audit", (e) => this.audit.record(e));
     // Subscription order matters: Execution's fill hook on market.raw runs before features.
     // Agents not in `running` are built on a bus that is never started (they receive nothing).
     const on = (n: AgentName) => this.running.has(n);
     const idle = new MemoryBus(() => {});
     const ctxFor = (n: AgentName): AgentContext => (on(n) ? this.ctx : { ...this.ctx, bus: idle });
-    const execution = (this.execution = new ExecutionAgent(ctxFor("execution")));
-    this.exit = new ExitAgent(ctxFor("exit"), execution);
+    const execution = (this.execution = new ExecutionAgent(ctxFor("execution"), this.portfolio));
+    new FillHandler(ctxFor("execution"), this.portfolio);
+    this.exit = new ExitAgent(ctxFor("exit"), on("execution") ? this.portfolio : null);
     const features = new FeatureEngineeringAgent(ctxFor("features"));
     const prediction = (this.prediction = new PredictionAgent(ctxFor("prediction")));
-    const risk = new RiskAgent(ctxFor("risk"));
+    const risk = new RiskAgent(ctxFor("risk"), on("execution") ? this.portfolio : null);
     this.ingestion = new DataIngestionAgent(ctxFor("ingestion"));
     const all: [AgentName, { status: AgentStatus }][] = [["ingestion", this.ingestion], ["features", features], ["prediction", prediction], ["risk", risk], ["execution", execution], ["exit", this.exit]];
+    this.processId = o.processId ?? defaultProcessId([...this.running], AGENT_NAMES);
+    this.watchtower = on("watchtower")
+      ? new Watchtower({ settings: this.settings, store: this.store, bus: this.bus, metrics: this.metrics, log: this.log, processId: this.processId, emit: (e) => this.emit(e), llm: this.ctx.llm })
+      : null;
+    if (this.watchtower) all.push(["watchtower", this.watchtower]);
     this.agents = all.filter(([n]) => on(n)).map(([, a]) => a);
     const app = this.settings.app;
     this.reconciler = isReconcilable(this.broker)
@@ -144,10 +182,13 @@ export class Supervisor {
       : null;
   }
 
-  async emit(e: Envelope): Promise<void> {
-    this.metrics.events.inc({ topic: e.type });
-    await this.store.appendAudit([e]);
-    await this.bus.publish(e);
+  /** Count, audit, publish. Returns a promise only when something along the way is still running. */
+  emit(e: Envelope): Promise<void> | void {
+    this.metrics.event(e.type);
+    if (this.observers.size) for (const o of this.observers) o(e);
+    const a = this.audit.record(e);
+    if (a) return a.then(() => this.bus.publish(e));
+    return this.bus.publish(e);
   }
 
   private async onHandlerError(info: { topic: string; handler: string; event: Envelope; error: unknown }): Promise<void> {
@@ -184,15 +225,16 @@ export class Supervisor {
    */
   async startupReconcile(): Promise<{ ok: boolean; error?: string }> {
     if (!this.reconciler) return { ok: true };
-    const prev = (await this.store.getState("trading_state")) ?? "ACTIVE";
+    const prev = await this.tradingState.current();
     const restore = prev === "RECONCILING" ? ((await this.store.getState("trading_state_before_reconcile")) ?? "ACTIVE") : prev;
     await this.store.setState("trading_state_before_reconcile", restore, Date.now());
-    await this.store.setState("trading_state", "RECONCILING", Date.now());
+    await this.tradingState.set("RECONCILING", "start-up reconciliation", Date.now(), "startup");
     try {
       if ("account" in this.broker) await (this.broker as { account(): Promise<unknown> }).account();
       await this.reconciler.reconcileOrders();
       await this.reconciler.reconcilePositions();
-      await this.store.setState("trading_state", restore, Date.now());
+      await this.portfolio.restore();
+      await this.tradingState.set(restore as TradingState, "start-up reconciliation done", Date.now(), "startup");
       this.log.info({ trading_state: restore }, "start-up reconciliation done");
       return { ok: true };
     } catch (e) {
@@ -202,11 +244,38 @@ export class Supervisor {
     }
   }
 
+  /**
+   * The daemon's periodic reconcile (a broker reconciled by asking it: Alpaca). A failed start-up
+   * reconciliation is retried each cycle (trading resumes only once it succeeds); otherwise open
+   * orders are reconciled while the market is open. Whatever the reconcile wrote (fills, statuses)
+   * then reaches the in-memory book.
+   */
+  async reconcileCycle(now = Date.now()): Promise<"none" | "startup" | "orders" | "market_closed"> {
+    if (!this.reconciler) return "none";
+    if ((await this.tradingState.current()) === "RECONCILING") {
+      await this.startupReconcile();
+      return "startup";
+    }
+    if (!(await marketIsOpen(this.broker, now)).open) return "market_closed";
+    await this.reconciler.reconcileOrders();
+    await this.portfolio.restore();
+    return "orders";
+  }
+
+  /** Positions from the broker into the store, then into the in-memory book. */
+  async syncPositions(): Promise<{ synced: number; zeroed: number } | null> {
+    if (!this.reconciler) return null;
+    const r = await this.reconciler.reconcilePositions();
+    await this.portfolio.restore();
+    return r;
+  }
+
   async runSource(src: MarketSource, opts: { signal?: AbortSignal; onProgress?: (p: IngestionProgress) => void } = {}): Promise<RunSummary> {
     if (!this.running.has("ingestion")) throw new UsageError("this process does not run the ingestion agent (see --agents), so it cannot read market data");
     const t0 = performance.now();
     await this.ingestion.run(src, opts);
     await this.bus.drain();
+    if (this.running.has("execution")) await this.portfolio.persistMarks();
     await this.store.flush();
     const elapsed = performance.now() - t0;
     return this.summary(elapsed);
@@ -221,7 +290,29 @@ export class Supervisor {
     };
   }
 
-  async health(): Promise<{ healthy: boolean; store: { ok: boolean; error?: string; backlog?: unknown }; llm: Record<string, unknown>; agents: Record<string, unknown> }> {
+  /**
+   * Start the heartbeat (every process) and, when this process runs it, the Watchtower's rounds.
+   * The daemon calls this; a replay or a test that does not has no heartbeat and no deployment view.
+   */
+  async startMonitoring(o: { version: string; url: string | null }): Promise<void> {
+    checkWatchConfig(this.settings);
+    const a = this.settings.app;
+    this.heartbeat = new HeartbeatWriter({ store: this.store, bus: this.bus, settings: this.settings, processId: this.processId, agents: [...this.running], version: o.version, url: o.url, log: this.log });
+    await this.heartbeat.beat();
+    this.timers.push(setInterval(() => void this.heartbeat?.beat(), a.heartbeat_interval_seconds * 1000));
+    if (this.watchtower) {
+      await this.watchtower.tick();
+      this.timers.push(setInterval(() => void this.watchtower?.tick(), a.watchtower_interval_seconds * 1000));
+    }
+  }
+
+  /** The whole deployment as the shared store shows it (null until monitoring started). */
+  async deployment(): Promise<DeploymentView | null> {
+    if (!this.heartbeat) return null;
+    return (await deploymentView(this.store, this.settings, Date.now())).view;
+  }
+
+  async health(): Promise<{ healthy: boolean; store: { ok: boolean; error?: string; backlog?: unknown }; llm: Record<string, unknown>; agents: Record<string, unknown>; deployment?: DeploymentView | { healthy: false; error: string } }> {
     let store: { ok: boolean; error?: string; backlog?: unknown } = { ok: true };
     try {
       await this.store.ping();
@@ -244,7 +335,14 @@ export class Supervisor {
     const l = this.ctx.llm?.state;
     // A degraded LLM does not make the daemon unhealthy: risk keeps running on its rules.
     const llm = l ? { enabled: true, status: l.reachable ? "ok" : "degraded", detail: l.detail, base_url: this.settings.llm.base_url, model: this.settings.llm.model } : { enabled: false, status: "disabled" };
-    return { healthy: ok, store, llm, agents };
+    let deployment: DeploymentView | { healthy: false; error: string } | null = null;
+    try {
+      deployment = await this.deployment();
+    } catch (e) {
+      deployment = { healthy: false, error: `deployment view unavailable: ${errorMessage(e)}` };
+    }
+    if (deployment && !deployment.healthy) ok = false;
+    return { healthy: ok, store, llm, agents, ...(deployment ? { deployment } : {}) };
   }
 
   /** Is Ollama reachable? Checked at start and then at most once a minute (wall time). */
@@ -268,8 +366,15 @@ export class Supervisor {
     this.metrics.storeBackpressure.set(b?.waiting ? 1 : 0);
     for (const a of this.agents) if (a.status.lastEventTs !== null) this.metrics.lastEventTs.set({ agent: a.status.name }, a.status.lastEventTs / 1000);
     if (b && !b.connected) return; // the database is away: keep the last values rather than hang the scrape
-    const st = (await this.store.getState("trading_state")) ?? "ACTIVE";
-    this.metrics.tradingState.set({ ACTIVE: 0, REDUCING: 1, HALTED: 2, RECONCILING: 3 }[st] ?? 0);
+    if (this.watchtower && this.heartbeat) await this.watchtower.refresh().catch((e) => this.log.warn({ err: errorMessage(e) }, "watchtower gauges not refreshed"));
+    await this.tradingState.current(); // sets the gauge
+    if (this.running.has("execution")) {
+      const t = this.portfolio.totals();
+      this.metrics.openPositions.set(t.open);
+      this.metrics.portfolioValue.set(t.value);
+      this.metrics.unrealizedPnl.set(t.unrealized);
+      return;
+    }
     const ps = (await this.store.positions()).filter((p) => p.qty !== 0);
     this.metrics.openPositions.set(ps.length);
     this.metrics.portfolioValue.set(ps.reduce((s, p) => s + p.market_value, 0));
@@ -277,6 +382,10 @@ export class Supervisor {
   }
 
   async close(): Promise<void> {
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    await this.watchtower?.close();
+    await this.heartbeat?.stop();
+    this.heartbeat = null;
     await this.bus.close();
     for (const a of this.agents) a.status.state = "stopped";
     await this.store.close();

@@ -179,6 +179,10 @@ export class AlpacaPaperBroker implements BarDrivenBroker, ReconcilableBroker {
     return []; // fills come from the reconciler, not from bars
   }
 
+  legQty(_symbol: string): number {
+    return 0; // Alpaca's legs are orders at the broker, reconciled into trade rows
+  }
+
   equity(): number {
     return this.lastEquity;
   }

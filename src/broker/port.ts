@@ -41,6 +41,11 @@ export interface BarDrivenBroker extends Broker {
   onBar(bar: Bar): Fill[];
   /** Account equity the broker reports (for the pattern-day-trader rule). */
   equity(): number;
+  /**
+   * Shares of a symbol held back by armed bracket legs that have no trade row yet (the simulator
+   * arms them itself); 0 for a broker whose legs are reconciled into trade rows (Alpaca).
+   */
+  legQty(symbol: string): number;
 }
 
 /** An order as the broker reports it (for reconciliation). */

@@ -1,5 +1,5 @@
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
+import { Kafka, logLevel, type Admin, type Consumer, type Producer } from "kafkajs";
 import { errorMessage } from "../core/errors";
 import { SCHEMA_VERSION, TOPICS, type Envelope, type Topic } from "../core/events";
 import type { Logger } from "../obs/log";
@@ -107,6 +107,16 @@ export class KafkaBus implements EventBus {
       });
       this.consumers.push(consumer);
     }
+  }
+
+  /** This process's consumer groups and the Kafka topics each reads (Watchtower polls their lag). */
+  groups(): { group: string; topics: string[] }[] {
+    return [...this.topicsOf].map(([name, ts]) => ({ group: `${this.o.groupPrefix ?? "awet"}.${name}`, topics: [...ts].map((t) => this.name(t)) }));
+  }
+
+  /** An admin client on this bus's connection settings (not connected yet). */
+  admin(): Admin {
+    return this.kafka.admin();
   }
 
   private async decode(topic: Topic, value: Buffer): Promise<Envelope> {

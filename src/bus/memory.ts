@@ -1,11 +1,18 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Envelope, Topic } from "../core/events";
-import { Deduper } from "./dedupe";
+import { DeliveryLog } from "./dedupe";
 import type { EventBus, Handler, HandlerErrorSink } from "./port";
+
+/** Handler timings are sampled: one delivery in this many is observed into the histogram. */
+export const TIMING_SAMPLE = 8;
 
 interface Sub {
   name: string;
   handler: Handler;
+  // Events handed to this handler on this topic, and events it finished (ok, failed, or a
+  // redelivery skipped): the difference is its queue depth, the in-process bus's consumer lag.
+  queued: number;
+  done: number;
 }
 
 /**
@@ -19,7 +26,10 @@ export class MemoryBus implements EventBus {
   private subs = new Map<Topic, Sub[]>();
   private tails = new Map<string, Promise<void>>();
   private inHandler = new AsyncLocalStorage<boolean>();
-  private dedupe = new Deduper();
+  // In one process an event id repeats only when the same bar is fed twice; 16k ids per handler is
+  // ample and keeps the ids' memory flat (Kafka's redeliveries have their own, larger window).
+  private log = new DeliveryLog(16_384);
+  private deliveries = 0;
 
   constructor(
     private onError: HandlerErrorSink,
@@ -28,41 +38,103 @@ export class MemoryBus implements EventBus {
 
   subscribe(topic: Topic, name: string, handler: Handler): void {
     const list = this.subs.get(topic) ?? [];
-    list.push({ name, handler });
+    list.push({ name, handler, queued: 0, done: 0 });
     this.subs.set(topic, list);
   }
 
-  publish(e: Envelope): Promise<void> {
-    if (this.inHandler.getStore()) return this.deliver(e);
-    const prev = this.tails.get(e.symbol) ?? Promise.resolve();
-    const next = prev.then(() => this.inHandler.run(true, () => this.deliver(e)));
-    this.tails.set(e.symbol, next);
+  /**
+   * Deliver now when nothing of the symbol is pending (or from inside a handler), else after what
+   * is. Handlers that return no promise are called back to back with no await in between, so a
+   * bar whose chain does no I/O runs synchronously; the first handler that returns a promise turns
+   * the rest of the delivery asynchronous. Returns a promise only when something is still running.
+   */
+  publish(e: Envelope): Promise<void> | void {
+    const subs = this.subs.get(e.type);
+    if (subs) for (const s of subs) s.queued++;
+    if (this.inHandler.getStore()) return this.deliver(e, 0, this.log.offer(e.id));
+    const prev = this.tails.get(e.symbol);
+    if (!prev) {
+      const r = this.inHandler.run(true, () => this.deliver(e, 0, this.log.offer(e.id)));
+      return r ? this.track(e.symbol, r) : undefined;
+    }
+    return this.track(e.symbol, prev.then(() => this.inHandler.run(true, () => this.deliver(e, 0, this.log.offer(e.id)))));
+  }
+
+  private track(symbol: string, next: Promise<void>): Promise<void> {
+    this.tails.set(symbol, next);
     // Drop the tail once settled so the map does not grow with finished chains.
     next.finally(() => {
-      if (this.tails.get(e.symbol) === next) this.tails.delete(e.symbol);
+      if (this.tails.get(symbol) === next) this.tails.delete(symbol);
     });
     return next;
   }
 
-  private async deliver(e: Envelope): Promise<void> {
+  /** `only`: null on an event's first delivery (every handler), else the handlers that failed on it before. */
+  private deliver(e: Envelope, from: number, only: ReadonlySet<string> | null): Promise<void> | void {
     const list = this.subs.get(e.type);
     if (!list) return;
-    for (const s of list) {
-      if (!this.dedupe.first(s.name, e.id)) continue; // a redelivery: already handled
-      const t0 = this.onTiming ? performance.now() : 0;
-      try {
-        await s.handler(e);
-        if (this.onTiming) this.onTiming(e.type, s.name, (performance.now() - t0) / 1000);
-      } catch (error) {
-        this.dedupe.forget(s.name, e.id);
-        try {
-          await this.onError({ topic: e.type, handler: s.name, event: e, error });
-        } catch {
-          // The error sink itself failed (e.g. the store is gone); nothing more can be done here
-          // without throwing into the publisher, which would stop the whole symbol's stream.
-        }
+    for (let i = from; i < list.length; i++) {
+      const s = list[i]!;
+      if (only !== null && !only.has(s.name)) {
+        s.done++;
+        continue; // a redelivery: this handler already handled it
       }
+      // One delivery in TIMING_SAMPLE is timed: a histogram observation costs more than most handlers.
+      const timed = this.onTiming !== undefined && ++this.deliveries % TIMING_SAMPLE === 0;
+      const t0 = timed ? performance.now() : 0;
+      let r: unknown;
+      try {
+        r = s.handler(e);
+      } catch (error) {
+        s.done++;
+        const f = this.failed(s, e, error);
+        if (f) return f.then(() => this.deliver(e, i + 1, only));
+        continue;
+      }
+      if (r !== null && typeof r === "object" && typeof (r as Promise<void>).then === "function") {
+        return (r as Promise<void>).then(
+          () => {
+            s.done++;
+            if (timed) this.onTiming!(e.type, s.name, (performance.now() - t0) / 1000);
+            if (only !== null) this.log.succeededOn(e.id, s.name);
+            return this.deliver(e, i + 1, only);
+          },
+          (error) => {
+            s.done++;
+            const f = this.failed(s, e, error);
+            return f ? f.then(() => this.deliver(e, i + 1, only)) : this.deliver(e, i + 1, only);
+          },
+        );
+      }
+      s.done++;
+      if (timed) this.onTiming!(e.type, s.name, (performance.now() - t0) / 1000);
+      if (only !== null) this.log.succeededOn(e.id, s.name);
     }
+  }
+
+  /** A handler threw: forget the id (a redelivery must run it again) and report it; never throws. */
+  private failed(s: Sub, e: Envelope, error: unknown): Promise<void> | void {
+    this.log.failedOn(e.id, s.name);
+    try {
+      const r = this.onError({ topic: e.type, handler: s.name, event: e, error });
+      // The error sink itself may fail (e.g. the store is gone); nothing more can be done here
+      // without throwing into the publisher, which would stop the whole symbol's stream.
+      if (r && typeof (r as Promise<void>).then === "function") return (r as Promise<void>).then(undefined, () => {});
+    } catch {
+      // as above
+    }
+  }
+
+  /** Each handler's consumer group (named as on Kafka) and the topics it reads. */
+  groups(): { group: string; topics: string[] }[] {
+    const by = new Map<string, string[]>();
+    for (const [topic, subs] of this.subs) for (const s of subs) by.set(s.name, [...(by.get(s.name) ?? []), topic]);
+    return [...by].map(([name, topics]) => ({ group: `awet.${name}`, topics }));
+  }
+
+  /** Per handler and topic: events queued for it (`end`) and finished by it (`committed`). */
+  offsets(): { group: string; topic: string; committed: number; end: number }[] {
+    return [...this.subs].flatMap(([topic, subs]) => subs.map((s) => ({ group: `awet.${s.name}`, topic, committed: s.done, end: s.queued })));
   }
 
   async start(): Promise<void> {}

@@ -14,7 +14,8 @@ export interface EventBus {
   subscribe(topic: Topic, name: string, handler: Handler): void;
   /** Connect (Kafka: create topics, producer, one consumer group per handler). After subscribe(). */
   start(): Promise<void>;
-  publish(e: Envelope): Promise<void>;
+  /** Resolves (or returns at once, on the in-process bus when nothing was left running) once handled. */
+  publish(e: Envelope): Promise<void> | void;
   /** Wait until everything published so far has been handled. */
   drain(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 import { openStore } from "../store/open";
 import { UsageError } from "../core/errors";
+import { TradingStateService } from "../state/trading-state";
 import { approve, ensureApiToken, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState, type PaperStatus } from "../ops/control";
 import { intFlag, parseArgs } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
@@ -75,7 +76,7 @@ export async function haltCommand(argv: string[]): Promise<number> {
   if (p.flags.help) return out(CONTROL_HELP), 0;
   const s = settingsFrom(p);
   const to = p.flags.reducing ? "REDUCING" : "HALTED";
-  const r = await withStore(s, (st) => setTradingState(st, to, `cli: ${String(p.flags.reason ?? "operator")}`));
+  const r = await withStore(s, (st) => setTradingState(new TradingStateService(st), to, `cli: ${String(p.flags.reason ?? "operator")}`, "cli"));
   out(p.flags.json ? JSON.stringify(r) : `trading state ${r.from} → ${r.to}`);
   return 0;
 }
@@ -83,7 +84,7 @@ export async function haltCommand(argv: string[]): Promise<number> {
 export async function resumeCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["help", "json"], value: GLOBAL_VALUE_FLAGS });
   if (p.flags.help) return out(CONTROL_HELP), 0;
-  const r = await withStore(settingsFrom(p), (st) => setTradingState(st, "ACTIVE", "cli: resume"));
+  const r = await withStore(settingsFrom(p), (st) => setTradingState(new TradingStateService(st), "ACTIVE", "cli: resume", "cli"));
   out(p.flags.json ? JSON.stringify(r) : `trading state ${r.from} → ${r.to}`);
   return 0;
 }

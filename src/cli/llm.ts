@@ -1,9 +1,8 @@
 import { UsageError } from "../core/errors";
-import { nyDayStart } from "../core/time";
-import { nyTime } from "../market/calendar";
 import { loadTradeChain } from "../ops/chain";
 import { renderTradeChain } from "../reports/chain";
-import { renderLlmSummary, summarizeLlm } from "../reports/llm";
+import { renderLlmSummary } from "../reports/llm";
+import { llmSummary } from "../ops/llm";
 import type { LlmTraceFilter, LlmTraceRow } from "../store/port";
 import { intFlag, parseArgs, type Parsed } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, withStore } from "./common";
@@ -62,13 +61,9 @@ export async function llmCommand(argv: string[]): Promise<number> {
       let date: string | null = null;
       if (p.flags.date) {
         date = String(p.flags.date);
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new UsageError(`--date must be YYYY-MM-DD; got '${date}'`);
-        f.since = nyDayStart(nyTime(date, 12, 0));
-        f.until = f.since + 86_400_000 + 3_600_000; // the New York day (DST-safe upper bound, trimmed below)
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !Number.isFinite(Date.parse(date))) throw new UsageError(`--date must be YYYY-MM-DD; got '${date}'`);
       }
-      let rows = await store.listLlmTraces({ ...f, limit: 1_000_000 });
-      if (date) rows = rows.filter((r) => new Date(nyDayStart(r.ts)).getTime() === f.since);
-      const s = summarizeLlm(rows, date);
+      const s = await llmSummary(store, date, { agent: f.agent, model: f.model });
       out(p.flags.json ? JSON.stringify(s, null, 2) : renderLlmSummary(s));
       return 0;
     }

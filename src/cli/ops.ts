@@ -10,11 +10,15 @@ import { join } from "node:path";
 
 export const HEALTH_HELP = `Usage: awet health [--json] [--url URL] [--port N] [--home DIR]
 
-Checks the store, the bus (Kafka when configured), the broker, the LLM, and the running daemon's
-agents and scheduler, one line each. Exit 0 healthy, 1 if any check fails (including no daemon).
+Checks the store, the deployment (every process's heartbeat row in the store: agents, last beat,
+live or stale, consumer lag), the bus (Kafka when configured), the broker, the LLM, and the running
+daemon's agents and scheduler, one line each. Exit 0 healthy, 1 if any check fails (including no
+daemon, an expected agent with no live process, or lag above max_consumer_lag for longer than
+lag_grace_seconds).
 
 --json prints: {"status": "healthy"|"unhealthy", "checked_at": ISO, "checks": [{"name", "ok", "verdict", "fix"?}]}
-with check names store, bus, broker, llm, agents (and scheduler when the daemon reports one).`;
+with check names store, deployment (with "processes": [{process_id, agents, status, last_beat, age_s,
+lag_total, lag, ...}]), bus, broker, llm, agents (and scheduler when the daemon reports one).`;
 
 export const DOCTOR_HELP = `Usage: awet doctor [--json] [--home DIR]
 
@@ -35,6 +39,8 @@ function print(checks: Check[], json: boolean, title: string): number {
   for (const c of checks) {
     out(`${c.ok ? "✅" : "❌"} ${c.name}: ${c.verdict}`);
     if (!c.ok && c.fix) out(`   fix: ${c.fix}`);
+    for (const p of c.processes ?? [])
+      out(`   ${p.status === "live" ? "●" : "○"} ${p.process_id} ${p.status}: agents ${p.agents.join(", ")}; last beat ${p.last_beat} (${p.age_s} s ago); lag ${p.lag_total}${p.url ? `; ${p.url}` : ""}`);
   }
   out("");
   out("--------------------------------------------------");
@@ -64,10 +70,11 @@ export async function doctorCommand(argv: string[]): Promise<number> {
 
 export async function portalsCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["json", "help"], value: GLOBAL_VALUE_FLAGS });
-  if (p.flags.help) return out("Usage: awet portals [--json]\n\nPrints the URLs of the daemon and of the compose.yml services."), 0;
+  if (p.flags.help) return out("Usage: awet portals [--json]\n\nPrints the URLs of the daemon (its dashboard, health and API) and of the compose.yml services."), 0;
   const s = settingsFrom(p);
   const d = daemonUrl(s);
   const rows = [
+    ["AWET dashboard", `${d}/`, "-", "live status, charts, orders, trade chains, controls (token)"],
     ["AWET daemon", `${d}/health`, "-", "health, /metrics, /api/*, /openapi"],
     ["Grafana", "http://localhost:3000", "GRAFANA_ADMIN_USER / GRAFANA_ADMIN_PASSWORD from .env", "dashboards"],
     ["Prometheus", "http://localhost:9090", "-", "metrics & queries"],

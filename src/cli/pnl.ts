@@ -1,16 +1,10 @@
-import { Reconciler } from "../agents/reconciler";
-import { openBroker } from "../broker/open";
-import { isReconcilable } from "../broker/port";
 import { UsageError } from "../core/errors";
 import { makeLogger } from "../obs/log";
-import { pnlForDate, pnlToday, toDailyRow, tradingDaysUpTo } from "../ops/pnl";
+import { pnlForDate, pnlToday, pnlWeek, runEod, toDailyRow } from "../ops/pnl";
 import { renderDaily, renderWeek, reportJson } from "../reports/render";
 import { openStore } from "../store/open";
-import type { Store } from "../store/port";
 import { intFlag, parseArgs } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
-import type { Settings } from "../config/load";
-import type { Logger } from "../obs/log";
 
 export const PNL_HELP = `Usage: awet pnl [today | week | watch [--interval 60] | save | eod] [--date YYYY-MM-DD] [--json] [--home DIR]
 
@@ -25,29 +19,6 @@ export const PNL_HELP = `Usage: awet pnl [today | week | watch [--interval 60] |
 replayed day on a replay home), or the calendar day when nothing is stored. The JSON form carries the
 daily_pnl_summary column names (report_date, realized_pnl_usd, unrealized_pnl_usd, total_pnl_usd,
 win_rate, num_trades, best_symbol, worst_symbol, max_drawdown_usd, ...).`;
-
-/** The end-of-day job (runbook 11/12), shared by the CLI, the scheduler and REST. */
-export async function runEod(s: Settings, store: Store, date: string, log: Logger, say: (l: string) => void = () => {}) {
-  say("EOD_JOB_STARTING");
-  const broker = openBroker(s);
-  let orders = "skipped (simulated broker: fills come from bars)";
-  let positions = "skipped";
-  if (isReconcilable(broker)) {
-    const r = new Reconciler({ store, broker, log, now: () => Date.now(), inFlightMs: s.app.in_flight_seconds * 1000, unfilledTimeoutMs: s.app.unfilled_timeout_seconds * 1000 });
-    const st = await r.reconcileOrders();
-    orders = `${st.updated} updated, ${st.became_terminal} terminal, ${st.errors} errors`;
-    const ps = await r.reconcilePositions();
-    positions = `${ps.synced} synced, ${ps.zeroed} zeroed`;
-  }
-  say(`Orders reconciled: ${orders}`);
-  say(`Positions synced: ${positions}`);
-  const rep = await pnlForDate(store, date);
-  await store.saveDailyPnl(toDailyRow(rep, Date.now()));
-  say(`PnL computed for ${date}`);
-  log.info({ ...toDailyRow(rep, Date.now()) }, "PNL_DAILY_SUMMARY");
-  say("EOD_JOB_COMPLETE");
-  return rep;
-}
 
 export async function pnlCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["help", "json"], value: [...GLOBAL_VALUE_FLAGS, "date", "interval"] });
@@ -66,8 +37,7 @@ export async function pnlCommand(argv: string[]): Promise<number> {
       return 0;
     }
     if (sub === "week") {
-      const rows = [];
-      for (const d of tradingDaysUpTo(date, 7)) rows.push(toDailyRow(await pnlForDate(store, d), Date.now()));
+      const rows = await pnlWeek(store, date, 7);
       out(json ? JSON.stringify(rows, null, 2) : renderWeek(rows));
       return 0;
     }

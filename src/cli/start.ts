@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import { AGENT_NAMES, Supervisor, runSeed, type AgentName } from "../agents/supervisor";
+import { checkWatchConfig } from "../agents/watchtower";
 import { UsageError } from "../core/errors";
 import { ensureApiToken } from "../ops/control";
 import { Scheduler } from "../jobs/scheduler";
-import { marketIsOpen } from "../agents/reconciler";
 import { StartupError, errorMessage } from "../core/errors";
 import { ReplaySource, type MarketSource } from "../market/replay";
 import { AlpacaBarSource } from "../market/alpaca";
@@ -18,7 +18,7 @@ import { summaryText } from "./summary";
 
 export const START_HELP = `Usage: awet start [--port N] [--replay PATH] [--speed max|N] [--no-replay] [--home DIR] [--config DIR]
 
-Starts the daemon: the HTTP server (GET /health, /metrics, /api/status, /api/trades, /openapi; the
+Starts the daemon: the HTTP server (the operator dashboard at /; GET /health, /metrics, /api/status, /api/trades, /openapi; the
 POST control endpoints need the bearer token from AWET_API_TOKEN or <home>/.tmp/api-token, which is
 generated with mode 0600 on first start) and the agent pipeline. On the embedded defaults (bun:sqlite, in-process bus, simulated paper broker) it replays
 the bundled real market data (replay_path in config/app.yaml) at replay_speed, then stays up.
@@ -27,15 +27,24 @@ the bundled real market data (replay_path in config/app.yaml) at replay_speed, t
   --replay PATH  replay these CSV files or directories instead of replay_path
   --speed S      'max' or N (market time N times faster than real time)
   --no-replay    start the server and agents without replaying anything
-  --agents LIST  run only these agents (ingestion,features,prediction,risk,execution,exit), to split
-                 the pipeline across processes on one Kafka bus and one database; the process
-                 without ingestion replays nothing and its /health reports only its agents
+  --agents LIST  run only these agents (ingestion,features,prediction,risk,execution,exit,watchtower),
+                 to split the pipeline across processes on one Kafka bus and one database; the
+                 process without ingestion replays nothing and its /health reports only its agents
+                 (plus, from the shared store, every process of the deployment: see below)
+  --name NAME    this process's id in the heartbeat table (default <host>:<agents>, or <host>:all)
   --home DIR     where state lives: <home>/.awet/awet.db, <home>/.tmp/, <home>/logs/
 
-Stop with Ctrl-C (SIGINT) or SIGTERM: the replay stops, everything buffered is written, exit 0.`;
+Every process writes a heartbeat row to the store every heartbeat_interval_seconds; the process
+running the watchtower agent measures consumer lag every watchtower_interval_seconds. GET /health
+in any process lists every process with its agents, last beat and lag, and is 503 when an expected
+agent (expected_agents) has no live process or a lag stays above max_consumer_lag for longer than
+lag_grace_seconds.
+
+Stop with Ctrl-C (SIGINT) or SIGTERM: the replay stops, everything buffered is written, the
+heartbeat row is removed, exit 0.`;
 
 export async function startCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { bool: ["help", "no-replay"], value: [...GLOBAL_VALUE_FLAGS, "port", "replay", "speed", "agents"] });
+  const p = parseArgs(argv, { bool: ["help", "no-replay"], value: [...GLOBAL_VALUE_FLAGS, "port", "replay", "speed", "agents", "name"] });
   if (p.flags.help) return out(START_HELP), 0;
   const settings = settingsFrom(p);
   const port = intFlag(p, "port", settings.app.http_port, 0, 65535);
@@ -49,6 +58,9 @@ export async function startCommand(argv: string[]): Promise<number> {
     const bad = agents.filter((a) => !(AGENT_NAMES as readonly string[]).includes(a));
     if (bad.length || agents.length === 0) throw new UsageError(`--agents: unknown agent ${bad.map((b) => `'${b}'`).join(", ") || "(none given)"}; choose from ${AGENT_NAMES.join(", ")}`);
   }
+  checkWatchConfig(settings);
+  const name = p.flags.name === undefined ? undefined : String(p.flags.name).trim();
+  if (name !== undefined && !/^[\w.:@,+-]{1,120}$/.test(name)) throw new UsageError(`--name: '${name}' must be 1-120 letters, digits or . : @ , + - _`);
   const replayPaths = p.flags["no-replay"] || (agents && !agents.includes("ingestion")) ? [] : [p.flags.replay ? String(p.flags.replay) : resolveDataPath(settings.app.replay_path, settings.home)];
   const live = settings.app.market_source === "alpaca" && !(agents && !agents.includes("ingestion"));
   // Open the input before anything listens, so a missing file or missing keys fail the start cleanly.
@@ -62,7 +74,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       : null;
   // Live bars run on wall-clock time with a stable run tag, so a bar seen again after a restart
   // maps to the same idempotency key and cannot place a second order.
-  const sup = new Supervisor({ settings, log, metrics, agents, ...(live ? { clock: new SystemClock(), runId: "live" } : {}) });
+  const sup = new Supervisor({ settings, log, metrics, agents, processId: name, ...(live ? { clock: new SystemClock(), runId: "live" } : {}) });
   await sup.init(runSeed(replayPaths, settings));
   if (sup.reconciler) {
     const r = await sup.startupReconcile();
@@ -76,7 +88,8 @@ export async function startCommand(argv: string[]): Promise<number> {
     throw e;
   }
   const scheduler = new Scheduler({ settings, store: sup.store, log, sup });
-  const app = buildApp(sup, { version: VERSION, token: token.token, scheduler });
+  const feed = { kind: live ? "live" : src ? "replay" : "none", total: src?.total ?? null } as const;
+  const app = buildApp(sup, { version: VERSION, token: token.token, scheduler, feed });
   try {
     // Elysia defaults to SO_REUSEPORT, which would let a second daemon share the port silently.
     app.listen({ hostname: host, port, reusePort: false });
@@ -89,13 +102,16 @@ export async function startCommand(argv: string[]): Promise<number> {
   }
   const bound = app.server?.port ?? port;
   const base = `http://${host.includes(":") ? `[${host}]` : host}:${bound}`;
+  await sup.startMonitoring({ version: VERSION, url: base });
   out(`awet ${VERSION} running (run ${sup.runId}, home ${settings.home})`);
+  out(`  dashboard ${base}/`);
   out(`  health   ${base}/health`);
   out(`  metrics  ${base}/metrics`);
   out(`  api      ${base}/api/status   ${base}/api/trades`);
   out(`  store    sqlite ${settings.paths.db}   bus ${sup.bus.kind}   agents ${sup.agents.map((a) => a.status.name).join(", ")}`);
   out(`  logs     ${settings.paths.logs}/awet.log`);
   out(`  openapi  ${base}/openapi`);
+  out(`  process  ${sup.processId} (heartbeat every ${settings.app.heartbeat_interval_seconds} s${sup.watchtower ? `; watchtower every ${settings.app.watchtower_interval_seconds} s` : ""})`);
   const llmState = sup.ctx.llm?.state;
   out(`  llm      ${llmState ? (llmState.reachable ? `${settings.llm.model} at ${settings.llm.base_url}` : `degraded (${llmState.detail}); risk runs rule-only`) : "disabled (llm_enabled: false)"}`);
   out(`  token    ${token.source === "env" ? "from AWET_API_TOKEN" : `${token.path} (mode 0600${token.source === "generated" ? ", generated now" : ""})`} — POST endpoints need it as a Bearer token`);
@@ -127,19 +143,15 @@ export async function startCommand(argv: string[]): Promise<number> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
   if (sup.reconciler) {
-    const rec = sup.reconciler;
     const cycle = async () => {
       try {
-        // A failed start-up reconciliation is retried every cycle; trading resumes only once it succeeds.
-        if ((await sup.store.getState("trading_state")) === "RECONCILING") await sup.startupReconcile();
-        else if ((await marketIsOpen(sup.broker, Date.now())).open) await rec.reconcileOrders();
-        else log.info("skipped_market_closed");
+        if ((await sup.reconcileCycle()) === "market_closed") log.info("skipped_market_closed");
       } catch (e) {
         log.error({ err: errorMessage(e) }, "reconcile cycle failed");
       }
     };
     setInterval(cycle, settings.app.reconcile_interval_seconds * 1000);
-    setInterval(() => void rec.reconcilePositions().catch((e) => log.error({ err: errorMessage(e) }, "positions sync failed")), settings.app.positions_interval_seconds * 1000);
+    setInterval(() => void sup.syncPositions().catch((e) => log.error({ err: errorMessage(e) }, "positions sync failed")), settings.app.positions_interval_seconds * 1000);
   }
   if (src) {
     const total = src.total === null ? "live" : src.total.toLocaleString("en-US");

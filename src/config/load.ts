@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError } from "../core/errors";
-import { APP_SCHEMA, LLM_SCHEMA, LLM_ENV_ALIASES, type AppConfig, type KeySpec, type LlmConfig } from "./schema";
+import { APP_SCHEMA, LLM_SCHEMA, LLM_ENV_ALIASES, SYMBOL_RE, type AppConfig, type KeySpec, type LlmConfig } from "./schema";
 import { packageRoot } from "./paths";
 
 export interface Settings {
@@ -65,7 +65,7 @@ export function coerce(key: string, spec: KeySpec, raw: unknown, where: string, 
       if (!Array.isArray(list) || list.length === 0) throw bad("must be a non-empty list of symbols");
       const out: string[] = [];
       for (const s of list) {
-        if (typeof s !== "string" || !/^[A-Z][A-Z0-9.]{0,9}$/.test(s))
+        if (typeof s !== "string" || !SYMBOL_RE.test(s))
           throw bad(`has an invalid symbol ${JSON.stringify(s)} (expected upper-case tickers like SPY)`);
         if (!out.includes(s)) out.push(s);
       }
@@ -82,6 +82,16 @@ export function coerce(key: string, spec: KeySpec, raw: unknown, where: string, 
         if (!out.includes(n)) out.push(n);
       }
       return out.sort((a, b) => a - b);
+    }
+    case "list": {
+      const list = typeof raw === "string" && fromEnv ? raw.split(",").map((s) => s.trim()).filter(Boolean) : raw;
+      if (!Array.isArray(list) || list.length === 0) throw bad(`must be a non-empty list of ${spec.values.join(", ")}`);
+      const out: string[] = [];
+      for (const s of list) {
+        if (typeof s !== "string" || !spec.values.includes(s)) throw bad(`has an unknown value ${JSON.stringify(s)} (choose from ${spec.values.join(", ")})`);
+        if (!out.includes(s)) out.push(s);
+      }
+      return out;
     }
     case "speed": {
       if (raw === "max") return "max";

@@ -11,7 +11,14 @@ export type KeySpec =
   | { type: "enum"; default: string; values: readonly string[] }
   | { type: "symbols"; default: string[] }
   | { type: "ints"; default: number[]; min?: number; max?: number }
+  | { type: "list"; default: string[]; values: readonly string[] }
   | { type: "speed"; default: number | "max" };
+
+/** The agents a process can run (`awet start --agents`) and a deployment can expect. */
+export const AGENT_NAMES = ["ingestion", "features", "prediction", "risk", "execution", "exit", "watchtower"] as const;
+
+/** A ticker as the config accepts it (upper case, digits and dots, up to 10 characters). */
+export const SYMBOL_RE = /^[A-Z][A-Z0-9.]{0,9}$/;
 
 export const APP_SCHEMA = {
   // general
@@ -22,6 +29,7 @@ export const APP_SCHEMA = {
   pg_max_queue: { type: "int", default: 10000, min: 100 },
   timescale_compress_after_days: { type: "int", default: 7, min: 1 },
   timescale_retain_days: { type: "int", default: 365, min: 1 },
+  audit_level: { type: "enum", default: "decisions", values: ["decisions", "all"] },
   bus: { type: "enum", default: "memory", values: ["memory", "kafka"] },
   kafka_partitions: { type: "int", default: 3, min: 1 },
   kafka_replication_factor: { type: "int", default: 1, min: 1 },
@@ -89,6 +97,13 @@ export const APP_SCHEMA = {
   positions_interval_seconds: { type: "int", default: 120, min: 1 },
   unfilled_timeout_seconds: { type: "int", default: 600, min: 1 },
   in_flight_seconds: { type: "int", default: 30, min: 1 },
+  // Watchtower: heartbeats, consumer lag, one health view across processes
+  heartbeat_interval_seconds: { type: "int", default: 5, min: 1 },
+  heartbeat_timeout_seconds: { type: "int", default: 30, min: 2 },
+  watchtower_interval_seconds: { type: "int", default: 30, min: 1 },
+  max_consumer_lag: { type: "int", default: 1000, min: 0 },
+  lag_grace_seconds: { type: "int", default: 120, min: 0 },
+  expected_agents: { type: "list", default: [...AGENT_NAMES], values: AGENT_NAMES },
 } as const satisfies Record<string, KeySpec>;
 
 export const LLM_SCHEMA = {
@@ -108,7 +123,7 @@ type ValueOf<S extends KeySpec> = S extends { type: "bool" }
   ? boolean
   : S extends { type: "int" | "number" }
     ? number
-    : S extends { type: "symbols" }
+    : S extends { type: "symbols" | "list" }
       ? string[]
       : S extends { type: "ints" }
         ? number[]

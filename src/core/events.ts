@@ -1,4 +1,4 @@
-import { uuidFrom } from "./ids";
+import { timeId } from "./ids";
 
 /** Topics of the pipeline (ARCHITECTURE.md §4). */
 export const TOPICS = [
@@ -7,6 +7,7 @@ export const TOPICS = [
   "predictions",
   "risk.approved",
   "risk.rejected",
+  "exit.signals",
   "execution.completed",
   "execution.blocked",
   "market.rejected",
@@ -37,7 +38,8 @@ export function envelope<P>(
   return {
     // Deterministic: the same event (type, source, key) of a bar always gets the same id, so a
     // redelivery is recognised; different events of one bar (a fill and a bracket leg) differ.
-    id: uuidFrom(`${p.correlation_id}|${type}|${p.source}|${idempotency_key}`),
+    // Time-ordered (event time first), so the audit table's key grows at its end.
+    id: timeId(p.ts, `${p.correlation_id}|${type}|${p.source}|${idempotency_key}`),
     type,
     ts: p.ts,
     correlation_id: p.correlation_id,

@@ -12,7 +12,7 @@ export const qtyBoundsGate: Gate = (i, _s, l) => {
 
 export const maxNotionalGate: Gate = (i, _s, l) => {
   if (!Number.isFinite(i.reference_price) || i.reference_price <= 0)
-    return block("price_band", `reference price ${i.reference_price} is not a positive number`);
+    return block("invalid_price", `reference price ${i.reference_price} is not a positive number`);
   const n = notional(i.reference_price, i.qty);
   return n > l.maxNotionalPerOrderUsd
     ? block("max_notional_per_order", `order notional ${n.toFixed(2)} > max_notional_per_order_usd ${l.maxNotionalPerOrderUsd}`)

@@ -1,4 +1,5 @@
-import { runEod } from "../cli/pnl";
+import { TradingStateService } from "../state/trading-state";
+import { runEod } from "../ops/pnl";
 import type { Settings } from "../config/load";
 import { nyDate } from "../core/time";
 import type { Supervisor } from "../agents/supervisor";
@@ -149,8 +150,7 @@ export const JOBS: Job[] = [
       if (hard.length && !ctx.dryRun) {
         const to = hard.some((f) => f.action === "HALTED") ? "HALTED" : "REDUCING";
         await rec.step("switch_state", hard.map((f) => f.check).join(", "), async () => {
-          await ctx.store.setState("trading_state", to, Date.now());
-          await ctx.store.setState("trading_state_reason", `trade_watchdog: ${hard.map((f) => f.detail).join("; ")}`, Date.now());
+          await new TradingStateService(ctx.store).set(to, `trade_watchdog: ${hard.map((f) => f.detail).join("; ")}`, Date.now(), "job trade_watchdog");
           return { output: `trading state → ${to}` };
         });
         return `hard fault: trading state ${to} (${hard.map((f) => f.detail).join("; ")})`;

@@ -115,10 +115,20 @@ export function nyTime(date: string, hh: number, mm: number): number {
   return t;
 }
 
+const sessions = new Map<string, Session | null>();
+
+/** The regular session of a New York date (null on a weekend or holiday); answers are cached per date. */
 export function sessionFor(date: string): Session | null {
-  if (!isTradingDay(date)) return null;
-  const early = isEarlyClose(date);
-  return { date, open: nyTime(date, 9, 30), close: nyTime(date, early ? 13 : 16, 0), early };
+  const hit = sessions.get(date);
+  if (hit !== undefined) return hit;
+  let s: Session | null = null;
+  if (isTradingDay(date)) {
+    const early = isEarlyClose(date);
+    s = Object.freeze({ date, open: nyTime(date, 9, 30), close: nyTime(date, early ? 13 : 16, 0), early });
+  }
+  if (sessions.size > 20_000) sessions.clear(); // ~80 years of dates: bounded
+  sessions.set(date, s);
+  return s;
 }
 
 function nyDateOf(ts: number): string {
@@ -126,8 +136,17 @@ function nyDateOf(ts: number): string {
   return ymd(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate());
 }
 
+/** The New York day [start, end) of the last isMarketOpen call and its session: one day's answers need no date math. */
+let lastDay = { start: 1, end: 0, session: null as Session | null };
+
 export function isMarketOpen(ts: number): boolean {
-  const s = sessionFor(nyDateOf(ts));
+  if (ts < lastDay.start || ts >= lastDay.end) {
+    const date = nyDateOf(ts);
+    const start = nyTime(date, 0, 0);
+    const [y, m, d] = parse(date);
+    lastDay = { start, end: nyTime(addDays(y, m, d, 1), 0, 0), session: sessionFor(date) };
+  }
+  const s = lastDay.session;
   return s !== null && ts >= s.open && ts < s.close;
 }
 

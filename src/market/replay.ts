@@ -44,14 +44,22 @@ export class ReplaySource implements MarketSource {
 
   /** Symbols whose prices were adjusted by factor files. */
   readonly adjusted: string[] = [];
+  /** The .csv files read, in order. */
+  readonly files: string[];
+  /** Every symbol with a bar in the files, in or out of `range`, sorted. */
+  readonly fileSymbols: string[];
+  /** Rows left out because their time is outside `range` (they are not replayed). */
+  readonly outsideRange: number = 0;
 
   constructor(
     paths: string[],
     private speed: number | "max" = "max",
     private sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
     factorDir?: string,
+    /** Replay only rows with from <= time <= to (rows without a time are kept). */
+    range: { from?: number; to?: number } = {},
   ) {
-    const files = expandPaths(paths);
+    const files = (this.files = expandPaths(paths));
     const all: CsvItem[][] = [];
     for (const f of files) {
       let text: string;
@@ -67,6 +75,16 @@ export class ReplaySource implements MarketSource {
       }
     }
     this.merged = mergeByTime(all);
+    this.fileSymbols = [...new Set(this.merged.flatMap((it) => (it.kind === "bar" ? [it.bar.symbol] : [])))].sort();
+    if (range.from !== undefined || range.to !== undefined) {
+      const lo = range.from ?? -Infinity, hi = range.to ?? Infinity;
+      const n = this.merged.length;
+      this.merged = this.merged.filter((it) => {
+        const ts = it.kind === "bar" ? it.bar.ts : it.ts;
+        return ts === null || !Number.isFinite(ts) || (ts >= lo && ts <= hi);
+      });
+      this.outsideRange = n - this.merged.length;
+    }
     if (factorDir && existsSync(factorDir)) this.adjust(factorDir);
   }
 
@@ -82,6 +100,18 @@ export class ReplaySource implements MarketSource {
 
   get total(): number {
     return this.merged.length;
+  }
+
+  /** Per symbol in the replay: its bars and the time of its first and last bar. */
+  barsBySymbol(): Map<string, { bars: number; first: number; last: number }> {
+    const m = new Map<string, { bars: number; first: number; last: number }>();
+    for (const it of this.merged) {
+      if (it.kind !== "bar") continue;
+      const e = m.get(it.bar.symbol);
+      if (!e) m.set(it.bar.symbol, { bars: 1, first: it.bar.ts, last: it.bar.ts });
+      else (e.bars++, (e.first = Math.min(e.first, it.bar.ts)), (e.last = Math.max(e.last, it.bar.ts)));
+    }
+    return m;
   }
 
   async *items(signal?: AbortSignal): AsyncIterable<CsvItem> {

@@ -26,14 +26,62 @@ export class Metrics {
   readonly storeQueue: Gauge;
   readonly modelInfo: Gauge<"version">;
   readonly storeBackpressure: Gauge;
+  readonly consumerLag: Gauge<"group" | "topic" | "partition">;
+  readonly consumerLagTotal: Gauge<"group">;
+  readonly consumerLagMax: Gauge;
+  readonly heartbeatAge: Gauge<"process">;
+  readonly heartbeatStale: Gauge<"process">;
+  readonly agentLiveProcesses: Gauge<"agent">;
+  readonly deploymentHealthy: Gauge;
+
+  /** Label sets bound once (prom-client hashes labels on every call otherwise): the hot-path handles. */
+  readonly ordersBlocked: { inc(n?: number): void };
+  readonly ordersSubmitted: { inc(n?: number): void };
+  readonly ordersFilled: { inc(n?: number): void };
+  readonly ordersRejected: { inc(n?: number): void };
+  private gateBlockBy = new Map<string, { inc(n?: number): void }>();
+  /** Events counted in plain numbers on the hot path; added to awet_events_total when scraped. */
+  private eventCounts = new Map<string, number>();
+
+  /** awet_gate_blocks_total{reason} +1, through a handle bound once per reason. */
+  gateBlock(reason: string): void {
+    let c = this.gateBlockBy.get(reason);
+    if (!c) this.gateBlockBy.set(reason, (c = this.gateBlocks.labels({ reason })));
+    c.inc();
+  }
+
+  private handlerBy = new Map<string, { observe(v: number): void }>();
+  /** awet_handler_duration_seconds{topic,handler}, through a handle bound once per pair. */
+  handlerTime(topic: string, handler: string, seconds: number): void {
+    const k = `${topic}|${handler}`;
+    let h = this.handlerBy.get(k);
+    if (!h) this.handlerBy.set(k, (h = this.handlerSeconds.labels({ topic, handler })));
+    h.observe(seconds);
+  }
+
+  /** awet_events_total{topic} +1 (a Map increment; the counter catches up at each scrape). */
+  event(topic: string): void {
+    this.eventCounts.set(topic, (this.eventCounts.get(topic) ?? 0) + 1);
+  }
+
+  private flushEventCounts(): void {
+    for (const [topic, n] of this.eventCounts) if (n > 0) this.events.inc({ topic }, n);
+    this.eventCounts.clear();
+  }
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const r = [this.registry];
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "awet_process_" });
-    this.events = new Counter({ name: "awet_events_total", help: "Events published, by topic", labelNames: ["topic"], registers: r });
+    const self = this;
+    this.events = new Counter({
+      name: "awet_events_total", help: "Events published, by topic", labelNames: ["topic"], registers: r,
+      collect() {
+        self.flushEventCounts();
+      },
+    });
     this.handlerSeconds = new Histogram({
       name: "awet_handler_duration_seconds",
-      help: "Time a subscriber took to handle one event",
+      help: "Time a subscriber took to handle one event (in-process bus: one delivery in 8 is timed)",
       labelNames: ["topic", "handler"],
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
       registers: r,
@@ -66,9 +114,21 @@ export class Metrics {
     this.storeQueue = new Gauge({ name: "awet_store_queue_depth", help: "Bars and audit rows waiting to be written (PostgreSQL)", registers: r });
     this.storeBackpressure = new Gauge({ name: "awet_store_backpressure", help: "1 while appends wait for the database (slow or down)", registers: r });
     this.lastEventTs = new Gauge({ name: "awet_agent_last_event_timestamp_seconds", help: "Event time of the last event each agent handled", labelNames: ["agent"], registers: r });
+    // Watchtower (exported by the process that runs it)
+    this.consumerLag = new Gauge({ name: "awet_consumer_lag", help: "Messages a consumer group is behind, per topic and partition (Kafka: end minus committed offset; in-process bus: handler queue depth)", labelNames: ["group", "topic", "partition"], registers: r });
+    this.consumerLagTotal = new Gauge({ name: "awet_consumer_lag_total", help: "Messages a consumer group is behind, summed over its topics and partitions", labelNames: ["group"], registers: r });
+    this.consumerLagMax = new Gauge({ name: "awet_consumer_lag_max", help: "max_consumer_lag from the config: the per-partition lag the deployment tolerates for lag_grace_seconds", registers: r });
+    this.heartbeatAge = new Gauge({ name: "awet_heartbeat_age_seconds", help: "Wall seconds since each process of the deployment last wrote its heartbeat", labelNames: ["process"], registers: r });
+    this.heartbeatStale = new Gauge({ name: "awet_heartbeat_stale", help: "1 when a process's last heartbeat is older than heartbeat_timeout_seconds", labelNames: ["process"], registers: r });
+    this.agentLiveProcesses = new Gauge({ name: "awet_agent_live_processes", help: "Live processes running each agent (0 for an expected agent: nothing runs it)", labelNames: ["agent"], registers: r });
+    this.deploymentHealthy = new Gauge({ name: "awet_deployment_healthy", help: "1 when Watchtower judges the whole deployment healthy (every expected agent live, lag within limits)", registers: r });
     // Series that exist from the first scrape, so dashboards and alert rules never query a name
     // Prometheus has not seen (a labelled metric appears only once a label set is touched).
     for (const status of ["blocked", "submitted", "filled", "rejected"]) this.orders.inc({ status }, 0);
+    this.ordersBlocked = this.orders.labels({ status: "blocked" });
+    this.ordersSubmitted = this.orders.labels({ status: "submitted" });
+    this.ordersFilled = this.orders.labels({ status: "filled" });
+    this.ordersRejected = this.orders.labels({ status: "rejected" });
     this.gateBlocks.inc({ reason: "dry_run" }, 0);
     this.barsRejected.inc({ reason: "malformed_row" }, 0);
     for (const topic of ["market.raw"]) {

@@ -16,5 +16,10 @@ export async function loadTradeChain(store: Store, q: ChainQuery): Promise<Trade
     store.listTrades({ correlation_id: corr, limit: 1000 }),
   ]);
   if (audit.length === 0 && llm.length === 0 && trades.length === 0) return null;
-  return buildTradeChain(corr, audit, llm.reverse(), trades.reverse());
+  // The bar is its market_bars row (audit_events does not copy it): found by the symbol and time
+  // of the chain's first event that carries the bar's time.
+  const first = audit.find((a) => a.event_type === "market.engineered" || a.event_type === "predictions") ?? null;
+  const at = first ? { symbol: first.symbol, ts: first.ts } : trades.length ? { symbol: trades[trades.length - 1]!.symbol, ts: trades[trades.length - 1]!.ts } : null;
+  const bar = at ? ((await store.barsBetween(at.ts, at.ts + 1)).find((b) => b.symbol === at.symbol) ?? null) : null;
+  return buildTradeChain(corr, audit, llm.reverse(), trades.reverse(), bar);
 }

@@ -5,6 +5,7 @@ import { parseDocument } from "yaml";
 import { loadSettings, validateAppText, type Settings } from "../config/load";
 import { ConfigError, StartupError } from "../core/errors";
 import type { TradingState } from "../gates/types";
+import { TradingStateService } from "../state/trading-state";
 import type { Store } from "../store/port";
 import { EMBEDDED_CONFIG } from "../embedded";
 
@@ -97,7 +98,7 @@ function currentDryRun(s: Settings): { value: boolean; file: string } {
 export async function paperStatus(s: Settings, store: Store): Promise<PaperStatus> {
   const d = currentDryRun(s);
   const approved = existsSync(s.paths.approvalFile);
-  const state = ((await store.getState("trading_state")) as TradingState | null) ?? "ACTIVE";
+  const state = await new TradingStateService(store).current();
   return {
     execution_dry_run: d.value,
     approval_file: s.paths.approvalFile,
@@ -120,11 +121,9 @@ export async function paperOff(s: Settings, store: Store): Promise<PaperStatus> 
   return paperStatus(s, store);
 }
 
-export async function setTradingState(store: Store, to: TradingState, reason: string, now = Date.now()): Promise<{ from: TradingState; to: TradingState }> {
-  const from = ((await store.getState("trading_state")) as TradingState | null) ?? "ACTIVE";
-  await store.setState("trading_state", to, now);
-  await store.setState("trading_state_reason", reason, now);
-  return { from, to };
+/** An operator's switch of the trading state (CLI and REST), recorded with its reason and actor. */
+export async function setTradingState(states: TradingStateService, to: TradingState, reason: string, by: string, now = Date.now()): Promise<{ from: TradingState; to: TradingState }> {
+  return states.set(to, reason, now, by);
 }
 
 export function setExitLogic(s: Settings, on: boolean): string {
@@ -140,6 +139,11 @@ export interface ApiToken {
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/** Is this bind address reachable only from this machine? */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.has(host);
+}
 
 /**
  * The bearer token for POST endpoints: AWET_API_TOKEN, else <home>/.tmp/api-token, generated on
@@ -161,7 +165,7 @@ export function ensureApiToken(s: Settings, env: Record<string, string | undefin
     chmodSync(s.paths.apiToken, 0o600);
     t = { token, source: "generated", path: s.paths.apiToken };
   }
-  if (t && !LOOPBACK.has(s.app.http_host) && Buffer.byteLength(t.token) < 32)
+  if (t && !isLoopbackHost(s.app.http_host) && Buffer.byteLength(t.token) < 32)
     throw new StartupError(`http_host ${s.app.http_host} is not loopback: AWET_API_TOKEN must be at least 32 bytes (it has ${Buffer.byteLength(t.token)})`);
   return t;
 }

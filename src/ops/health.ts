@@ -6,12 +6,17 @@ import { errorMessage } from "../core/errors";
 import { LLMClient } from "../llm/client";
 import { silentLogger } from "../obs/log";
 import { makeStore } from "../store/open";
+import type { Store } from "../store/port";
+import { deploymentView } from "../agents/watchtower";
+import type { ProcessView } from "../obs/deployment";
 
 export interface Check {
   name: string;
   ok: boolean;
   verdict: string;
   fix?: string;
+  /** The deployment check: every process with its agents, last beat, status and lag. */
+  processes?: ProcessView[];
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
@@ -28,6 +33,7 @@ export async function healthChecks(s: Settings, daemonUrl: string): Promise<Chec
   try {
     await withTimeout(store.ping(), 5000, "store");
     checks.push({ name: "store", ok: true, verdict: s.app.store === "postgres" ? "PostgreSQL: connected successfully" : `SQLite: ${s.paths.db} readable` });
+    checks.push(await deploymentCheck(store, s));
   } catch (e) {
     checks.push({ name: "store", ok: false, verdict: `${s.app.store}: ${errorMessage(e)}`, fix: s.app.store === "postgres" ? "check DATABASE_URL; `docker compose restart timescaledb`; `awet db check`" : `check ${s.paths.db} and its directory permissions` });
   } finally {
@@ -75,6 +81,25 @@ export async function healthChecks(s: Settings, daemonUrl: string): Promise<Chec
     checks.push({ name: "agents", ok: false, verdict: `daemon not reachable at ${daemonUrl}: ${errorMessage(e)}`, fix: "start it: `awet start` (or `docker compose up -d awet`)" });
   }
   return checks;
+}
+
+/**
+ * Every process of the deployment from the heartbeat and lag rows in the store: read directly, so
+ * it answers even when the daemon at the URL is the process that died.
+ */
+export async function deploymentCheck(store: Store, s: Settings, now = Date.now()): Promise<Check> {
+  try {
+    const { view } = await withTimeout(deploymentView(store, s, now), 5000, "deployment");
+    const live = view.processes.filter((p) => p.status === "live").length;
+    const head = `${view.processes.length} process(es), ${live} live`;
+    return {
+      name: "deployment", ok: view.healthy, processes: view.processes,
+      verdict: view.healthy ? `${head}; every expected agent has a live process; lag within ${s.app.max_consumer_lag}` : `${head}; ${view.problems.map((p) => p.message).join("; ")}`,
+      fix: view.healthy ? undefined : "restart the stale process (`awet start --agents ...` on its host), or check the slow consumer; `curl <daemon>/api/watchtower` shows every process and lag row",
+    };
+  } catch (e) {
+    return { name: "deployment", ok: false, verdict: `heartbeat table unreadable: ${errorMessage(e)}`, fix: "start the daemon once (it applies migration 006), or `awet db migrate`" };
+  }
 }
 
 /** `awet doctor`: health plus config, file permissions, free disk and clock skew against the broker. */

@@ -2,6 +2,11 @@ import { nyDate, nyDayStart } from "../core/time";
 import { isMarketOpen, isTradingDay, nyTime } from "../market/calendar";
 import { dailyPnl, fillsFromTrades, type PnlReport } from "../reports/pnl";
 import type { DailyPnlRow, Store } from "../store/port";
+import { Reconciler } from "../agents/reconciler";
+import { openBroker } from "../broker/open";
+import { isReconcilable } from "../broker/port";
+import type { Settings } from "../config/load";
+import type { Logger } from "../obs/log";
 
 /** The New York day boundaries of a YYYY-MM-DD date (DST-safe). */
 export function dayBounds(date: string): { start: number; end: number } {
@@ -50,3 +55,34 @@ export function tradingDaysUpTo(date: string, n: number): string[] {
   }
   return out;
 }
+
+/** The daily rows of the `n` trading days up to `date` (oldest first), as `awet pnl week` and GET /api/pnl/week show them. */
+export async function pnlWeek(store: Store, date: string, n: number, at = Date.now()): Promise<DailyPnlRow[]> {
+  const rows: DailyPnlRow[] = [];
+  for (const d of tradingDaysUpTo(date, n)) rows.push(toDailyRow(await pnlForDate(store, d), at));
+  return rows;
+}
+
+/** The end-of-day job (runbook 11/12), shared by the CLI, the scheduler and REST. */
+export async function runEod(s: Settings, store: Store, date: string, log: Logger, say: (l: string) => void = () => {}) {
+  say("EOD_JOB_STARTING");
+  const broker = openBroker(s);
+  let orders = "skipped (simulated broker: fills come from bars)";
+  let positions = "skipped";
+  if (isReconcilable(broker)) {
+    const r = new Reconciler({ store, broker, log, now: () => Date.now(), inFlightMs: s.app.in_flight_seconds * 1000, unfilledTimeoutMs: s.app.unfilled_timeout_seconds * 1000 });
+    const st = await r.reconcileOrders();
+    orders = `${st.updated} updated, ${st.became_terminal} terminal, ${st.errors} errors`;
+    const ps = await r.reconcilePositions();
+    positions = `${ps.synced} synced, ${ps.zeroed} zeroed`;
+  }
+  say(`Orders reconciled: ${orders}`);
+  say(`Positions synced: ${positions}`);
+  const rep = await pnlForDate(store, date);
+  await store.saveDailyPnl(toDailyRow(rep, Date.now()));
+  say(`PnL computed for ${date}`);
+  log.info({ ...toDailyRow(rep, Date.now()) }, "PNL_DAILY_SUMMARY");
+  say("EOD_JOB_COMPLETE");
+  return rep;
+}
+

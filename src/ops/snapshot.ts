@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { TradingStateService } from "../state/trading-state";
 import type { Settings } from "../config/load";
 import { round6 } from "../core/money";
 import { OPEN_STATUSES, type Store } from "../store/port";
@@ -13,7 +14,7 @@ export async function opsSnapshot(s: Settings, store: Store) {
   const counts = await store.counts();
   const lastRec = await store.getState("last_reconcile");
   return {
-    trading_state: (await store.getState("trading_state")) ?? "ACTIVE",
+    trading_state: await new TradingStateService(store).current(),
     execution_dry_run: s.app.execution_dry_run,
     approved: existsSync(s.paths.approvalFile),
     pending_orders: pending.map((t) => ({ ts: new Date(t.ts).toISOString(), symbol: t.symbol, side: t.side, qty: t.qty, status: t.status, client_order_id: t.client_order_id })),

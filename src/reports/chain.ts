@@ -1,8 +1,9 @@
+import type { Bar } from "../core/events";
 import type { AuditRow, LlmTraceRow, TradeRow } from "../store/port";
 
 export interface ChainEntry {
   ts: number;
-  kind: "AUDIT" | "LLM" | "RISK" | "TRADE" | "FILL" | "BLOCK";
+  kind: "BAR" | "AUDIT" | "LLM" | "RISK" | "TRADE" | "FILL" | "BLOCK";
   text: string;
 }
 
@@ -12,6 +13,8 @@ export interface TradeChain {
   trades: TradeRow[];
   llm_traces: LlmTraceRow[];
   audit: AuditRow[];
+  /** The market bar the chain started from (its market_bars row), when stored. */
+  bar: Bar | null;
 }
 
 const promptOf = (t: LlmTraceRow) => {
@@ -24,8 +27,9 @@ const responseOf = (t: LlmTraceRow) => {
 };
 
 /** Everything recorded for one correlation id, in time order (runbook 10). Pure. */
-export function buildTradeChain(correlationId: string, audit: AuditRow[], llm: LlmTraceRow[], trades: TradeRow[]): TradeChain {
+export function buildTradeChain(correlationId: string, audit: AuditRow[], llm: LlmTraceRow[], trades: TradeRow[], bar: Bar | null = null): TradeChain {
   const tl: ChainEntry[] = [];
+  if (bar) tl.push({ ts: bar.ts, kind: "BAR", text: `${bar.symbol} O ${bar.open} H ${bar.high} L ${bar.low} C ${bar.close} V ${bar.volume}` });
   for (const a of audit) {
     const p = a.payload as Record<string, any>;
     if (a.event_type === "risk.approved") tl.push({ ts: a.ts, kind: "RISK", text: `${a.symbol} APPROVED ${p.side} ${p.qty} | ${p.reason}` });
@@ -36,12 +40,12 @@ export function buildTradeChain(correlationId: string, audit: AuditRow[], llm: L
   }
   for (const t of llm) tl.push({ ts: t.ts, kind: "LLM", text: `${t.agent_name} → ${t.model} (${Math.round(t.latency_ms ?? 0)}ms) ${t.status} | ${promptOf(t).replace(/\s+/g, " ").slice(0, 60)}` });
   for (const t of trades) tl.push({ ts: t.ts, kind: "TRADE", text: `${t.side.toUpperCase()} ${t.qty} ${t.symbol} @ ${t.price ?? "-"} → ${t.status}${t.error_message ? ` (${t.error_message})` : ""}` });
-  const order = { AUDIT: 0, LLM: 1, RISK: 2, BLOCK: 3, TRADE: 3, FILL: 4 } as const;
+  const order = { BAR: -1, AUDIT: 0, LLM: 1, RISK: 2, BLOCK: 3, TRADE: 3, FILL: 4 } as const;
   tl.sort((a, b) => a.ts - b.ts || order[a.kind] - order[b.kind]);
-  return { correlation_id: correlationId, timeline: tl, trades, llm_traces: llm, audit };
+  return { correlation_id: correlationId, timeline: tl, trades, llm_traces: llm, audit, bar };
 }
 
-const icon = { AUDIT: "📝", LLM: "🟢", RISK: "✅", TRADE: "✅", FILL: "💰", BLOCK: "⛔" } as const;
+const icon = { BAR: "📈", AUDIT: "📝", LLM: "🟢", RISK: "✅", TRADE: "✅", FILL: "💰", BLOCK: "⛔" } as const;
 const when = (ts: number) => new Date(ts).toISOString().replace("T", " ").replace("Z", "");
 
 export function renderTradeChain(c: TradeChain, detail = false): string {

@@ -1,5 +1,6 @@
 import { fromMicros, toMicros } from "../core/money";
 import { nyDate } from "../core/time";
+import { FifoLots } from "../portfolio/fifo";
 
 /** One fill (an execution at the broker), the unit of PnL. */
 export interface PnlFill {
@@ -74,6 +75,8 @@ export interface PnlReport {
   open_lots: OpenLot[];
   errors: PnlError[];
   hints: string[];
+  /** With `curve: true`: realized + unrealized PnL after each distinct time of a fill or mark. */
+  equity_curve?: { ts: number; pnl_usd: number }[];
 }
 
 export interface PnlOptions {
@@ -85,12 +88,8 @@ export interface PnlOptions {
   /** For the "why is my PnL $0" hints. */
   unfilledOrders?: number;
   marketClosed?: boolean;
-}
-
-interface Lot {
-  qty: number;
-  priceM: number; // micro-dollars per share
-  ts: number;
+  /** Also return the PnL curve the drawdown is measured on (for backtest reports and plots). */
+  curve?: boolean;
 }
 
 /**
@@ -105,7 +104,8 @@ export function computePnl(fillsIn: PnlFill[], marksIn: Mark[], o: PnlOptions = 
   const to = o.to ?? Infinity;
   const fills = fillsIn.filter((f) => f.ts <= to && f.qty > 0).map((f, i) => ({ ...f, i })).sort((a, b) => a.ts - b.ts || a.i - b.i);
   const marks = marksIn.filter((m) => m.ts <= to).sort((a, b) => a.ts - b.ts);
-  const lots = new Map<string, Lot[]>();
+  const book = new FifoLots();
+  const lots = book.lots;
   const last = new Map<string, number>(); // latest price in micros
   const realizedBy = new Map<string, number>(); // micros
   const trips: RoundTrip[] = [];
@@ -113,13 +113,11 @@ export function computePnl(fillsIn: PnlFill[], marksIn: Mark[], o: PnlOptions = 
   let realized = 0;
   let nTrades = 0, nBuys = 0, nSells = 0, volume = 0;
   let peak = -Infinity, maxDd = 0;
+  const curve: { ts: number; pnl_usd: number }[] | undefined = o.curve ? [] : undefined;
 
   const unrealizedM = () => {
     let u = 0;
-    for (const [s, ls] of lots) {
-      const p = last.get(s);
-      for (const l of ls) u += Math.round(((p ?? l.priceM) - l.priceM) * l.qty);
-    }
+    for (const s of lots.keys()) u += book.unrealizedM(s, last.get(s));
     return u;
   };
   const sample = (t: number) => {
@@ -127,6 +125,11 @@ export function computePnl(fillsIn: PnlFill[], marksIn: Mark[], o: PnlOptions = 
     const eq = realized + unrealizedM();
     if (eq > peak) peak = eq;
     maxDd = Math.max(maxDd, peak - eq);
+    if (curve) {
+      const lastPt = curve[curve.length - 1];
+      if (lastPt && lastPt.ts === t) lastPt.pnl_usd = fromMicros(eq);
+      else curve.push({ ts: t, pnl_usd: fromMicros(eq) });
+    }
   };
 
   // Walk fills and marks together in time order (a fill before a mark at the same time).
@@ -152,26 +155,11 @@ export function computePnl(fillsIn: PnlFill[], marksIn: Mark[], o: PnlOptions = 
       if (f.side === "buy") nBuys++;
       else nSells++;
     }
-    const ls = lots.get(f.symbol) ?? [];
-    lots.set(f.symbol, ls);
     if (f.side === "buy") {
-      ls.push({ qty: f.qty, priceM: pM, ts: f.ts });
+      book.buy(f.symbol, f.qty, pM, f.ts);
     } else {
-      let left = f.qty;
-      let matched = 0, costM = 0, pnlM = 0, opened = f.ts;
-      while (left > 0 && ls.length > 0) {
-        const lot = ls[0]!;
-        const q = Math.min(left, lot.qty);
-        const p = Math.round((pM - lot.priceM) * q);
-        pnlM += p;
-        costM += lot.priceM * q;
-        matched += q;
-        opened = Math.min(opened, lot.ts);
-        lot.qty -= q;
-        left -= q;
-        if (lot.qty <= 1e-12) ls.shift();
-      }
-      if (left > 1e-12) errors.push({ symbol: f.symbol, trade_id: f.trade_id, ts: f.ts, excess_qty: left, message: `sell of ${f.qty} ${f.symbol} exceeds the open lots by ${left}; the excess is not matched` });
+      const { matched, costM, pnlM, opened, excess } = book.sell(f.symbol, f.qty, pM, f.ts);
+      if (excess > 0) errors.push({ symbol: f.symbol, trade_id: f.trade_id, ts: f.ts, excess_qty: excess, message: `sell of ${f.qty} ${f.symbol} exceeds the open lots by ${excess}; the excess is not matched` });
       if (matched > 0 && inWindow) {
         realized += pnlM;
         realizedBy.set(f.symbol, (realizedBy.get(f.symbol) ?? 0) + pnlM);
@@ -226,6 +214,7 @@ export function computePnl(fillsIn: PnlFill[], marksIn: Mark[], o: PnlOptions = 
     hints: [],
   };
   report.hints = pnlHints(report, o);
+  if (curve) report.equity_curve = curve;
   return report;
 }
 

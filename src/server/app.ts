@@ -5,14 +5,16 @@ import type { TradeStatus } from "../store/port";
 import { approve, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState, tokenMatches } from "../ops/control";
 import { errorMessage } from "../core/errors";
 import { OPENAPI } from "./openapi";
+import { watchtowerRoutes } from "./watchtower";
 import { JOBS, findJob } from "../jobs/jobs";
 import { nextEffectiveRun, runJob, type Scheduler } from "../jobs/scheduler";
 import { loadTradeChain } from "../ops/chain";
-import { pnlForDate, pnlToday, toDailyRow, tradingDaysUpTo } from "../ops/pnl";
+import { pnlForDate, pnlToday, pnlWeek } from "../ops/pnl";
+import { llmSummary } from "../ops/llm";
 import { opsSnapshot } from "../ops/snapshot";
 import { reportJson } from "../reports/render";
-import { summarizeLlm } from "../reports/llm";
-import { nyDate } from "../core/time";
+import { runsRoutes } from "./runs";
+import { dashboardPlugin, type FeedInfo } from "./dashboard";
 
 export const TRADE_STATUSES: readonly TradeStatus[] = [
   "blocked", "pending_submit", "submitted", "partially_filled", "filled", "canceled", "rejected", "expired",
@@ -24,6 +26,8 @@ export interface ServerInfo {
   scheduler?: Scheduler;
   /** Bearer token every POST requires. */
   token: string;
+  /** The market input, for the dashboard's progress (bars read of total) or feed freshness. */
+  feed?: FeedInfo;
 }
 
 function badRequest(set: { status?: number | string }, field: string, message: string) {
@@ -61,7 +65,10 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
       set.status = code === "NOT_FOUND" ? 404 : code === "PARSE" || code === "VALIDATION" ? 400 : 500;
       return { error: String(code).toLowerCase(), message: errorMessage(error) };
     })
+    .use(dashboardPlugin(sup, { version: info.version, token: info.token, scheduler: info.scheduler, feed: info.feed }))
     .get("/openapi", () => OPENAPI)
+    .use(watchtowerRoutes(sup))
+    .use(runsRoutes(sup.store))
     .get("/api/paper/status", () => paperStatus(settings, sup.store))
     .get("/api/agents", () => ({ agents: JOBS.map((j) => ({ name: j.name, description: j.description, cron: j.cron, next: nextEffectiveRun(j, new Date())?.toISOString() ?? null })) }))
     .get("/api/agents/runs", async ({ query, set }) => {
@@ -82,9 +89,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
     })
     .get("/api/llm/summary", async ({ query, set }) => {
       if (query.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(query.date)) return badRequest(set, "date", `date must be YYYY-MM-DD; got '${query.date}'`);
-      let rows = await sup.store.listLlmTraces({ limit: 1_000_000 });
-      if (query.date) rows = rows.filter((r) => nyDate(r.ts) === query.date);
-      return summarizeLlm(rows, query.date ?? null);
+      return llmSummary(sup.store, query.date ?? null);
     })
     .get("/api/pnl/:date", async ({ params, set }) => {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(params.date) || !Number.isFinite(Date.parse(params.date))) return badRequest(set, "date", `date must be YYYY-MM-DD; got '${params.date}'`);
@@ -93,9 +98,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
     .get("/api/pnl", async ({ query, set }) => {
       const days = query.days === undefined ? 7 : Number(query.days);
       if (!Number.isInteger(days) || days < 1 || days > 31) return badRequest(set, "days", `days must be a whole number 1..31; got '${query.days}'`);
-      const rows = [];
-      for (const d of tradingDaysUpTo(await pnlToday(sup.store), days)) rows.push(toDailyRow(await pnlForDate(sup.store, d), Date.now()));
-      return { days: rows };
+      return { days: await pnlWeek(sup.store, await pnlToday(sup.store), days) };
     })
     .get("/api/positions", async () => ({ positions: (await sup.store.positions()).filter((p) => p.qty !== 0) }))
     .get("/api/ops/snapshot", () => opsSnapshot(settings, sup.store))
@@ -113,12 +116,12 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
         .post("/api/revoke", () => ({ approved: false, removed: revoke(settings) }), { parse: "none" })
         .post("/api/paper/on", async () => {
           const st = await paperOn(settings, sup.store);
-          sup.execution.live.refresh();
+          sup.live.refresh();
           return st;
         }, { parse: "none" })
         .post("/api/paper/off", async () => {
           const st = await paperOff(settings, sup.store);
-          sup.execution.live.refresh();
+          sup.live.refresh();
           return st;
         }, { parse: "none" })
         .post("/api/halt", async ({ request, set }) => {
@@ -130,9 +133,9 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
           const reason = b.value.reason ?? "operator";
           if (typeof reason !== "string" || reason.length > 500)
             return (set.status = 400), { error: "bad_request", field: "reason", message: "reason must be a string of at most 500 characters" };
-          return setTradingState(sup.store, mode === "reducing" ? "REDUCING" : "HALTED", `api: ${reason}`);
+          return setTradingState(sup.tradingState, mode === "reducing" ? "REDUCING" : "HALTED", `api: ${reason}`, "rest");
         }, { parse: "none" })
-        .post("/api/resume", () => setTradingState(sup.store, "ACTIVE", "api: resume"), { parse: "none" })
+        .post("/api/resume", () => setTradingState(sup.tradingState, "ACTIVE", "api: resume", "rest"), { parse: "none" })
         .post("/api/agents/:name/run", async ({ params, request, set }) => {
           const job = findJob(params.name);
           if (!job) return (set.status = 404), { error: "not_found", message: `no agent '${params.name}' (${JOBS.map((j) => j.name).join(", ")})` };
@@ -145,12 +148,12 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
         .post("/api/exit/run", async () => ({ checks: await sup.exit.runOnce() }), { parse: "none" })
         .post("/api/exit/on", () => {
           const file = setExitLogic(settings, true);
-          sup.execution.live.refresh();
+          sup.live.refresh();
           return { enable_exit_logic: true, config_file: file };
         }, { parse: "none" })
         .post("/api/exit/off", () => {
           const file = setExitLogic(settings, false);
-          sup.execution.live.refresh();
+          sup.live.refresh();
           return { enable_exit_logic: false, config_file: file };
         }, { parse: "none" }),
     )
@@ -167,6 +170,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
         broker: { name: sup.broker.name, paper: sup.broker.isPaper },
         llm: h.llm,
         agents: h.agents,
+        ...(h.deployment ? { deployment: h.deployment } : {}),
         ...(info.scheduler ? { scheduler: info.scheduler.status() } : {}),
       };
     })
@@ -198,7 +202,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
           execution_dry_run: s.app.execution_dry_run,
           approval_file: s.paths.approvalFile,
           approved: existsSync(s.paths.approvalFile),
-          trading_state: (await sup.store.getState("trading_state")) ?? "ACTIVE",
+          trading_state: await sup.tradingState.current(),
         },
         symbols: s.app.symbols,
         stats: sup.stats,

@@ -13,6 +13,7 @@ const TABLES: { name: string; key: string; times: string[]; bools: string[]; jso
   { name: "agent_runs", key: "(id)", times: ["started_at", "finished_at"], bools: [], json: ["steps"], serial: "id" },
   { name: "dead_letters", key: "(id)", times: ["ts"], bools: [], json: ["event"], serial: "id" },
   { name: "system_state", key: "(key)", times: ["updated_at"], bools: [], json: [] },
+  { name: "backtest_runs", key: "(id)", times: ["started_at", "finished_at"], bools: [], json: ["symbols", "data_files", "config", "summary", "results"] },
 ];
 
 /**

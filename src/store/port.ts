@@ -1,4 +1,8 @@
 import type { Bar, Envelope, Side } from "../core/events";
+import type { Heartbeat } from "../obs/deployment";
+import type { LagRecord } from "../obs/lag";
+
+export type { Heartbeat, LagRecord };
 
 export type TradeStatus =
   | "blocked" // a gate said no; no broker call was made
@@ -172,6 +176,27 @@ export interface AgentRunRow {
   error: string | null;
 }
 
+/** One replay stored as a backtest run (`awet runs`). */
+export interface BacktestRunRow {
+  id: string;
+  label: string | null;
+  started_at: number;
+  finished_at: number;
+  symbols: string[];
+  /** The --from / --to asked for, as given (null: the files' own range). */
+  range_from: string | null;
+  range_to: string | null;
+  data_files: { path: string; sha256: string; bytes: number }[];
+  /** The effective settings (app and llm) the run used, and the sha256 of their canonical JSON. */
+  config: Record<string, unknown>;
+  config_hash: string;
+  code_version: string;
+  /** The replay's counts (bars, orders, fills, ...). */
+  summary: Record<string, unknown>;
+  /** The backtest results (src/reports/backtest.ts), with the equity curve. */
+  results: Record<string, unknown>;
+}
+
 export interface AuditRow {
   ts: number;
   event_id: string;
@@ -190,11 +215,18 @@ export interface AuditRow {
 export interface Store {
   readonly kind: "sqlite" | "postgres";
   migrate(): Promise<string[]>;
-  appendBars(bars: Bar[], source: string): Promise<void>;
-  appendAudit(events: Envelope[]): Promise<void>;
+  /** Buffered appends: return at once (no promise) unless the writer must wait (back-pressure). */
+  appendBars(bars: Bar[], source: string): Promise<void> | void;
+  appendAudit(events: Envelope[]): Promise<void> | void;
   recordDeadLetter(d: DeadLetter): Promise<void>;
-  /** Write-ahead insert. Returns null when the idempotency key already exists (nothing written). */
+  /** Write-ahead insert, committed before it returns. Returns null when the idempotency key already exists (nothing written). */
   insertTrade(t: NewTrade): Promise<TradeRow | null>;
+  /**
+   * Rows that need not be durable at once (blocked intents: no broker call follows), written with
+   * the next batch; a key that already has a row is skipped. Every trade read and `insertTrade`
+   * first writes what is buffered, so ids keep the order of the decisions.
+   */
+  appendTrades(ts: NewTrade[]): Promise<void> | void;
   updateTrade(id: number, patch: TradePatch): Promise<void>;
   getTrade(id: number): Promise<TradeRow | null>;
   getTradeByKey(idempotencyKey: string): Promise<TradeRow | null>;
@@ -227,10 +259,26 @@ export interface Store {
   /** Newest first, unless afterId is given (then oldest first, for follow mode). */
   listLlmTraces(f?: LlmTraceFilter): Promise<LlmTraceRow[]>;
   countAudit(eventType?: string): Promise<number>;
+  /** Store a finished replay; its id must be new. */
+  saveBacktestRun(r: BacktestRunRow): Promise<void>;
+  getBacktestRun(id: string): Promise<BacktestRunRow | null>;
+  /** Newest first. */
+  listBacktestRuns(limit: number): Promise<BacktestRunRow[]>;
   getState(key: string): Promise<string | null>;
   setState(key: string, value: string, at: number): Promise<void>;
   counts(): Promise<StoreCounts>;
   ping(): Promise<void>;
+  /** Insert or replace this process's heartbeat row (keyed by process_id). */
+  saveHeartbeat(h: Heartbeat): Promise<void>;
+  /** Every process's heartbeat row, by process_id. */
+  listHeartbeats(): Promise<Heartbeat[]>;
+  /** Remove one process's row (a clean stop). */
+  deleteHeartbeat(processId: string): Promise<void>;
+  /** Insert or replace consumer lag rows (keyed by group, topic, partition). */
+  saveLag(rows: LagRecord[]): Promise<void>;
+  listLag(): Promise<LagRecord[]>;
+  /** Forget heartbeats whose last beat, and lag rows observed, before `before` (gone for good). */
+  pruneWatch(before: number): Promise<{ heartbeats: number; lag: number }>;
   /** Rows waiting to be written and whether writers are held back (PostgreSQL's bounded queue). */
   backlog?(): { queued: number; max: number; waiting: boolean; connected: boolean; lastError: string | null; retries: number };
   flush(): Promise<void>;

@@ -20,7 +20,10 @@ import {
   type DailyPnlRow,
   type ModelRow,
   type AgentRunRow,
+  type BacktestRunRow,
   type LlmTraceRow,
+  type Heartbeat,
+  type LagRecord,
 } from "./port";
 
 export interface PostgresStoreOptions {
@@ -58,6 +61,22 @@ export function isConnectionError(e: unknown): boolean {
     || /connection|terminat|ECONN|socket/i.test(errorMessage(e));
 }
 
+const TRADE_COLUMNS = [
+  "ts", "correlation_id", "idempotency_key", "symbol", "side", "qty", "price", "status", "error_message", "alpaca_order_id", "client_order_id",
+  "alpaca_status", "filled_qty", "avg_fill_price", "filled_at", "updated_at", "paper_trade", "dry_run", "order_type", "take_profit_price",
+  "stop_loss_price", "exit_reason", "run_id",
+] as const;
+
+function tradeRow(t: NewTrade): Row {
+  return {
+    ts: dt(t.ts), correlation_id: t.correlation_id, idempotency_key: t.idempotency_key, symbol: t.symbol, side: t.side, qty: t.qty, price: num(t.price),
+    status: t.status, error_message: t.error_message, alpaca_order_id: t.alpaca_order_id, client_order_id: t.client_order_id, alpaca_status: t.alpaca_status,
+    filled_qty: t.filled_qty, avg_fill_price: num(t.avg_fill_price), filled_at: dtN(t.filled_at), updated_at: dt(t.updated_at), paper_trade: t.paper_trade,
+    dry_run: t.dry_run, order_type: t.order_type, take_profit_price: num(t.take_profit_price), stop_loss_price: num(t.stop_loss_price),
+    exit_reason: t.exit_reason, run_id: t.run_id,
+  };
+}
+
 function tradeFromRow(r: Row): TradeRow {
   return {
     id: Number(r.id), ts: ms(r.ts), correlation_id: r.correlation_id, idempotency_key: r.idempotency_key, symbol: r.symbol, side: r.side,
@@ -75,6 +94,13 @@ function positionFromRow(r: Row): Position {
   };
 }
 
+function backtestRunFromRow(r: Row): BacktestRunRow {
+  return {
+    id: r.id, label: r.label, started_at: ms(r.started_at), finished_at: ms(r.finished_at), symbols: r.symbols, range_from: r.range_from, range_to: r.range_to,
+    data_files: r.data_files, config: r.config, config_hash: r.config_hash, code_version: r.code_version, summary: r.summary, results: r.results,
+  };
+}
+
 /**
  * The Store on PostgreSQL (TimescaleDB when the extension exists) with the `postgres` package.
  * Bars and audit events go through a bounded queue written by one flusher in multi-row INSERTs,
@@ -85,7 +111,8 @@ function positionFromRow(r: Row): Position {
 export class PostgresStore implements Store {
   readonly kind = "postgres" as const;
   readonly sql: Sql;
-  private queue: { kind: "bar" | "audit"; row: Row }[] = [];
+  private queue: { kind: "bar" | "audit" | "trade"; row: Row }[] = [];
+  private queuedTrades = 0;
   private flushing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private waiters: (() => void)[] = [];
@@ -172,12 +199,9 @@ export class PostgresStore implements Store {
 
   // --- batched hot-path writes -------------------------------------------------------------
 
-  private async enqueue(items: { kind: "bar" | "audit"; row: Row }[]): Promise<void> {
-    while (this.queue.length >= this.state.max && !this.closed) {
-      this.state.waiting = true; // back-pressure: the caller waits for the flusher
-      this.kick();
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
+  /** Queue rows for the flusher; returns a promise only when the queue is full and the caller must wait. */
+  private enqueue(items: { kind: "bar" | "audit" | "trade"; row: Row }[]): Promise<void> | void {
+    if (this.queue.length >= this.state.max && !this.closed) return this.enqueueWhenRoom(items);
     this.state.waiting = false;
     this.queue.push(...items);
     if (this.queue.length >= (this.o.batchSize ?? 500)) this.kick();
@@ -186,6 +210,15 @@ export class PostgresStore implements Store {
         this.timer = null;
         this.kick();
       }, 20);
+  }
+
+  private async enqueueWhenRoom(items: { kind: "bar" | "audit" | "trade"; row: Row }[]): Promise<void> {
+    while (this.queue.length >= this.state.max && !this.closed) {
+      this.state.waiting = true; // back-pressure: the caller waits for the flusher
+      this.kick();
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+    this.enqueue(items);
   }
 
   private kick(): void {
@@ -197,6 +230,7 @@ export class PostgresStore implements Store {
       const batch = this.queue.slice(0, this.o.batchSize ?? 500);
       const bars = batch.filter((b) => b.kind === "bar").map((b) => b.row);
       const audit = batch.filter((b) => b.kind === "audit").map((b) => b.row);
+      const trades = batch.filter((b) => b.kind === "trade").map((b) => b.row);
       // One transaction per batch: it lands whole or not at all, and is retried whole. Rows leave
       // the queue only after the commit, so nothing is lost while the server is away.
       await this.retry(
@@ -205,20 +239,22 @@ export class PostgresStore implements Store {
           this.sql.begin(async (tx) => {
             if (bars.length) await tx`INSERT INTO market_bars ${tx(bars, "symbol", "ts", "open", "high", "low", "close", "volume", "source")} ON CONFLICT DO NOTHING`;
             if (audit.length) await tx`INSERT INTO audit_events ${tx(audit, "event_id", "ts", "correlation_id", "event_type", "source", "symbol", "payload")} ON CONFLICT DO NOTHING`;
+            if (trades.length) await tx`INSERT INTO trades ${tx(trades, ...TRADE_COLUMNS)} ON CONFLICT (idempotency_key) DO NOTHING`;
           }),
         Number.POSITIVE_INFINITY,
       );
       this.queue.splice(0, batch.length);
+      this.queuedTrades -= trades.length;
       for (const w of this.waiters.splice(0)) w();
     }
   }
 
-  async appendBars(bars: Bar[], source: string): Promise<void> {
-    await this.enqueue(bars.map((b) => ({ kind: "bar" as const, row: { symbol: b.symbol, ts: dt(b.ts), open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, source } })));
+  appendBars(bars: Bar[], source: string): Promise<void> | void {
+    return this.enqueue(bars.map((b) => ({ kind: "bar" as const, row: { symbol: b.symbol, ts: dt(b.ts), open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, source } })));
   }
 
-  async appendAudit(events: Envelope[]): Promise<void> {
-    await this.enqueue(
+  appendAudit(events: Envelope[]): Promise<void> | void {
+    return this.enqueue(
       events.map((e) => ({ kind: "audit" as const, row: { event_id: e.id, ts: dt(e.ts), correlation_id: e.correlation_id, event_type: e.type, source: e.source, symbol: e.symbol, payload: this.sql.json(e.payload as any) } })),
     );
   }
@@ -237,7 +273,18 @@ export class PostgresStore implements Store {
       VALUES (${dt(d.ts)}, ${d.topic}, ${d.handler}, ${d.event.id}, ${d.event.correlation_id}, ${this.sql.json(d.event as any)}, ${d.error})`);
   }
 
+  appendTrades(ts: NewTrade[]): Promise<void> | void {
+    this.queuedTrades += ts.length;
+    return this.enqueue(ts.map((t) => ({ kind: "trade" as const, row: tradeRow(t) })));
+  }
+
+  /** Write buffered trade rows before anything reads or inserts trades. */
+  private async tradesFirst(): Promise<void> {
+    if (this.queuedTrades > 0) await this.flush();
+  }
+
   async insertTrade(t: NewTrade): Promise<TradeRow | null> {
+    await this.tradesFirst();
     const rows = await this.retry("insertTrade", () => this.sql`INSERT INTO trades
       (ts, correlation_id, idempotency_key, symbol, side, qty, price, status, error_message, alpaca_order_id, client_order_id, alpaca_status,
        filled_qty, avg_fill_price, filled_at, updated_at, paper_trade, dry_run, order_type, take_profit_price, stop_loss_price, exit_reason, run_id)
@@ -249,6 +296,7 @@ export class PostgresStore implements Store {
   }
 
   async updateTrade(id: number, patch: TradePatch): Promise<void> {
+    await this.tradesFirst();
     const p: Row = {};
     for (const [k, v] of Object.entries(patch)) {
       if (v === undefined) continue;
@@ -260,16 +308,19 @@ export class PostgresStore implements Store {
   }
 
   async getTrade(id: number): Promise<TradeRow | null> {
+    await this.tradesFirst();
     const r = await this.retry("getTrade", () => this.sql`SELECT * FROM trades WHERE id = ${id}`);
     return r[0] ? tradeFromRow(r[0]) : null;
   }
 
   async getTradeByKey(key: string): Promise<TradeRow | null> {
+    await this.tradesFirst();
     const r = await this.retry("getTradeByKey", () => this.sql`SELECT * FROM trades WHERE idempotency_key = ${key}`);
     return r[0] ? tradeFromRow(r[0]) : null;
   }
 
   async listTrades(f: TradeFilter = {}): Promise<TradeRow[]> {
+    await this.tradesFirst();
     const s = this.sql;
     const rows = await this.retry("listTrades", () => s`SELECT * FROM trades WHERE TRUE
       ${f.status ? s`AND status = ${f.status}` : s``} ${f.symbol ? s`AND symbol = ${f.symbol}` : s``}
@@ -280,6 +331,7 @@ export class PostgresStore implements Store {
   }
 
   async orderStats(symbol: string, minuteStart: number, dayStart: number): Promise<OrderStats> {
+    await this.tradesFirst();
     const open = OPEN_STATUSES as unknown as string[];
     const [r] = await this.retry("orderStats", () => this.sql`SELECT
         COUNT(*) FILTER (WHERE ts >= ${dt(minuteStart)}) AS orders_since,
@@ -296,6 +348,7 @@ export class PostgresStore implements Store {
   }
 
   async placedTradesSince(since: number): Promise<TradeRow[]> {
+    await this.tradesFirst();
     const rows = await this.retry("placedTradesSince", () => this.sql`SELECT * FROM trades WHERE ts >= ${dt(since)} AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id`);
     return rows.map(tradeFromRow);
   }
@@ -425,6 +478,23 @@ export class PostgresStore implements Store {
     }));
   }
 
+  async saveBacktestRun(r: BacktestRunRow): Promise<void> {
+    const s = this.sql;
+    const j = (x: unknown) => s.json(x as any);
+    await this.retry("saveBacktestRun", () => s`INSERT INTO backtest_runs (id, label, started_at, finished_at, symbols, range_from, range_to, data_files, config, config_hash, code_version, summary, results)
+      VALUES (${r.id}, ${r.label}, ${dt(r.started_at)}, ${dt(r.finished_at)}, ${j(r.symbols)}, ${r.range_from}, ${r.range_to}, ${j(r.data_files)}, ${j(r.config)}, ${r.config_hash}, ${r.code_version}, ${j(r.summary)}, ${j(r.results)})`);
+  }
+
+  async getBacktestRun(id: string): Promise<BacktestRunRow | null> {
+    const rows = await this.retry("getBacktestRun", () => this.sql`SELECT * FROM backtest_runs WHERE id = ${id}`);
+    return rows[0] ? backtestRunFromRow(rows[0]) : null;
+  }
+
+  async listBacktestRuns(limit: number): Promise<BacktestRunRow[]> {
+    const rows = await this.retry("listBacktestRuns", () => this.sql`SELECT * FROM backtest_runs ORDER BY started_at DESC, id DESC LIMIT ${limit}`);
+    return rows.map(backtestRunFromRow);
+  }
+
   async countAudit(eventType?: string): Promise<number> {
     await this.flush();
     const r = eventType
@@ -444,6 +514,7 @@ export class PostgresStore implements Store {
   }
 
   async counts(): Promise<StoreCounts> {
+    await this.tradesFirst();
     await this.flush();
     const n = async (q: Promise<Row[]>) => Number((await q)[0]!.n);
     const by: Record<string, number> = {};
@@ -455,6 +526,50 @@ export class PostgresStore implements Store {
       trades_by_status: by,
       dead_letters: await n(this.sql`SELECT COUNT(*) AS n FROM dead_letters`),
     };
+  }
+
+  async saveHeartbeat(h: Heartbeat): Promise<void> {
+    await this.retry("saveHeartbeat", () => this.sql`INSERT INTO process_heartbeats (process_id, host, pid, agents, consumer_groups, version, bus, store, url, started_at, last_beat)
+      VALUES (${h.process_id}, ${h.host}, ${h.pid}, ${this.sql.json(h.agents)}, ${this.sql.json(h.groups as any)}, ${h.version}, ${h.bus}, ${h.store}, ${h.url}, ${dt(h.started_at)}, ${dt(h.last_beat)})
+      ON CONFLICT (process_id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, agents = EXCLUDED.agents, consumer_groups = EXCLUDED.consumer_groups,
+        version = EXCLUDED.version, bus = EXCLUDED.bus, store = EXCLUDED.store, url = EXCLUDED.url, started_at = EXCLUDED.started_at, last_beat = EXCLUDED.last_beat`);
+  }
+
+  async listHeartbeats(): Promise<Heartbeat[]> {
+    const rows = await this.retry("listHeartbeats", () => this.sql`SELECT * FROM process_heartbeats ORDER BY process_id`);
+    return rows.map((r) => ({
+      process_id: r.process_id, host: r.host, pid: Number(r.pid), agents: r.agents, groups: r.consumer_groups, version: r.version,
+      bus: r.bus, store: r.store, url: r.url, started_at: ms(r.started_at), last_beat: ms(r.last_beat),
+    }));
+  }
+
+  async deleteHeartbeat(processId: string): Promise<void> {
+    await this.retry("deleteHeartbeat", () => this.sql`DELETE FROM process_heartbeats WHERE process_id = ${processId}`);
+  }
+
+  async saveLag(rows: LagRecord[]): Promise<void> {
+    if (rows.length === 0) return;
+    const vals = rows.map((r) => ({
+      group_id: r.group, topic: r.topic, partition_no: r.partition, committed: r.committed, end_offset: r.end, lag: r.lag,
+      above_since: dtN(r.above_since), observed_at: dt(r.observed_at), observed_by: r.observed_by,
+    }));
+    await this.retry("saveLag", () => this.sql`INSERT INTO consumer_lag ${this.sql(vals, "group_id", "topic", "partition_no", "committed", "end_offset", "lag", "above_since", "observed_at", "observed_by")}
+      ON CONFLICT (group_id, topic, partition_no) DO UPDATE SET committed = EXCLUDED.committed, end_offset = EXCLUDED.end_offset, lag = EXCLUDED.lag,
+        above_since = EXCLUDED.above_since, observed_at = EXCLUDED.observed_at, observed_by = EXCLUDED.observed_by`);
+  }
+
+  async listLag(): Promise<LagRecord[]> {
+    const rows = await this.retry("listLag", () => this.sql`SELECT * FROM consumer_lag ORDER BY group_id, topic, partition_no`);
+    return rows.map((r) => ({
+      group: r.group_id, topic: r.topic, partition: Number(r.partition_no), committed: r.committed === null ? null : Number(r.committed), end: Number(r.end_offset),
+      lag: Number(r.lag), above_since: msN(r.above_since), observed_at: ms(r.observed_at), observed_by: r.observed_by,
+    }));
+  }
+
+  async pruneWatch(before: number): Promise<{ heartbeats: number; lag: number }> {
+    const h = await this.retry("pruneWatch", () => this.sql`DELETE FROM process_heartbeats WHERE last_beat < ${dt(before)}`);
+    const l = await this.retry("pruneWatch", () => this.sql`DELETE FROM consumer_lag WHERE observed_at < ${dt(before)}`);
+    return { heartbeats: h.count, lag: l.count };
   }
 
   async ping(): Promise<void> {

@@ -21,7 +21,10 @@ import {
   type DailyPnlRow,
   type ModelRow,
   type AgentRunRow,
+  type BacktestRunRow,
   type LlmTraceRow,
+  type Heartbeat,
+  type LagRecord,
 } from "./port";
 
 const iso = (ts: number) => new Date(ts).toISOString();
@@ -89,6 +92,13 @@ function positionFromRow(r: Row): Position {
   };
 }
 
+function backtestRunFromRow(r: Row): BacktestRunRow {
+  return {
+    id: r.id, label: r.label, started_at: ms(r.started_at), finished_at: ms(r.finished_at), symbols: JSON.parse(r.symbols), range_from: r.range_from, range_to: r.range_to,
+    data_files: JSON.parse(r.data_files), config: JSON.parse(r.config), config_hash: r.config_hash, code_version: r.code_version, summary: JSON.parse(r.summary), results: JSON.parse(r.results),
+  };
+}
+
 /**
  * bun:sqlite adapter (WAL). Bars and audit events are buffered and written in one transaction per
  * batch; trade rows are written immediately, because the write-ahead row must be durable before
@@ -99,6 +109,7 @@ export class SqliteStore implements Store {
   private db: Database;
   private barBuf: unknown[][] = [];
   private auditBuf: unknown[][] = [];
+  private tradeBuf: unknown[][] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stmts = new Map<string, Statement>();
   private closed = false;
@@ -148,24 +159,34 @@ export class SqliteStore implements Store {
     return applied;
   }
 
-  async appendBars(bars: Bar[], source: string): Promise<void> {
+  appendBars(bars: Bar[], source: string): void {
     for (const b of bars) this.barBuf.push([b.symbol, iso(b.ts), b.open, b.high, b.low, b.close, b.volume, source]);
     this.schedule();
   }
 
-  async appendAudit(events: Envelope[]): Promise<void> {
+  appendAudit(events: Envelope[]): void {
     for (const e of events)
       this.auditBuf.push([e.id, iso(e.ts), e.correlation_id, e.type, e.source, e.symbol, JSON.stringify(e.payload)]);
     this.schedule();
   }
 
+  appendTrades(ts: NewTrade[]): void {
+    for (const x of ts) this.tradeBuf.push(tradeParams(x));
+    this.schedule();
+  }
+
+  /** Write buffered trade rows before anything reads or inserts trades. */
+  private tradesFirst(): void {
+    if (this.tradeBuf.length) this.flushSync();
+  }
+
   private schedule(): void {
-    const size = this.opts.batchSize ?? 512;
-    if (this.barBuf.length + this.auditBuf.length >= size) {
+    const size = this.opts.batchSize ?? 2048;
+    if (this.barBuf.length + this.auditBuf.length + this.tradeBuf.length >= size) {
       this.flushSync();
       return;
     }
-    if (!this.timer) this.timer = setTimeout(() => this.flushSync(), this.opts.flushMs ?? 25);
+    if (!this.timer) this.timer = setTimeout(() => this.flushSync(), this.opts.flushMs ?? 100);
   }
 
   private flushSync(): void {
@@ -173,22 +194,26 @@ export class SqliteStore implements Store {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.closed || (this.barBuf.length === 0 && this.auditBuf.length === 0)) return;
+    if (this.closed || (this.barBuf.length === 0 && this.auditBuf.length === 0 && this.tradeBuf.length === 0)) return;
     const bars = this.barBuf;
     const audit = this.auditBuf;
+    const trades = this.tradeBuf;
     const insBar = this.q(
       "INSERT OR IGNORE INTO market_bars (symbol, ts, open, high, low, close, volume, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
     const insAudit = this.q(
       "INSERT OR IGNORE INTO audit_events (event_id, ts, correlation_id, event_type, source, symbol, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
+    const insTrade = this.q(`INSERT INTO trades (${TRADE_COLS.join(", ")}) VALUES (${TRADE_COLS.map(() => "?").join(", ")}) ON CONFLICT (idempotency_key) DO NOTHING`);
     // Buffers are swapped only after the commit, so a failed batch stays queued, not lost.
     this.db.transaction(() => {
       for (const r of bars) insBar.run(...(r as any[]));
       for (const r of audit) insAudit.run(...(r as any[]));
+      for (const r of trades) insTrade.run(...(r as any[]));
     })();
     this.barBuf = [];
     this.auditBuf = [];
+    this.tradeBuf = [];
   }
 
   async recordDeadLetter(d: DeadLetter): Promise<void> {
@@ -198,6 +223,7 @@ export class SqliteStore implements Store {
   }
 
   async insertTrade(t: NewTrade): Promise<TradeRow | null> {
+    this.tradesFirst();
     const sql = `INSERT INTO trades (${TRADE_COLS.join(", ")}) VALUES (${TRADE_COLS.map(() => "?").join(", ")})
                  ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`;
     const row = this.q(sql).get(...(tradeParams(t) as any[])) as Row | null;
@@ -205,6 +231,7 @@ export class SqliteStore implements Store {
   }
 
   async updateTrade(id: number, patch: TradePatch): Promise<void> {
+    this.tradesFirst();
     const keys = Object.keys(patch) as (keyof TradePatch)[];
     if (keys.length === 0) return;
     const vals = keys.map((k) => {
@@ -218,16 +245,19 @@ export class SqliteStore implements Store {
   }
 
   async getTrade(id: number): Promise<TradeRow | null> {
+    this.tradesFirst();
     const r = this.q("SELECT * FROM trades WHERE id = ?").get(id) as Row | null;
     return r ? tradeFromRow(r) : null;
   }
 
   async getTradeByKey(key: string): Promise<TradeRow | null> {
+    this.tradesFirst();
     const r = this.q("SELECT * FROM trades WHERE idempotency_key = ?").get(key) as Row | null;
     return r ? tradeFromRow(r) : null;
   }
 
   async listTrades(f: TradeFilter = {}): Promise<TradeRow[]> {
+    this.tradesFirst();
     const where: string[] = [];
     const args: unknown[] = [];
     if (f.status) (where.push("status = ?"), args.push(f.status));
@@ -241,6 +271,7 @@ export class SqliteStore implements Store {
   }
 
   async orderStats(symbol: string, minuteStart: number, dayStart: number): Promise<OrderStats> {
+    this.tradesFirst();
     const open = OPEN_STATUSES.map((s) => `'${s}'`).join(",");
     const r = this.q(
       `SELECT
@@ -263,6 +294,7 @@ export class SqliteStore implements Store {
   }
 
   async placedTradesSince(since: number): Promise<TradeRow[]> {
+    this.tradesFirst();
     return (
       this.q("SELECT * FROM trades WHERE ts >= ? AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id").all(iso(since)) as Row[]
     ).map(tradeFromRow);
@@ -407,6 +439,26 @@ export class SqliteStore implements Store {
     return (this.q("SELECT * FROM daily_pnl_summary ORDER BY report_date DESC LIMIT ?").all(limit) as Row[]).map((r) => ({ ...r, created_at: ms(r.created_at) }) as DailyPnlRow);
   }
 
+  async saveBacktestRun(r: BacktestRunRow): Promise<void> {
+    const j = JSON.stringify;
+    try {
+      this.q(`INSERT INTO backtest_runs (id, label, started_at, finished_at, symbols, range_from, range_to, data_files, config, config_hash, code_version, summary, results)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        r.id, r.label, iso(r.started_at), iso(r.finished_at), j(r.symbols), r.range_from, r.range_to, j(r.data_files), j(r.config), r.config_hash, r.code_version, j(r.summary), j(r.results));
+    } catch (e) {
+      throw new StoreError(`cannot store run ${r.id}: ${(e as Error).message}`, "saveBacktestRun", e);
+    }
+  }
+
+  async getBacktestRun(id: string): Promise<BacktestRunRow | null> {
+    const r = this.q("SELECT * FROM backtest_runs WHERE id = ?").get(id) as Row | null;
+    return r ? backtestRunFromRow(r) : null;
+  }
+
+  async listBacktestRuns(limit: number): Promise<BacktestRunRow[]> {
+    return (this.q("SELECT * FROM backtest_runs ORDER BY started_at DESC, id DESC LIMIT ?").all(limit) as Row[]).map(backtestRunFromRow);
+  }
+
   async countAudit(eventType?: string): Promise<number> {
     this.flushSync();
     const r = eventType
@@ -442,6 +494,52 @@ export class SqliteStore implements Store {
 
   async ping(): Promise<void> {
     this.db.query("SELECT 1").get();
+  }
+
+  async saveHeartbeat(h: Heartbeat): Promise<void> {
+    this.q(
+      `INSERT INTO process_heartbeats (process_id, host, pid, agents, consumer_groups, version, bus, store, url, started_at, last_beat)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (process_id) DO UPDATE SET host = excluded.host, pid = excluded.pid, agents = excluded.agents,
+         consumer_groups = excluded.consumer_groups, version = excluded.version, bus = excluded.bus, store = excluded.store,
+         url = excluded.url, started_at = excluded.started_at, last_beat = excluded.last_beat`,
+    ).run(h.process_id, h.host, h.pid, JSON.stringify(h.agents), JSON.stringify(h.groups), h.version, h.bus, h.store, h.url, iso(h.started_at), iso(h.last_beat));
+  }
+
+  async listHeartbeats(): Promise<Heartbeat[]> {
+    return (this.q("SELECT * FROM process_heartbeats ORDER BY process_id").all() as Row[]).map((r) => ({
+      process_id: r.process_id, host: r.host, pid: r.pid, agents: JSON.parse(r.agents), groups: JSON.parse(r.consumer_groups), version: r.version,
+      bus: r.bus, store: r.store, url: r.url, started_at: ms(r.started_at), last_beat: ms(r.last_beat),
+    }));
+  }
+
+  async deleteHeartbeat(processId: string): Promise<void> {
+    this.q("DELETE FROM process_heartbeats WHERE process_id = ?").run(processId);
+  }
+
+  async saveLag(rows: LagRecord[]): Promise<void> {
+    const ins = this.q(
+      `INSERT INTO consumer_lag (group_id, topic, partition_no, committed, end_offset, lag, above_since, observed_at, observed_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (group_id, topic, partition_no) DO UPDATE SET committed = excluded.committed, end_offset = excluded.end_offset,
+         lag = excluded.lag, above_since = excluded.above_since, observed_at = excluded.observed_at, observed_by = excluded.observed_by`,
+    );
+    this.db.transaction(() => {
+      for (const r of rows) ins.run(r.group, r.topic, r.partition, r.committed, r.end, r.lag, isoN(r.above_since), iso(r.observed_at), r.observed_by);
+    })();
+  }
+
+  async listLag(): Promise<LagRecord[]> {
+    return (this.q("SELECT * FROM consumer_lag ORDER BY group_id, topic, partition_no").all() as Row[]).map((r) => ({
+      group: r.group_id, topic: r.topic, partition: r.partition_no, committed: r.committed, end: r.end_offset, lag: r.lag,
+      above_since: msN(r.above_since), observed_at: ms(r.observed_at), observed_by: r.observed_by,
+    }));
+  }
+
+  async pruneWatch(before: number): Promise<{ heartbeats: number; lag: number }> {
+    const h = this.q("DELETE FROM process_heartbeats WHERE last_beat < ?").run(iso(before));
+    const l = this.q("DELETE FROM consumer_lag WHERE observed_at < ?").run(iso(before));
+    return { heartbeats: h.changes, lag: l.changes };
   }
 
   async flush(): Promise<void> {

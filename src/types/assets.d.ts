@@ -15,7 +15,12 @@ declare module "*.avsc" {
   const text: string;
   export default text;
 }
+// File imports (`import p from "x.wasm" with { type: "file" }`): a path Bun can read, embedded into the single binary.
 declare module "*.wasm" {
-  const path: string; // `with { type: "file" }`: the file's path (inside the binary: a $bunfs path)
+  const path: string;
+  export default path;
+}
+declare module "*.ttf" {
+  const path: string;
   export default path;
 }

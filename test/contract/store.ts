@@ -170,8 +170,99 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect(await store.barsBetween(T0, T0 + 1)).toEqual([{ symbol: "SPY", ts: T0, open: 1, high: 2, low: 0.5, close: 1.25, volume: 10 }]);
     });
 
+    test("backtest runs: stored whole, newest first, a reused id refused", async () => {
+      const run = (id: string, at: number) => ({
+        id, label: id === "r1" ? "baseline" : null, started_at: at, finished_at: at + 1_500, symbols: ["SPY", "IBM"], range_from: "2013-10-07", range_to: null,
+        data_files: [{ path: "/d/SPY.csv", sha256: "ab".repeat(32), bytes: 123 }], config: { app: { take_profit_pct: 1 }, llm: { llm_enabled: false } },
+        config_hash: "cd".repeat(32), code_version: "0.1.0", summary: { bars_read: 10, rejected_by_reason: { unknown_symbol: 2 } },
+        results: { return_pct: -0.4, equity_curve: [{ ts: at, equity_usd: 100_000, benchmark_usd: 100_000 }], sharpe: null },
+      });
+      await store.saveBacktestRun(run("r1", T0));
+      await store.saveBacktestRun(run("r2", T0 + 60_000));
+      expect(await store.getBacktestRun("r1")).toEqual(run("r1", T0));
+      expect(await store.getBacktestRun("nope")).toBeNull();
+      expect((await store.listBacktestRuns(10)).map((r) => r.id)).toEqual(["r2", "r1"]);
+      expect((await store.listBacktestRuns(1)).map((r) => r.id)).toEqual(["r2"]);
+      await expect(store.saveBacktestRun(run("r1", T0 + 5))).rejects.toThrow();
+      expect((await store.getBacktestRun("r1"))!.started_at).toBe(T0);
+    });
+
+    test("heartbeats: one row per process, replaced on each beat, deleted on a clean stop, pruned when old", async () => {
+      const hb = { process_id: "host-a:ingestion,features", host: "host-a", pid: 101, agents: ["ingestion", "features"], groups: [{ group: "awet.FeatureEngineering", topics: ["market.raw"] }], version: "0.1.0", bus: "memory", store: store.kind, url: "http://127.0.0.1:8001", started_at: T0, last_beat: T0 + 5_000 };
+      await store.saveHeartbeat(hb);
+      await store.saveHeartbeat({ ...hb, last_beat: T0 + 10_000 });
+      await store.saveHeartbeat({ ...hb, process_id: "host-b:risk", host: "host-b", pid: 7, agents: ["risk"], groups: [], url: null, last_beat: T0 + 1_000 });
+      const rows = await store.listHeartbeats();
+      expect(rows.map((r) => r.process_id)).toEqual(["host-a:ingestion,features", "host-b:risk"]);
+      expect(rows[0]).toEqual({ ...hb, last_beat: T0 + 10_000 });
+      expect(rows[1]!.url).toBeNull();
+      await store.deleteHeartbeat("host-a:ingestion,features");
+      expect((await store.listHeartbeats()).map((r) => r.process_id)).toEqual(["host-b:risk"]);
+      expect(await store.pruneWatch(T0 + 1_001)).toEqual({ heartbeats: 1, lag: 0 });
+      expect(await store.listHeartbeats()).toEqual([]);
+    });
+
+    test("consumer lag rows: keyed by group, topic and partition; no committed offset is null; replaced on each observation", async () => {
+      const base = { group: "awet.Risk", topic: "predictions", observed_by: "p1" };
+      await store.saveLag([
+        { ...base, partition: 0, committed: 10, end: 15, lag: 5, above_since: null, observed_at: T0 },
+        { ...base, partition: 1, committed: null, end: 3000, lag: 3000, above_since: T0, observed_at: T0 },
+      ]);
+      await store.saveLag([{ ...base, partition: 1, committed: 2990, end: 3000, lag: 10, above_since: null, observed_at: T0 + 30_000 }]);
+      await store.saveLag([]);
+      expect(await store.listLag()).toEqual([
+        { ...base, partition: 0, committed: 10, end: 15, lag: 5, above_since: null, observed_at: T0 },
+        { ...base, partition: 1, committed: 2990, end: 3000, lag: 10, above_since: null, observed_at: T0 + 30_000 },
+      ]);
+      await store.saveLag([{ ...base, partition: 2, committed: null, end: 2000, lag: 2000, above_since: T0 + 1, observed_at: T0 + 30_000 }]);
+      expect((await store.listLag()).find((r) => r.partition === 2)).toMatchObject({ committed: null, above_since: T0 + 1 });
+      expect(await store.pruneWatch(T0 + 1)).toEqual({ heartbeats: 0, lag: 1 });
+      expect((await store.listLag()).map((r) => r.partition)).toEqual([1, 2]);
+      await expect(store.saveLag([{ ...base, partition: 3, committed: 5, end: 4, lag: -1, above_since: null, observed_at: T0 }])).rejects.toThrow();
+    });
+
+    test("getTradeByKey, placedTradesSince (not blocked or rejected, oldest first), countAudit and ping", async () => {
+      const a = (await store.insertTrade(newTrade({ idempotency_key: "ka", status: "submitted", ts: T0 + 2000 })))!;
+      await store.insertTrade(newTrade({ idempotency_key: "kb", status: "blocked", ts: T0 + 1000 }));
+      await store.insertTrade(newTrade({ idempotency_key: "kc", status: "rejected", ts: T0 + 3000 }));
+      const d = (await store.insertTrade(newTrade({ idempotency_key: "kd", status: "filled", ts: T0 + 1500 })))!;
+      await store.insertTrade(newTrade({ idempotency_key: "ke", status: "filled", ts: T0 - 60_000 }));
+      expect((await store.getTradeByKey("ka"))!.id).toBe(a.id);
+      expect(await store.getTradeByKey("nope")).toBeNull();
+      expect((await store.placedTradesSince(T0)).map((r) => r.idempotency_key)).toEqual(["kd", "ka"]);
+      expect((await store.placedTradesSince(T0)).map((r) => r.id)).toEqual([d.id, a.id]);
+      const ev = (n: number, type: "audit" | "risk.approved") => envelope(type, { ts: T0 + n, correlation_id: `c${n}`, source: "t", symbol: "SPY", payload: { n } });
+      await store.appendAudit([ev(1, "audit"), ev(2, "audit"), ev(3, "risk.approved")]);
+      await store.flush();
+      expect(await store.countAudit()).toBe(3);
+      expect(await store.countAudit("audit")).toBe(2);
+      expect(await store.countAudit("predictions")).toBe(0);
+      await store.ping(); // resolves on a live store
+    });
+
+    test("appendTrades: buffered rows land with the next batch, a known key is skipped, reads and inserts see them in order", async () => {
+      await store.appendTrades([newTrade({ idempotency_key: "b1", status: "blocked", error_message: "cooldown" }), newTrade({ idempotency_key: "b2", status: "blocked" })]);
+      const w = (await store.insertTrade(newTrade({ idempotency_key: "w1", status: "pending_submit" })))!;
+      await store.appendTrades([newTrade({ idempotency_key: "b1", status: "blocked", symbol: "IBM" })]); // a repeat: skipped
+      const rows = (await store.listTrades({ limit: 10 })).sort((x, y) => x.id - y.id);
+      expect(rows.map((r) => r.idempotency_key)).toEqual(["b1", "b2", "w1"]); // ids keep the order of the decisions
+      expect(rows[0]!.symbol).toBe("SPY");
+      expect(rows[0]!.error_message).toBe("cooldown");
+      expect(w.id).toBe(rows[2]!.id);
+      expect((await store.counts()).trades).toBe(3);
+    });
+
+    test("setModelStatus changes one model's status and nothing else", async () => {
+      const m = (v: string) => ({ version: v, name: "linear-quantile", status: "candidate" as const, created_at: T0, promoted_at: null, metrics: { p: 1 }, train_window: null, features: ["a"], params: { w: [1] } });
+      await store.saveModel(m("v1"));
+      await store.saveModel(m("v2"));
+      await store.setModelStatus("v1", "retired");
+      const byV = Object.fromEntries((await store.listModels()).map((x) => [x.version, x.status]));
+      expect(byV).toEqual({ v1: "retired", v2: "candidate" });
+    });
+
     test("the trades table refuses a non-paper row", async () => {
-      await expect(store.insertTrade(newTrade({ paper_trade: false }))).rejects.toThrow();
+      await expect(store.insertTrade(newTrade({ paper_trade: false }))).rejects.toThrow(/paper_trade/);
     });
   });
 }

@@ -2,7 +2,7 @@
  * A fake Ollama on 127.0.0.1:0 for tests: POST /api/chat and GET /api/tags over real HTTP, with
  * programmable answers (JSON with or without `format`), delays, 500s and garbage.
  */
-export type Behaviour = { kind: "json"; value: unknown } | { kind: "text"; text: string } | { kind: "status"; status: number } | { kind: "slow"; ms: number; value: unknown };
+export type Behaviour = { kind: "json"; value: unknown } | { kind: "text"; text: string } | { kind: "status"; status: number } | { kind: "slow"; ms: number; value: unknown } | { kind: "held"; until: Promise<unknown>; text: string };
 
 export class FakeOllama {
   requests: any[] = [];
@@ -23,7 +23,8 @@ export class FakeOllama {
           const b = this.next.shift() ?? this.fallback;
           if (b.kind === "status") return Response.json({ error: "injected failure" }, { status: b.status });
           if (b.kind === "slow") await Bun.sleep(b.ms);
-          const content = b.kind === "text" ? b.text : JSON.stringify(b.value);
+          if (b.kind === "held") await b.until;
+          const content = b.kind === "text" || b.kind === "held" ? b.text : JSON.stringify(b.value);
           return Response.json({
             model: body.model, created_at: new Date().toISOString(), message: { role: "assistant", content }, done: true, done_reason: "stop",
             total_duration: 1, load_duration: 1, prompt_eval_count: 42, prompt_eval_duration: 1, eval_count: 17, eval_duration: 1,

@@ -1,4 +1,4 @@
-import { limitsFrom } from "../../src/agents/execution";
+import { limitsFrom } from "../../src/portfolio/book";
 import { defaultApp } from "../../src/config";
 import type { Limits, Snapshot } from "../../src/gates";
 

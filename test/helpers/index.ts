@@ -4,6 +4,17 @@ import { join } from "node:path";
 import { loadSettings, type Settings } from "../../src/config";
 import type { NewTrade } from "../../src/store/port";
 import type { OrderIntent } from "../../src/core/events";
+import { SimBroker } from "../../src/broker/sim";
+import type { OrderRequest } from "../../src/broker/port";
+
+/** The simulated paper broker, recording every order it is sent (the safety tests count broker calls). */
+export class CountingBroker extends SimBroker {
+  calls: OrderRequest[] = [];
+  override async submit(o: OrderRequest, now: number) {
+    this.calls.push(o);
+    return super.submit(o, now);
+  }
+}
 
 export function tempHome(prefix = "awet-test-"): { home: string; cleanup: () => void } {
   const home = mkdtempSync(join(tmpdir(), prefix));

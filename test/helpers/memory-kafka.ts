@@ -10,6 +10,7 @@ type Msg = { key: string | null; value: Buffer; headers: Record<string, string>;
 export class MemoryKafka {
   topics = new Map<string, Msg[][]>();
   committed = new Map<string, number>(); // group|topic|partition -> next offset
+  low = new Map<string, number>(); // topic|partition -> low watermark (retention), default 0
   consumers: MemConsumer[] = [];
   constructor(private partitions = 3) {}
 
@@ -22,6 +23,18 @@ export class MemoryKafka {
         for (const t of topics) if (!this.topics.has(t.topic)) this.topics.set(t.topic, Array.from({ length: t.numPartitions ?? this.partitions }, () => []));
         return true;
       },
+      // As kafkajs: each partition's end offset (high = offset, the next message's) and low watermark.
+      fetchTopicOffsets: async (topic: string) => {
+        const parts = this.topics.get(topic);
+        if (!parts) throw new Error(`This server does not host this topic-partition (${topic})`);
+        return parts.map((p, partition) => ({ partition, offset: String(p.length), high: String(p.length), low: String(this.low.get(`${topic}|${partition}`) ?? 0) }));
+      },
+      // As kafkajs: the group's committed offset per partition of each topic asked for, "-1" when none.
+      fetchOffsets: async ({ groupId, topics }: { groupId: string; topics?: string[] }) =>
+        (topics ?? []).map((topic) => ({
+          topic,
+          partitions: (this.topics.get(topic) ?? []).map((_, partition) => ({ partition, offset: String(this.committed.get(`${groupId}|${topic}|${partition}`) ?? -1), metadata: null })),
+        })),
     } as any;
   }
 

@@ -40,6 +40,11 @@ describe("scheduled agents and the model lifecycle", () => {
       expect(list[0].decision.figures.candidate.pinball_loss).toBeGreaterThan(0);
       expect(list[0].decision.figures.random_walk).toBeGreaterThan(0);
       expect(list[0].decision.figures.coverage_band).toEqual([0.7, 0.9]);
+      // the decision must follow the figures: promoted exactly when under the bar and inside the band
+      const fg = list[0].decision.figures;
+      const follows = fg.candidate.pinball_loss <= fg.bar && fg.candidate.coverage_p10_p90 >= 0.7 && fg.candidate.coverage_p10_p90 <= 0.9;
+      expect(list[0].decision.promoted).toBe(follows);
+      expect(fg.bar).toBeCloseTo(Math.min(fg.random_walk, fg.rolling_vol) * 0.99, 12); // no production model yet
       expect((await awet(h.home, "model", "list")).out).toContain(promote.output);
       // a linear challenger, then eval: the old shape plus by_horizon and every kind under models
       expect((await awet(h.home, "model", "train", "--kind", "linear", "--epochs", "3")).code).toBe(0);

@@ -67,7 +67,7 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
     sup = new Supervisor({ settings, broker, log, clock: new SystemClock() });
     await sup.init("alpaca");
     waits = [];
-    rec = new Reconciler({ store: sup.store, broker, log, now: () => Date.now(), inFlightMs: 0, unfilledTimeoutMs: 3_600_000, sleep: async (ms) => void waits.push(ms) });
+    rec = new Reconciler({ store: sup.store, broker, log, metrics: sup.metrics, now: () => Date.now(), inFlightMs: 0, unfilledTimeoutMs: 3_600_000, sleep: async (ms) => void waits.push(ms) });
   });
   afterEach(async () => {
     await sup.close();
@@ -138,9 +138,10 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
     expect(waits).toEqual([20_000, 15_000]); // Retry-After 20s beats 5s; then the 15s step
     fake.inject("GET /v2/orders:by_client_order_id", ...Array.from({ length: 4 }, () => ({ kind: "status" as const, status: 500 })));
     waits = [];
+    const errorsBefore = (await sup.metrics.reconcileErrors.get()).values[0]?.value ?? 0;
     const st2 = await rec.reconcileOrders();
     expect(st2.errors).toBe(1);
-    expect(sup.metrics.reconcileErrors).toBeDefined();
+    expect((await sup.metrics.reconcileErrors.get()).values[0]!.value).toBe(errorsBefore + 1); // counted in /metrics
   });
 
   test("positions: upserted from the broker, symbols no longer held are zeroed", async () => {
@@ -150,6 +151,22 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
     expect(r).toEqual({ synced: 1, zeroed: 1 });
     expect((await sup.store.getPosition("SPY"))!).toMatchObject({ qty: 10, avg_entry_price: 168, market_value: 1690, unrealized_pl: 10 });
     expect((await sup.store.getPosition("IBM"))!.qty).toBe(0);
+  });
+
+  test("the daemon's reconcile reaches the in-memory book: a position synced from the broker is seen by the gates", async () => {
+    fake.positionsList = [{ symbol: "SPY", qty: 10, avg_entry_price: 168, current_price: 169 }];
+    expect(sup.portfolio.position("SPY")).toBeNull();
+    expect(await sup.syncPositions()).toEqual({ synced: 1, zeroed: 0 });
+    expect(sup.portfolio.position("SPY")).toMatchObject({ qty: 10, avg_entry_price: 168 });
+    const r = await go("after-sync", { symbol: "SPY" });
+    expect(r).toMatchObject({ status: "blocked", reason: "position_exists" }); // the gate saw the broker's position
+    // an order filled at the broker: the reconcile cycle updates the row and the book
+    const e = await go("e-cycle", { symbol: "IBM" });
+    expect(e.status).toBe("submitted");
+    await sup.reconcileCycle(Date.parse("2013-10-07T15:00:00Z")); // a Monday in session: orders are reconciled
+    await sup.reconcileCycle(Date.parse("2013-10-07T15:00:00Z"));
+    expect((await sup.store.getTradeByKey("e-cycle"))!.status).toBe("filled");
+    expect(sup.portfolio.tradeByKey("e-cycle")!.status).toBe("filled");
   });
 
   test("an entry not filled after unfilled_timeout_seconds is cancelled and recorded", async () => {

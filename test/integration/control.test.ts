@@ -76,7 +76,7 @@ describe("control API", () => {
     expect(text).toContain("execution_dry_run: false");
     expect(text).toContain("# --- paper trading safety (runbook 8.1-8.3)");
     expect(text).toContain("max_orders_per_minute: 5          # max orders across all symbols per minute");
-    expect(sup.execution.live.app.execution_dry_run).toBe(false);
+    expect(sup.live.app.execution_dry_run).toBe(false);
     r = await req("POST", "/api/paper/off");
     expect(((await r.json()) as any)).toMatchObject({ execution_dry_run: true, approved: false, trading_enabled: false });
     expect(readFileSync(file, "utf8")).toContain("execution_dry_run: true");

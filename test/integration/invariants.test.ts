@@ -3,18 +3,9 @@ import fc from "fast-check";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Supervisor } from "../../src/agents/supervisor";
-import { SimBroker } from "../../src/broker/sim";
-import type { OrderRequest } from "../../src/broker/port";
 import { nyDate } from "../../src/core/time";
 import { tempHome, testSettings } from "../helpers";
-
-class CountingBroker extends SimBroker {
-  calls: OrderRequest[] = [];
-  override async submit(o: OrderRequest, now: number) {
-    this.calls.push(o);
-    return super.submit(o, now);
-  }
-}
+import { CountingBroker } from "../helpers";
 
 const SYMS = ["AAA", "BBB", "CCC"] as const;
 const step = fc.record({

@@ -34,10 +34,16 @@ async function freePort(): Promise<number> {
 describe.skipIf(!HAVE_PROM)("Prometheus files", () => {
   test("promtool accepts the alert rules and the config", () => {
     const r = spawnSync({ cmd: ["promtool", "check", "rules", join(ROOT, "deploy", "prometheus", "alerts.yml")] });
-    expect(r.stdout.toString() + r.stderr.toString()).toContain("SUCCESS: 7 rules found");
+    expect(r.stdout.toString() + r.stderr.toString()).toContain("SUCCESS: 11 rules found");
     expect(r.exitCode).toBe(0);
     const c = spawnSync({ cmd: ["promtool", "check", "config", join(ROOT, "deploy", "prometheus", "prometheus.yml")] });
     expect(c.exitCode).toBe(0);
+  });
+
+  test("promtool's rule unit test: the Watchtower alerts fire on lag past the limit for 2m, a stale process, an agent with no live process, and not otherwise", () => {
+    const r = spawnSync({ cmd: ["promtool", "test", "rules", join(ROOT, "test", "prometheus", "watchtower-alerts.test.yml")] });
+    expect(r.stdout.toString() + r.stderr.toString()).toContain("SUCCESS");
+    expect(r.exitCode).toBe(0);
   });
 });
 
@@ -84,7 +90,7 @@ describe.skipIf(!HAVE_PROM)("a real Prometheus scraping the running daemon", () 
     const dash = JSON.parse(readFileSync(join(ROOT, "deploy", "grafana", "dashboards", "awet-overview.json"), "utf8"));
     const rules = (await (await fetch(`${promUrl}/api/v1/rules`)).json()) as any;
     const exprs: string[] = rules.data.groups.flatMap((g: any) => g.rules.map((r: any) => r.query));
-    expect(exprs.length).toBe(7);
+    expect(exprs.length).toBe(11);
     for (const p of dash.panels) for (const t of p.targets ?? []) exprs.push(t.expr);
     for (const e of exprs) {
       const r = (await (await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(e)}`)).json()) as any;

@@ -3,20 +3,11 @@ import { Database } from "bun:sqlite";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Supervisor, runSeed } from "../../src/agents/supervisor";
-import { SimBroker } from "../../src/broker/sim";
 import type { Bar } from "../../src/core/events";
 import { nyDate } from "../../src/core/time";
 import { ReplaySource } from "../../src/market/replay";
-import type { OrderRequest } from "../../src/broker/port";
 import { ROOT, tempHome, testSettings } from "../helpers";
-
-class CountingBroker extends SimBroker {
-  calls: OrderRequest[] = [];
-  override async submit(o: OrderRequest, now: number) {
-    this.calls.push(o);
-    return super.submit(o, now);
-  }
-}
+import { CountingBroker } from "../helpers";
 
 async function run(env: Record<string, string>, approve: boolean, files = ["SPY.csv", "BAC.csv"], broker = new CountingBroker(5)) {
   const h = tempHome();

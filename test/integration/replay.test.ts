@@ -58,7 +58,7 @@ describe("awet replay", () => {
           "2013-10-07T13:35:00Z,SPY,168.1,168.5,167.9,168.2,900",
         ].join("\n") + "\n",
       );
-      const r = awet(["replay", f, "--json", "--home", h.home]);
+      const r = awet(["replay", f, "--symbols", "SPY", "--json", "--home", h.home]); // ZZZZ is in the file, not in --symbols
       expect(r.code).toBe(0);
       const s = JSON.parse(r.out);
       expect(s.bars_read).toBe(9);

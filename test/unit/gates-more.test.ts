@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { EXIT_CHAIN, deriveActivity, evaluateExit, lastBusinessDays, runChain, shapeOrder, type Limits, type Snapshot } from "../../src/gates";
-import { limitsFrom } from "../../src/agents/execution";
+import { limitsFrom } from "../../src/portfolio/book";
 import { defaultApp } from "../../src/config";
 import { intent, T0 } from "../helpers";
 import { limits, open } from "../helpers/gates";
@@ -135,5 +135,13 @@ describe("deriveActivity", () => {
     expect(a.boughtToday).toBe(true);
     expect(a.stopLossExitTs).toEqual([Date.parse("2013-10-11T15:00:00Z")]);
     expect(deriveActivity(orders, "IBM", now).boughtToday).toBe(false);
+  });
+});
+
+describe("a reference price that is not a positive number", () => {
+  test("is blocked as invalid_price (not as a price band or notional breach)", () => {
+    for (const p of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(reason(run({}, intent({ reference_price: p, qty: 1 })))).toBe("invalid_price");
+    }
   });
 });

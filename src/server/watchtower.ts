@@ -1,0 +1,35 @@
+import { Elysia } from "elysia";
+import type { Supervisor } from "../agents/supervisor";
+import { deploymentView } from "../agents/watchtower";
+
+/**
+ * GET /api/watchtower: the deployment as the shared store shows it (every process with its agents,
+ * last beat, status and lag), every consumer-lag row, the limits it is judged by, and — in the
+ * process that runs the watchtower agent — its last round, recent changes and LLM summary. The
+ * built-in dashboard reads this; any process answers it.
+ */
+export function watchtowerRoutes(sup: Supervisor) {
+  return new Elysia({ name: "awet-watchtower" }).get("/api/watchtower", async () => {
+    const now = Date.now();
+    const a = sup.settings.app;
+    const { view, lag } = await deploymentView(sup.store, sup.settings, now);
+    const w = sup.watchtower;
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+    return {
+      process_id: sup.processId,
+      ...view,
+      lag: lag.map((r) => ({ ...r, above_since: iso(r.above_since), observed_at: iso(r.observed_at) })),
+      limits: {
+        heartbeat_interval_seconds: a.heartbeat_interval_seconds,
+        heartbeat_timeout_seconds: a.heartbeat_timeout_seconds,
+        watchtower_interval_seconds: a.watchtower_interval_seconds,
+        max_consumer_lag: a.max_consumer_lag,
+        lag_grace_seconds: a.lag_grace_seconds,
+        expected_agents: a.expected_agents,
+      },
+      watchtower: w
+        ? { runs_here: true, last_round: iso(w.lastTick), state: w.status.state, errors: w.status.errors, last_error: w.status.lastError, lag_errors: w.lagErrors, changes: w.changes, last_summary: w.lastSummary }
+        : { runs_here: false },
+    };
+  });
+}

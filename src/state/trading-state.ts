@@ -1,0 +1,69 @@
+import { envelope } from "../core/events";
+import { timeId } from "../core/ids";
+import type { TradingState } from "../gates/types";
+import type { Metrics } from "../obs/metrics";
+import type { Store } from "../store/port";
+
+export const TRADING_STATES: readonly TradingState[] = ["ACTIVE", "REDUCING", "HALTED", "RECONCILING"];
+const GAUGE: Record<TradingState, number> = { ACTIVE: 0, REDUCING: 1, HALTED: 2, RECONCILING: 3 };
+
+/** Who changed the state: the CLI, REST (with the client address), a job, an agent, start-up. */
+export type StateActor = string;
+
+export interface TradingStateInfo {
+  state: TradingState;
+  reason: string | null;
+  by: string | null;
+  at: number | null;
+}
+
+/**
+ * The trading state, in one place (ARCHITECTURE.md §5: ACTIVE / REDUCING / HALTED / RECONCILING).
+ * It lives in the store, so a change made by one process (`awet halt`) is seen by a running daemon
+ * on its next order intent. Every change records its reason and actor, is appended to the audit
+ * trail as an `audit` event `trading_state`, and updates the awet_trading_state gauge when a
+ * Metrics is attached. Everything else asks this service; nobody reads the raw key.
+ */
+export class TradingStateService {
+  constructor(
+    private store: Store,
+    private opts: { metrics?: Metrics } = {},
+  ) {}
+
+  async current(): Promise<TradingState> {
+    const v = await this.store.getState("trading_state");
+    const s = (v && (TRADING_STATES as string[]).includes(v) ? v : "ACTIVE") as TradingState;
+    this.opts.metrics?.tradingState.set(GAUGE[s]);
+    return s;
+  }
+
+  async info(): Promise<TradingStateInfo> {
+    const [state, raw] = await Promise.all([this.current(), this.store.getState("trading_state_reason")]);
+    let meta: { reason?: string; by?: string; at?: number } = {};
+    if (raw) {
+      try {
+        const j = JSON.parse(raw);
+        meta = j && typeof j === "object" ? j : { reason: String(raw) };
+      } catch {
+        meta = { reason: raw }; // written by an older version: plain text
+      }
+    }
+    return { state, reason: meta.reason ?? null, by: meta.by ?? null, at: meta.at ?? null };
+  }
+
+  /** Switch to `to`; returns the state before. A no-op switch is still recorded (the reason may differ). */
+  async set(to: TradingState, reason: string, at: number, by: StateActor): Promise<{ from: TradingState; to: TradingState }> {
+    if (!(TRADING_STATES as string[]).includes(to)) throw new RangeError(`unknown trading state ${JSON.stringify(to)} (one of ${TRADING_STATES.join(", ")})`);
+    const from = await this.current();
+    await this.store.setState("trading_state", to, at);
+    await this.store.setState("trading_state_reason", JSON.stringify({ reason, by, at }), at);
+    await this.store.appendAudit([
+      envelope("audit", {
+        ts: at, correlation_id: timeId(at, `trading_state|${by}|${to}`), idempotency_key: `trading_state:${at}:${from}:${to}:${by}`, source: "TradingState", symbol: "*",
+        payload: { event: "trading_state", from, to, reason, by },
+      }),
+    ]);
+    this.opts.metrics?.tradingState.set(GAUGE[to]);
+    return { from, to };
+  }
+}
