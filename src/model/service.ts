@@ -25,34 +25,45 @@ export type Progress = (p: ProgressInfo) => void;
 
 type WorkerJob = { kind: "linear"; series: Series[]; points: Point[]; opts: { horizons: number[]; features: string[]; seed: number; epochs: number } } | { kind: "tft"; series: Series[]; points: Point[]; opts: TftTrainOptions };
 
+/**
+ * In the single binary the worker is a further embedded entry point, addressed by its path
+ * relative to the entry points' common root: `./model/…` when every entry point lives in src/,
+ * `./src/model/…` when the build also bundles a file from outside src/ (the dashboard bundle).
+ */
+const COMPILED_WORKER_PATHS = ["./src/model/train-worker.ts", "./model/train-worker.ts"];
+
 /** Train in a Bun Worker; falls back to this thread (and says so) when no worker can start. */
 export async function trainInWorker<T>(job: WorkerJob, inline: () => Promise<T>, onProgress?: Progress, onNote?: (note: string) => void): Promise<{ model: T; where: "worker" | "main thread" }> {
   const here = async () => ({ model: await inline(), where: "main thread" as const });
-  // In the single binary the worker is a second embedded entry point, addressed by its build path.
   const compiled = import.meta.url.includes("$bunfs");
-  let worker: Worker;
-  try {
-    worker = new Worker(compiled ? "./model/train-worker.ts" : new URL("./train-worker.ts", import.meta.url).href);
-  } catch {
-    return here();
-  }
+  const paths = compiled ? COMPILED_WORKER_PATHS : [new URL("./train-worker.ts", import.meta.url).href];
   return new Promise((resolve, reject) => {
-    let started = false;
-    worker.onmessage = (ev: MessageEvent) => {
-      started = true;
-      const m = ev.data as { type: string; model: T; error: string; note: string } & ProgressInfo;
-      if (m.type === "progress") onProgress?.(m);
-      else if (m.type === "backend") onNote?.(m.note);
-      else if (m.type === "done") (worker.terminate(), resolve({ model: m.model, where: "worker" }));
-      else if (m.type === "error") (worker.terminate(), reject(new Error(m.error)));
+    const attempt = (k: number) => {
+      if (k >= paths.length) return void here().then(resolve, reject);
+      let worker: Worker;
+      try {
+        worker = new Worker(paths[k]!);
+      } catch {
+        return attempt(k + 1);
+      }
+      let started = false;
+      worker.onmessage = (ev: MessageEvent) => {
+        started = true;
+        const m = ev.data as { type: string; model: T; error: string; note: string } & ProgressInfo;
+        if (m.type === "progress") onProgress?.(m);
+        else if (m.type === "backend") onNote?.(m.note);
+        else if (m.type === "done") (worker.terminate(), resolve({ model: m.model, where: "worker" }));
+        else if (m.type === "error") (worker.terminate(), reject(new Error(m.error)));
+      };
+      // A worker that cannot even load: the next path, else training here; one that fails mid-way is an error.
+      worker.onerror = (e) => {
+        worker.terminate();
+        if (!started) attempt(k + 1);
+        else reject(new Error(`training worker failed: ${e.message}`));
+      };
+      worker.postMessage(job);
     };
-    // A worker that cannot even load falls back to training here; one that fails mid-way is an error.
-    worker.onerror = (e) => {
-      worker.terminate();
-      if (!started) here().then(resolve, reject);
-      else reject(new Error(`training worker failed: ${e.message}`));
-    };
-    worker.postMessage(job);
+    attempt(0);
   });
 }
 
