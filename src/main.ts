@@ -40,7 +40,7 @@ Commands:
   db migrate|check|copy-to-postgres  schema migrations, schema check, move SQLite to PostgreSQL
   pnl today|week|watch|save|eod [--date D]  FIFO PnL reports and the end-of-day job
   agents list|run NAME|runs  the scheduled agents (night_trainer, morning_deployer, trade_watchdog, orchestrator, eod)
-  model train|eval|list|promote V|rollback  the quantile forecaster and its registry
+  model train|eval|list|show|promote V|rollback|walkforward DIR  the forecasters (TFT, linear) and their registry
   llm last|follow|summary  LLM traces (--agent, --model, --since, --status, --json)
   trade-chain --corr ID | --order ID | --trade ID  from an order back to its bar and LLM prompt
 

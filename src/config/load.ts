@@ -71,6 +71,18 @@ export function coerce(key: string, spec: KeySpec, raw: unknown, where: string, 
       }
       return out;
     }
+    case "ints": {
+      const list = typeof raw === "string" && fromEnv ? raw.split(",").map((s) => s.trim()) : raw;
+      if (!Array.isArray(list) || list.length === 0) throw bad("must be a non-empty list of integers");
+      const out: number[] = [];
+      for (const v of list) {
+        const n = typeof v === "string" && fromEnv && v !== "" ? Number(v) : v;
+        if (typeof n !== "number" || !Number.isInteger(n) || (spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max))
+          throw bad(`has ${JSON.stringify(v)}; expected integers${spec.min !== undefined ? ` >= ${spec.min}` : ""}${spec.max !== undefined ? ` and <= ${spec.max}` : ""}`);
+        if (!out.includes(n)) out.push(n);
+      }
+      return out.sort((a, b) => a - b);
+    }
     case "list": {
       const list = typeof raw === "string" && fromEnv ? raw.split(",").map((s) => s.trim()).filter(Boolean) : raw;
       if (!Array.isArray(list) || list.length === 0) throw bad(`must be a non-empty list of ${spec.values.join(", ")}`);

@@ -10,6 +10,7 @@ export type KeySpec =
   | { type: "string"; default: string; pattern?: RegExp }
   | { type: "enum"; default: string; values: readonly string[] }
   | { type: "symbols"; default: string[] }
+  | { type: "ints"; default: number[]; min?: number; max?: number }
   | { type: "list"; default: string[]; values: readonly string[] }
   | { type: "names"; default: string[]; pattern: RegExp }
   | { type: "speed"; default: number | "max" };
@@ -80,6 +81,18 @@ export const APP_SCHEMA = {
   forecast_horizon_bars: { type: "int", default: 15, min: 1, max: 390 },
   forecast_window_bars: { type: "int", default: 60, min: 10, max: 5000 },
   signal_threshold: { type: "number", default: 0.3, min: 0 },
+  // trained forecasters (linear quantile, TFT); see `awet model --help`
+  forecast_horizons_bars: { type: "ints", default: [30, 45, 60], min: 1, max: 390 },
+  model_kind: { type: "enum", default: "tft", values: ["tft", "linear"] },
+  tft_lookback_bars: { type: "int", default: 120, min: 2, max: 2000 },
+  tft_hidden: { type: "int", default: 16, min: 2, max: 256 },
+  tft_heads: { type: "int", default: 4, min: 1, max: 16 },
+  tft_epochs: { type: "int", default: 20, min: 1, max: 1000 },
+  tft_patience: { type: "int", default: 3, min: 1, max: 100 },
+  tft_train_stride: { type: "int", default: 1, min: 1, max: 1000 },
+  promotion_margin_pct: { type: "number", default: 1, min: 0, max: 100 },
+  promotion_coverage_min: { type: "number", default: 0.7, min: 0, max: 1 },
+  promotion_coverage_max: { type: "number", default: 0.9, min: 0, max: 1 },
   // simulated paper broker
   sim_slippage_bps: { type: "number", default: 5, min: 0, max: 1000 },
   sim_account_equity_usd: { type: "number", default: 100000, min: 0 },
@@ -123,6 +136,8 @@ type ValueOf<S extends KeySpec> = S extends { type: "bool" }
     ? number
     : S extends { type: "symbols" | "list" | "names" }
       ? string[]
+      : S extends { type: "ints" }
+        ? number[]
       : S extends { type: "speed" }
         ? number | "max"
         : string;
