@@ -20,6 +20,7 @@ import { ReplaySource } from "../src/market/replay";
 import { limitsFrom } from "../src/portfolio/book";
 import { loadMigrations } from "../src/store/migrations";
 import { PostgresStore } from "../src/store/postgres";
+import { forecastBench } from "./forecast";
 
 const DATA = join(packageRoot(), "data", "minute");
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
@@ -177,3 +178,4 @@ if (pgUrl) {
   }
 } else console.log("  PostgreSQL part skipped: set AWET_TEST_PG_URL (or DATABASE_URL) to measure it");
 console.log(`  gate chain         ${gateChainNs().toFixed(0)} ns per intent (full entry chain, allow path, 1,000,000 evaluations)`);
+for (const line of await forecastBench()) console.log(line);

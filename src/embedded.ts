@@ -5,6 +5,8 @@
  */
 import sqlite001 from "../sql/sqlite/001_init.sql" with { type: "text" };
 import postgres001 from "../sql/postgres/001_init.sql" with { type: "text" };
+import sqlite002 from "../sql/sqlite/002_order_wall_times.sql" with { type: "text" };
+import postgres002 from "../sql/postgres/002_order_wall_times.sql" with { type: "text" };
 import sqlite005 from "../sql/sqlite/005_backtest_runs.sql" with { type: "text" };
 import postgres005 from "../sql/postgres/005_backtest_runs.sql" with { type: "text" };
 import sqlite006 from "../sql/sqlite/006_watchtower.sql" with { type: "text" };
@@ -29,8 +31,8 @@ import avsc_audit from "../schemas/audit.avsc" with { type: "text" };
 import avsc_exit_signals from "../schemas/exit.signals.avsc" with { type: "text" };
 
 export const EMBEDDED_MIGRATIONS: Record<"sqlite" | "postgres", Record<string, string>> = {
-  sqlite: { "001_init.sql": sqlite001, "005_backtest_runs.sql": sqlite005, "006_watchtower.sql": sqlite006, "008_audit_lean.sql": sqlite008 },
-  postgres: { "001_init.sql": postgres001, "005_backtest_runs.sql": postgres005, "006_watchtower.sql": postgres006, "008_audit_lean.sql": postgres008 },
+  sqlite: { "001_init.sql": sqlite001, "002_order_wall_times.sql": sqlite002, "005_backtest_runs.sql": sqlite005, "006_watchtower.sql": sqlite006, "008_audit_lean.sql": sqlite008 },
+  postgres: { "001_init.sql": postgres001, "002_order_wall_times.sql": postgres002, "005_backtest_runs.sql": postgres005, "006_watchtower.sql": postgres006, "008_audit_lean.sql": postgres008 },
 };
 
 export const EMBEDDED_CONFIG: Record<string, string> = { "app.yaml": appYaml, "llm.yaml": llmYaml };

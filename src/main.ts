@@ -12,6 +12,7 @@ import { llmCommand, tradeChainCommand } from "./cli/llm";
 import { portfolioCommand, positionsCommand, reconcileCommand, verifyAlpacaCommand } from "./cli/broker";
 import { approveCommand, exitCommand, haltCommand, paperCommand, resumeCommand, revokeCommand } from "./cli/control";
 import { VERSION } from "./version";
+import { terminalSafe } from "./core/text";
 
 const HELP = `awet ${VERSION} — self-hosted, safety-first, LLM-assisted PAPER trading (no real money, ever)
 
@@ -39,7 +40,7 @@ Commands:
   db migrate|check|copy-to-postgres  schema migrations, schema check, move SQLite to PostgreSQL
   pnl today|week|watch|save|eod [--date D]  FIFO PnL reports and the end-of-day job
   agents list|run NAME|runs  the scheduled agents (night_trainer, morning_deployer, trade_watchdog, orchestrator, eod)
-  model train|eval|list|promote V|rollback  the quantile forecaster and its registry
+  model train|eval|list|show|promote V|rollback|walkforward DIR  the forecasters (TFT, linear) and their registry
   llm last|follow|summary  LLM traces (--agent, --model, --since, --status, --json)
   trade-chain --corr ID | --order ID | --trade ID  from an order back to its bar and LLM prompt
 
@@ -90,17 +91,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   const run = COMMANDS[cmd];
   if (!run) {
-    process.stderr.write(`awet: unknown command '${cmd}'. Run 'awet --help' for the list.\n`);
+    process.stderr.write(`awet: unknown command '${terminalSafe(String(cmd))}'. Run 'awet --help' for the list.\n`);
     return 2;
   }
   try {
     return await run(rest);
   } catch (e) {
     if (e instanceof AwetError) {
-      process.stderr.write(`awet ${cmd}: ${e.message}\n`);
+      process.stderr.write(`awet ${cmd}: ${terminalSafe(e.message)}\n`);
       return e.exitCode;
     }
-    process.stderr.write(`awet ${cmd}: unexpected error: ${errorMessage(e)}\n${(e as Error)?.stack ?? ""}\n`);
+    process.stderr.write(terminalSafe(`awet ${cmd}: unexpected error: ${errorMessage(e)}\n${(e as Error)?.stack ?? ""}\n`));
     return 1;
   }
 }

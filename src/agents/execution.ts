@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { envelope, type Envelope, type OrderIntent } from "../core/events";
 import { errorMessage } from "../core/errors";
-import { BrokerAmbiguous } from "../broker/errors";
+import { BrokerAmbiguous, BrokerRejected } from "../broker/errors";
 import type { AppConfig } from "../config/schema";
 import { ENTRY_CHAIN, EXIT_CHAIN, runChain, type Chain, type Snapshot, type TradingState } from "../gates";
 import { limitsFrom } from "../portfolio/book";
@@ -93,6 +93,7 @@ export class ExecutionAgent {
     const row = await portfolio.insertTrade({
       ...this.row(shaped, snap.dryRun, now), status: "pending_submit", client_order_id: shaped.idempotency_key,
       order_type: bracket ? "bracket" : "market", take_profit_price: bracket?.take_profit_price ?? null, stop_loss_price: bracket?.stop_loss_price ?? null,
+      submit_wall_at: Date.now(), // wall time of the attempt: the reconciler's in-flight window starts here
     });
     if (!row) return this.blocked(intent, "duplicate_idempotency_key", `idempotency key ${intent.idempotency_key} already has a trade row`, src);
     ctx.metrics.pendingOrders.inc();
@@ -107,7 +108,8 @@ export class ExecutionAgent {
         },
         now,
       );
-      await portfolio.updateTrade(row, { status: "submitted", alpaca_order_id: ack.broker_order_id, alpaca_status: ack.status, updated_at: now });
+      const answered = Date.now();
+      await portfolio.updateTrade(row, { status: "submitted", alpaca_order_id: ack.broker_order_id, alpaca_status: ack.status, updated_at: now, first_contact_wall_at: answered, last_contact_wall_at: answered });
       ctx.stats.orders_submitted++;
       ctx.metrics.ordersSubmitted.inc();
       await ctx.emit(
@@ -131,7 +133,9 @@ export class ExecutionAgent {
         return { status: "pending_submit", trade_id: row.id, detail: msg };
       }
       ctx.metrics.pendingOrders.dec();
-      await portfolio.updateTrade(row, { status: "rejected", error_message: `broker: ${msg}`, updated_at: now });
+      const wall = Date.now();
+      const answered = err instanceof BrokerRejected ? { first_contact_wall_at: wall, last_contact_wall_at: wall } : {}; // the broker's 4xx is a contact
+      await portfolio.updateTrade(row, { status: "rejected", error_message: `broker: ${msg}`, updated_at: now, ...answered });
       ctx.stats.orders_rejected++;
       ctx.metrics.ordersRejected.inc();
       ctx.log.error({ correlation_id: intent.correlation_id, symbol: shaped.symbol, err: msg }, "broker rejected order");

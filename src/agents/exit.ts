@@ -3,7 +3,7 @@ import { intentKey, timeId } from "../core/ids";
 import { evaluateExit, type ExitReason } from "../gates/exit";
 import { isMarketOpen } from "../market/calendar";
 import type { PortfolioView } from "../portfolio/portfolio";
-import type { Position, Store, TradeRow } from "../store/port";
+import { OPEN_STATUSES, type Position, type Store, type TradeRow } from "../store/port";
 import type { BarDrivenBroker } from "../broker/port";
 import { AgentStatus, type AgentContext } from "./context";
 import type { ProcessResult } from "./execution";
@@ -113,7 +113,7 @@ class StoreBookView implements PortfolioView {
   async refresh(): Promise<void> {
     this.pos = (await this.store.positions()).filter((p) => p.qty !== 0);
     this.openSells.clear();
-    for (const status of ["pending_submit", "submitted", "partially_filled"] as const)
+    for (const status of OPEN_STATUSES)
       for (const t of await this.store.listTrades({ status, limit: 100_000 }))
         if (t.side === "sell") this.openSells.set(t.symbol, (this.openSells.get(t.symbol) ?? 0) + t.qty - t.filled_qty);
   }

@@ -1,7 +1,9 @@
+import { safeUrl } from "../core/url";
 import { createHash } from "node:crypto";
 import { openBroker } from "../broker/open";
 import { isReconcilable, type BarDrivenBroker } from "../broker/port";
-import { Reconciler, marketIsOpen } from "./reconciler";
+import { Reconciler, marketIsOpen, reconcileWindows } from "./reconciler";
+import { eventTimeOr } from "./reconcile-rules";
 import { MemoryBus } from "../bus/memory";
 import { KafkaBus } from "../bus/kafka";
 import type { EventBus, HandlerErrorSink } from "../bus/port";
@@ -176,8 +178,10 @@ export class Supervisor {
     const app = this.settings.app;
     this.reconciler = isReconcilable(this.broker)
       ? new Reconciler({
-          store: this.store, broker: this.broker, log: this.log, metrics: this.metrics, now: () => this.clock.now(),
-          inFlightMs: app.in_flight_seconds * 1000, unfilledTimeoutMs: app.unfilled_timeout_seconds * 1000,
+          // Windows run on the wall clock; event-time columns get the pipeline's clock, or the wall
+          // clock while a replay's clock still reads 0 (a start-up reconcile before the first bar).
+          store: this.store, broker: this.broker, log: this.log, metrics: this.metrics, now: () => eventTimeOr(this.clock.now(), Date.now()),
+          wallNow: () => Date.now(), ...reconcileWindows(app),
         })
       : null;
   }
@@ -337,7 +341,7 @@ export class Supervisor {
     await this.refreshLlm();
     const l = this.ctx.llm?.state;
     // A degraded LLM does not make the daemon unhealthy: risk keeps running on its rules.
-    const llm = l ? { enabled: true, status: l.reachable ? "ok" : "degraded", detail: l.detail, base_url: this.settings.llm.base_url, model: this.settings.llm.model } : { enabled: false, status: "disabled" };
+    const llm = l ? { enabled: true, status: l.reachable ? "ok" : "degraded", detail: l.detail, base_url: safeUrl(this.settings.llm.base_url), model: this.settings.llm.model } : { enabled: false, status: "disabled" };
     let deployment: DeploymentView | { healthy: false; error: string } | null = null;
     try {
       deployment = await this.deployment();

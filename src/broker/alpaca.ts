@@ -4,6 +4,7 @@ import { round6 } from "../core/money";
 import type { Bar } from "../core/events";
 import { BrokerAmbiguous, BrokerRejected, BrokerTemporary } from "./errors";
 import type { BarDrivenBroker, BrokerOrder, BrokerPosition, Fill, OrderAck, OrderRequest, ReconcilableBroker } from "./port";
+import { safeUrl } from "../core/url";
 
 export const ALPACA_PAPER_HOST = "paper-api.alpaca.markets";
 export const ALPACA_PAPER_URL = `https://${ALPACA_PAPER_HOST}`;
@@ -35,17 +36,17 @@ export function validateTradingHost(c: Pick<AlpacaConfig, "baseUrl" | "paper" | 
   try {
     u = new URL(raw);
   } catch {
-    throw new SafetyError(`ALPACA_BASE_URL '${raw}' is not a URL; only ${ALPACA_PAPER_URL} is allowed`);
+    throw new SafetyError(`ALPACA_BASE_URL '${safeUrl(raw)}' is not a URL; only ${ALPACA_PAPER_URL} is allowed`);
   }
   const path = u.pathname.replace(/\/+$/, "");
   if (u.username || u.password || u.search || u.hash || (path !== "" && path !== "/v2"))
-    throw new SafetyError(`ALPACA_BASE_URL '${raw}' has extra parts; only ${ALPACA_PAPER_URL} is allowed`);
+    throw new SafetyError(`ALPACA_BASE_URL '${safeUrl(raw)}' has extra parts; only ${ALPACA_PAPER_URL} is allowed`);
   if (LOOPBACK.test(u.hostname)) {
-    if (!c.allowLoopback) throw new SafetyError(`ALPACA_BASE_URL '${raw}' is a loopback test double; set AWET_ALLOW_LOOPBACK_BROKER=1 to use it in tests`);
+    if (!c.allowLoopback) throw new SafetyError(`ALPACA_BASE_URL '${safeUrl(raw)}' is a loopback test double; set AWET_ALLOW_LOOPBACK_BROKER=1 to use it in tests`);
     return { url: `${u.protocol}//${u.host}`, loopback: true };
   }
   if (u.protocol !== "https:" || u.hostname !== ALPACA_PAPER_HOST || (u.port !== "" && u.port !== "443"))
-    throw new SafetyError(`ALPACA_BASE_URL '${raw}' is not Alpaca's paper host ${ALPACA_PAPER_URL}; AWET trades paper only`);
+    throw new SafetyError(`ALPACA_BASE_URL '${safeUrl(raw)}' is not Alpaca's paper host ${ALPACA_PAPER_URL}; AWET trades paper only`);
   return { url: ALPACA_PAPER_URL, loopback: false };
 }
 
@@ -142,6 +143,13 @@ export class AlpacaPaperBroker implements BarDrivenBroker, ReconcilableBroker {
       if (statusOf(e) === 404) return null;
       throw e;
     }
+  }
+
+  async listOrders(q: { after: number; limit: number }): Promise<BrokerOrder[]> {
+    const page = await this.read("order listing", () =>
+      this.client.trading.orders.getAllOrders({ status: "all", after: new Date(q.after).toISOString(), direction: "asc", limit: q.limit, nested: true }),
+    );
+    return (page as unknown as Record<string, any>[]).map(toOrder);
   }
 
   async cancelOrder(brokerOrderId: string): Promise<void> {

@@ -75,6 +75,8 @@ export interface BrokerPosition {
 /** A broker whose order state is learned by asking it (Alpaca), not from bars. */
 export interface ReconcilableBroker extends Broker {
   getOrderByClientId(clientOrderId: string): Promise<BrokerOrder | null>;
+  /** One page of the account's orders in any status submitted after `after` (wall ms, exclusive), oldest first. */
+  listOrders(q: { after: number; limit: number }): Promise<BrokerOrder[]>;
   cancelOrder(brokerOrderId: string): Promise<void>;
   positions(): Promise<BrokerPosition[]>;
 }

@@ -1,4 +1,5 @@
 import { UsageError } from "../core/errors";
+import { wholeNumber } from "../core/parse";
 
 export interface Parsed {
   positionals: string[];
@@ -39,7 +40,7 @@ export function parseArgs(argv: string[], spec: { bool?: string[]; value?: strin
 export function intFlag(p: Parsed, name: string, def: number, min: number, max: number): number {
   const v = p.flags[name];
   if (v === undefined) return def;
-  const n = Number(v);
+  const n = wholeNumber(typeof v === "string" ? v : String(v));
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number ${min}..${max}; got '${String(v)}'`);
   return n;
 }

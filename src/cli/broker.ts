@@ -1,10 +1,12 @@
-import { Reconciler, marketIsOpen } from "../agents/reconciler";
+import { Reconciler, marketIsOpen, reconcileWindows } from "../agents/reconciler";
 import { openBroker } from "../broker/open";
 import { AlpacaPaperBroker } from "../broker/alpaca";
 import { isReconcilable } from "../broker/port";
 import { SystemClock } from "../core/clock";
 import { UsageError, errorMessage } from "../core/errors";
 import { fmtUsd } from "../core/money";
+import { safeUrl } from "../core/url";
+import { configSecrets, redactText } from "../llm/redact";
 import { makeLogger } from "../obs/log";
 import { openStore } from "../store/open";
 import type { Store } from "../store/port";
@@ -16,8 +18,13 @@ export const RECONCILE_HELP = `Usage: awet reconcile --once | --watch [--interva
 Polls every non-terminal order (new, accepted, pending_new, partially_filled, and pending_submit
 rows, which are resolved by asking the broker for their client_order_id — never resubmitted),
 updates alpaca_status, filled_qty, avg_fill_price, filled_at, updated_at, cancels entries unfilled
-after unfilled_timeout_seconds, and stops polling terminal orders. Broker reads are retried after
-5s/15s/30s on 429/5xx/timeouts (Retry-After honoured). Prints a RECONCILE_CYCLE line per cycle.
+after unfilled_timeout_seconds, and stops polling terminal orders. A pending_submit row the broker
+does not know stays open for in_flight_seconds of wall time, then becomes 'unknown' (never
+'rejected'). Each cycle then lists the broker's orders since the previous listing (GET /v2/orders,
+paged) and links every one to its row by client_order_id — 'unknown' rows included — and adopts
+ours that have no row. Windows are wall-clock time. Broker reads are retried after 5s/15s/30s on
+429/5xx/timeouts (Retry-After honoured). Prints a RECONCILE_CYCLE line per cycle (unknown= rows
+that became unknown, linked= rows the listing linked or revised, adopted= orders adopted).
 --eod: orders, then positions, then the end-of-day summary lines.
 Only for broker: alpaca (the simulated broker fills from bars and needs no reconciliation).`;
 
@@ -33,7 +40,7 @@ Checks ALPACA_BASE_URL (must be Alpaca's paper host), the keys APCA_API_KEY_ID /
 The secret is never printed; the key id is shown masked.`;
 
 function line(st: Record<string, number>): string {
-  return `RECONCILE_CYCLE pending_found=${st.pending_found} updated=${st.updated} became_terminal=${st.became_terminal} unchanged=${st.unchanged} errors=${st.errors}`;
+  return `RECONCILE_CYCLE pending_found=${st.pending_found} updated=${st.updated} became_terminal=${st.became_terminal} unchanged=${st.unchanged} errors=${st.errors} unknown=${st.became_unknown} linked=${st.linked} adopted=${st.adopted}`;
 }
 
 export async function reconcileCommand(argv: string[]): Promise<number> {
@@ -50,7 +57,7 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
   const store = await openStore(s);
   const log = makeLogger({ logsDir: s.paths.logs, level: s.app.log_level, name: "reconcile" });
   const clock = new SystemClock();
-  const r = new Reconciler({ store, broker, log, now: () => clock.now(), inFlightMs: s.app.in_flight_seconds * 1000, unfilledTimeoutMs: s.app.unfilled_timeout_seconds * 1000 });
+  const r = new Reconciler({ store, broker, log, now: () => clock.now(), wallNow: () => clock.now(), ...reconcileWindows(s.app) });
   try {
     if (p.flags.once || p.flags.eod) {
       if (p.flags.eod) out("EOD_JOB_STARTING");
@@ -103,7 +110,7 @@ export async function positionsCommand(argv: string[]): Promise<number> {
       return 0;
     }
     const log = makeLogger({ logsDir: s.paths.logs, level: s.app.log_level, name: "reconcile" });
-    const r = new Reconciler({ store, broker, log, now: () => Date.now(), inFlightMs: s.app.in_flight_seconds * 1000, unfilledTimeoutMs: s.app.unfilled_timeout_seconds * 1000 });
+    const r = new Reconciler({ store, broker, log, now: () => Date.now(), ...reconcileWindows(s.app) });
     const every = intFlag(p, "interval", s.app.positions_interval_seconds, 1, 86_400);
     for (;;) {
       const ps = await r.reconcilePositions();
@@ -136,17 +143,17 @@ export async function verifyAlpacaCommand(argv: string[]): Promise<number> {
   const env = process.env;
   const keyId = env.APCA_API_KEY_ID ?? "";
   const masked = keyId ? `${keyId.slice(0, 4)}…(${keyId.length} chars)` : "(not set)";
-  const report: Record<string, unknown> = { base_url: env.ALPACA_BASE_URL ?? "(default paper host)", key_id: masked, secret: env.APCA_API_SECRET_KEY ? "set (not shown)" : "(not set)" };
+  const report: Record<string, unknown> = { base_url: env.ALPACA_BASE_URL ? safeUrl(env.ALPACA_BASE_URL) : "(default paper host)", key_id: masked, secret: env.APCA_API_SECRET_KEY ? "set (not shown)" : "(not set)" };
   let ok = false;
   try {
     const b = new AlpacaPaperBroker({ baseUrl: env.ALPACA_BASE_URL, paper: env.ALPACA_PAPER, keyId: env.APCA_API_KEY_ID, secret: env.APCA_API_SECRET_KEY, allowLoopback: env.AWET_ALLOW_LOOPBACK_BROKER === "1" });
-    report.trading_url = b.url;
+    report.trading_url = safeUrl(b.url);
     const a = await b.account();
     Object.assign(report, { account_id: a.id, account_status: a.status, equity: a.equity, buying_power: a.buying_power, pattern_day_trader: a.pattern_day_trader, currency: a.currency });
     ok = a.status === "ACTIVE";
     if (!ok) report.problem = `account status is ${a.status}, not ACTIVE`;
   } catch (e) {
-    report.problem = errorMessage(e);
+    report.problem = redactText(errorMessage(e), configSecrets());
   }
   if (p.flags.json) out(JSON.stringify({ ok, ...report }, null, 2));
   else {

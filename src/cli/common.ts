@@ -6,6 +6,7 @@ import { loadDotenv } from "../config/dotenv";
 import type { Parsed } from "./args";
 import { openStore } from "../store/open";
 import type { Store } from "../store/port";
+import { terminalSafe } from "../core/text";
 
 export const GLOBAL_VALUE_FLAGS = ["home", "config"];
 
@@ -36,8 +37,19 @@ export function resolveDataPath(path: string, home: string): string {
   return dir;
 }
 
+/**
+ * Print one block to stdout. Everything printed can carry stored text (LLM answers, CSV headers,
+ * broker messages), so control characters other than newline and tab are escaped (terminalSafe):
+ * no stored text can clear the screen, move the cursor or recolour the terminal.
+ */
 export function out(s: string): void {
-  process.stdout.write(s.endsWith("\n") ? s : s + "\n");
+  const t = terminalSafe(s);
+  process.stdout.write(t.endsWith("\n") ? t : t + "\n");
+}
+
+/** A terminal control sequence of our own (clear the screen for a watch), never stored text. */
+export function outControl(seq: "clear"): void {
+  if (seq === "clear") process.stdout.write("\x1b[2J\x1b[H");
 }
 
 /** Open the configured store for one CLI command and close it afterwards. */

@@ -1,7 +1,9 @@
 import { openStore } from "../store/open";
 import { UsageError } from "../core/errors";
 import { TradingStateService } from "../state/trading-state";
-import { approve, ensureApiToken, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState, type PaperStatus } from "../ops/control";
+import { approve, controlState, ensureApiToken, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState, type PaperStatus } from "../ops/control";
+import { audited, cliActor } from "../ops/audit";
+import { makeLogger } from "../obs/log";
 import { intFlag, parseArgs } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
 import type { Settings } from "../config/load";
@@ -41,17 +43,27 @@ async function withStore<T>(s: Settings, f: (store: Awaited<ReturnType<typeof op
   }
 }
 
+/** Run one control action from the CLI, audited (who: the OS user; state before → after). */
+function control<T>(s: Settings, action: string, run: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T> | T): Promise<T> {
+  return withStore(s, (store) => {
+    const log = makeLogger({ logsDir: s.paths.logs, level: s.app.log_level, stderr: false });
+    return audited({ store, log, actor: cliActor() }, action, () => controlState(s, store), async () => run(store));
+  });
+}
+
 export async function paperCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["json", "help"], value: GLOBAL_VALUE_FLAGS });
   if (p.flags.help || !p.positionals[0]) return out(CONTROL_HELP), p.flags.help ? 0 : 2;
   const s = settingsFrom(p);
   const json = Boolean(p.flags.json);
   const sub = p.positionals[0];
+  if (sub === "on" || sub === "off") {
+    printStatus(await control(s, `paper ${sub}`, (store) => (sub === "on" ? paperOn(s, store) : paperOff(s, store))), json);
+    return 0;
+  }
+  if (sub !== "status") throw new UsageError(`awet paper: expected on, off or status; got '${sub}'`);
   return withStore(s, async (store) => {
-    if (sub === "on") printStatus(await paperOn(s, store), json);
-    else if (sub === "off") printStatus(await paperOff(s, store), json);
-    else if (sub === "status") printStatus(await paperStatus(s, store), json);
-    else throw new UsageError(`awet paper: expected on, off or status; got '${sub}'`);
+    printStatus(await paperStatus(s, store), json);
     return 0;
   });
 }
@@ -59,7 +71,8 @@ export async function paperCommand(argv: string[]): Promise<number> {
 export async function approveCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["help"], value: GLOBAL_VALUE_FLAGS });
   if (p.flags.help) return out(CONTROL_HELP), 0;
-  out(`approval file created: ${approve(settingsFrom(p))}`);
+  const s = settingsFrom(p);
+  out(`approval file created: ${await control(s, "approve", () => approve(s))}`);
   return 0;
 }
 
@@ -67,7 +80,7 @@ export async function revokeCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["help"], value: GLOBAL_VALUE_FLAGS });
   if (p.flags.help) return out(CONTROL_HELP), 0;
   const s = settingsFrom(p);
-  out(revoke(s) ? `approval file removed: ${s.paths.approvalFile}` : `no approval file at ${s.paths.approvalFile} (already revoked)`);
+  out((await control(s, "revoke", () => revoke(s))) ? `approval file removed: ${s.paths.approvalFile}` : `no approval file at ${s.paths.approvalFile} (already revoked)`);
   return 0;
 }
 
@@ -76,7 +89,7 @@ export async function haltCommand(argv: string[]): Promise<number> {
   if (p.flags.help) return out(CONTROL_HELP), 0;
   const s = settingsFrom(p);
   const to = p.flags.reducing ? "REDUCING" : "HALTED";
-  const r = await withStore(s, (st) => setTradingState(new TradingStateService(st), to, `cli: ${String(p.flags.reason ?? "operator")}`, "cli"));
+  const r = await control(s, p.flags.reducing ? "halt --reducing" : "halt", (st) => setTradingState(new TradingStateService(st), to, `cli: ${String(p.flags.reason ?? "operator")}`, "cli"));
   out(p.flags.json ? JSON.stringify(r) : `trading state ${r.from} → ${r.to}`);
   return 0;
 }
@@ -84,7 +97,8 @@ export async function haltCommand(argv: string[]): Promise<number> {
 export async function resumeCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["help", "json"], value: GLOBAL_VALUE_FLAGS });
   if (p.flags.help) return out(CONTROL_HELP), 0;
-  const r = await withStore(settingsFrom(p), (st) => setTradingState(new TradingStateService(st), "ACTIVE", "cli: resume", "cli"));
+  const s = settingsFrom(p);
+  const r = await control(s, "resume", (st) => setTradingState(new TradingStateService(st), "ACTIVE", "cli: resume", "cli"));
   out(p.flags.json ? JSON.stringify(r) : `trading state ${r.from} → ${r.to}`);
   return 0;
 }
@@ -110,7 +124,7 @@ export async function exitCommand(argv: string[]): Promise<number> {
   if (p.flags.help || !sub) return out(CONTROL_HELP), p.flags.help ? 0 : 2;
   const s = settingsFrom(p);
   if (sub === "on" || sub === "off") {
-    out(`enable_exit_logic: ${sub === "on"} (${setExitLogic(s, sub === "on")})`);
+    out(`enable_exit_logic: ${sub === "on"} (${await control(s, `exit ${sub}`, () => setExitLogic(s, sub === "on"))})`);
     return 0;
   }
   const port = intFlag(p, "port", s.app.http_port, 1, 65535);

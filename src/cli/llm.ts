@@ -6,6 +6,8 @@ import { llmSummary } from "../ops/llm";
 import type { LlmTraceFilter, LlmTraceRow } from "../store/port";
 import { intFlag, parseArgs, type Parsed } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, withStore } from "./common";
+import { oneLine } from "../core/text";
+import { isCalendarDate } from "../core/parse";
 
 export const LLM_HELP = `Usage: awet llm last [-n 20] | follow [--interval 2] | summary [--date YYYY-MM-DD]
                 [--agent A] [--model M] [--since ISO] [--status ok|error|skipped] [--json] [--home DIR]
@@ -40,7 +42,7 @@ function filterFrom(p: Parsed): LlmTraceFilter {
 function line(t: LlmTraceRow): string {
   const msgs = (t.request as { messages?: { content: string }[] } | null)?.messages;
   const prompt = (msgs?.[msgs.length - 1]?.content ?? "").replace(/\s+/g, " ").slice(0, 60);
-  return `${new Date(t.ts).toISOString()} ${t.status === "ok" ? "🟢" : t.status === "error" ? "🔴" : "⚪"} ${t.agent_name} → ${t.model} ${Math.round(t.latency_ms ?? 0)}ms ${t.status}${t.error_message ? ` (${t.error_message.slice(0, 60)})` : ""} | ${prompt}`;
+  return `${new Date(t.ts).toISOString()} ${t.status === "ok" ? "🟢" : t.status === "error" ? "🔴" : "⚪"} ${t.agent_name} → ${t.model} ${Math.round(t.latency_ms ?? 0)}ms ${t.status}${t.error_message ? ` (${oneLine(t.error_message.slice(0, 60))})` : ""} | ${oneLine(prompt)}`;
 }
 
 
@@ -61,7 +63,7 @@ export async function llmCommand(argv: string[]): Promise<number> {
       let date: string | null = null;
       if (p.flags.date) {
         date = String(p.flags.date);
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !Number.isFinite(Date.parse(date))) throw new UsageError(`--date must be YYYY-MM-DD; got '${date}'`);
+        if (!isCalendarDate(date)) throw new UsageError(`--date must be a calendar date YYYY-MM-DD; got '${date}'`);
       }
       const s = await llmSummary(store, date, { agent: f.agent, model: f.model });
       out(p.flags.json ? JSON.stringify(s, null, 2) : renderLlmSummary(s));
@@ -98,7 +100,7 @@ export async function tradeChainCommand(argv: string[]): Promise<number> {
   return withStore(p, async (store) => {
     const c = await loadTradeChain(store, q);
     if (!c) {
-      process.stderr.write(`no trade chain for --${k} ${String(p.flags[k])}: nothing is recorded under it\n`);
+      process.stderr.write(`no trade chain for --${k} ${oneLine(String(p.flags[k]))}: nothing is recorded under it\n`);
       return 1;
     }
     out(p.flags.json ? JSON.stringify(c, (_k, v) => v, 2) : renderTradeChain(c, Boolean(p.flags.detail)));

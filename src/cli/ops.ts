@@ -7,6 +7,8 @@ import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
 import { resolveHome, type Settings } from "../config/load";
 import { loadDotenv } from "../config/dotenv";
 import { join } from "node:path";
+import { safeUrl } from "../core/url";
+import { oneLine } from "../core/text";
 
 export const HEALTH_HELP = `Usage: awet health [--json] [--url URL] [--port N] [--home DIR]
 
@@ -23,7 +25,9 @@ lag_total, lag, ...}]), bus, broker, llm, agents (and scheduler when the daemon 
 export const DOCTOR_HELP = `Usage: awet doctor [--json] [--home DIR]
 
 Everything \`awet health\` checks, plus config validation, the permissions of .tmp/api-token and
-.env (must not be readable by others), free disk, and clock skew against the broker; a suggested
+.env (must not be readable by others), whether the home and .tmp are writable by other users or
+symlinked and the token file is ours with mode 0600 (trust checks; \`awet start\` refuses a .tmp
+or token others could have written), free disk, and clock skew against the broker; a suggested
 fix for each failure. Exit 0 when all pass, 1 otherwise.`;
 
 function print(checks: Check[], json: boolean, title: string): number {
@@ -81,7 +85,7 @@ export async function portalsCommand(argv: string[]): Promise<number> {
     ["Alertmanager", "http://localhost:9093", "-", "alert management"],
     ["Kafka UI", "http://localhost:8080", "-", "topics, consumer groups"],
     ["Schema Registry", "http://localhost:8081", "-", "Avro schemas"],
-    ["Ollama", s.llm.base_url, "-", "LLM API"],
+    ["Ollama", safeUrl(s.llm.base_url), "-", "LLM API"],
     ["TimescaleDB", "localhost:5433", "POSTGRES_USER / POSTGRES_PASSWORD from .env", "PostgreSQL + time-series"],
   ];
   if (p.flags.json) out(JSON.stringify(rows.map(([name, url, credentials, purpose]) => ({ name, url, credentials, purpose })), null, 2));
@@ -91,7 +95,7 @@ export async function portalsCommand(argv: string[]): Promise<number> {
 
 export async function opsCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["json", "help"], value: GLOBAL_VALUE_FLAGS });
-  if (p.flags.help || p.positionals[0] !== "snapshot") return out("Usage: awet ops snapshot [--json]\n\nPending orders, open positions, exposure vs caps, trading state, last reconcile, last errors."), p.flags.help ? 0 : 2;
+  if (p.flags.help || p.positionals[0] !== "snapshot") return out("Usage: awet ops snapshot [--json]\n\nPending orders, open positions, exposure vs caps, trading state, last reconcile, orders recorded unknown, orders adopted from the broker, the last 10 operator actions and refused requests (who, what, before → after), last errors."), p.flags.help ? 0 : 2;
   const s = settingsFrom(p);
   const store = await openStore(s);
   try {
@@ -104,8 +108,16 @@ export async function opsCommand(argv: string[]): Promise<number> {
     for (const x of snap.positions) out(`  ${x.symbol.padEnd(6)} ${String(x.qty).padStart(6)} @ ${x.avg_entry_price}  value ${fmtUsd(x.market_value)}  P/L ${fmtUsd(x.unrealized_pl, true)}`);
     out(`exposure          ${fmtUsd(snap.exposure.total_usd)} of ${fmtUsd(snap.exposure.max_total_usd)} (${(snap.exposure.used_pct).toFixed(1)}%); per symbol cap ${fmtUsd(snap.exposure.max_per_symbol_usd)}`);
     out(`last reconcile    ${snap.last_reconcile ?? "never"}`);
+    out(`unknown orders    ${snap.unknown_orders.length}${snap.unknown_orders.length ? "   (the broker never answered within in_flight_seconds; revised if it lists them)" : ""}`);
+    for (const o of snap.unknown_orders) out(`  ${o.ts} ${o.symbol} ${o.side} ${o.qty} ${oneLine(o.client_order_id ?? "")} submitted ${o.submit_wall_at ?? "?"}`);
+    out(`adopted orders    ${snap.adopted_orders.length}${snap.adopted_orders.length ? "   (broker orders with our client_order_id that had no row)" : ""}`);
+    for (const o of snap.adopted_orders) out(`  ${o.adopted_at} ${o.symbol} ${o.side} ${o.qty} ${o.status} filled ${o.filled_qty} ${oneLine(o.client_order_id ?? "")} ${oneLine(o.broker_order_id ?? "")}`);
+    out(`operator actions  ${snap.operator_actions.length ? "(newest first)" : "none"}`);
+    const brief = (v: unknown) => (v && typeof v === "object" ? Object.entries(v).map(([k, x]) => `${k}=${typeof x === "object" ? JSON.stringify(x) : String(x)}`).join(" ") : String(v));
+    for (const a of snap.operator_actions)
+      out(`  ${a.ts} ${oneLine(a.who)}: ${oneLine(a.action)} ${a.ok ? "ok" : "FAILED"}${a.detail ? ` (${oneLine(a.detail)})` : ""}${a.event === "control" ? `  ${oneLine(brief(a.before))} → ${oneLine(brief(a.after))}` : ""}`);
     out(`last errors       ${snap.last_errors.length ? "" : "none"}`);
-    for (const e of snap.last_errors) out(`  ${e.ts} ${e.kind}: ${e.message}`);
+    for (const e of snap.last_errors) out(`  ${e.ts} ${e.kind}: ${oneLine(e.message)}`);
     return 0;
   } finally {
     await store.close();

@@ -4,7 +4,8 @@ import { pnlForDate, pnlToday, pnlWeek, runEod, toDailyRow } from "../ops/pnl";
 import { renderDaily, renderWeek, reportJson } from "../reports/render";
 import { openStore } from "../store/open";
 import { intFlag, parseArgs } from "./args";
-import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
+import { GLOBAL_VALUE_FLAGS, out, outControl, settingsFrom } from "./common";
+import { isCalendarDate } from "../core/parse";
 
 export const PNL_HELP = `Usage: awet pnl [today | week | watch [--interval 60] | save | eod] [--date YYYY-MM-DD] [--json] [--home DIR]
 
@@ -25,7 +26,7 @@ export async function pnlCommand(argv: string[]): Promise<number> {
   if (p.flags.help) return out(PNL_HELP), 0;
   const sub = p.positionals[0] ?? (p.flags.date ? "today" : undefined);
   if (!sub) return out(PNL_HELP), 2;
-  if (p.flags.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(p.flags.date))) throw new UsageError(`--date must be YYYY-MM-DD; got '${p.flags.date}'`);
+  if (p.flags.date !== undefined && !isCalendarDate(String(p.flags.date))) throw new UsageError(`--date must be a calendar date YYYY-MM-DD; got '${p.flags.date}'`);
   const s = settingsFrom(p);
   const store = await openStore(s);
   const json = Boolean(p.flags.json);
@@ -58,7 +59,8 @@ export async function pnlCommand(argv: string[]): Promise<number> {
       for (;;) {
         const d = (p.flags.date as string | undefined) ?? (await pnlToday(store));
         const r = await pnlForDate(store, d);
-        out(json ? JSON.stringify(reportJson(r)) : `\x1b[2J\x1b[H${renderDaily(r)}\n(refresh every ${every}s; Ctrl-C to stop)`);
+        if (!json) outControl("clear");
+        out(json ? JSON.stringify(reportJson(r)) : `${renderDaily(r)}\n(refresh every ${every}s; Ctrl-C to stop)`);
         await Bun.sleep(every * 1000);
       }
     }

@@ -2,7 +2,9 @@ import { existsSync } from "node:fs";
 import { AGENT_NAMES, Supervisor, runSeed, type AgentName } from "../agents/supervisor";
 import { checkWatchConfig } from "../agents/watchtower";
 import { UsageError } from "../core/errors";
-import { ensureApiToken } from "../ops/control";
+import { ensureApiToken, tokenFileMode } from "../ops/control";
+import { homeTrust } from "../ops/trust";
+import { isLoopbackHost } from "../core/net";
 import { Scheduler } from "../jobs/scheduler";
 import { StartupError, errorMessage } from "../core/errors";
 import { ReplaySource, type MarketSource } from "../market/replay";
@@ -15,12 +17,15 @@ import { VERSION } from "../version";
 import { intFlag, parseArgs, speedFlag } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, resolveDataPath, settingsFrom } from "./common";
 import { summaryText } from "./summary";
+import { safeUrl } from "../core/url";
 
 export const START_HELP = `Usage: awet start [--port N] [--replay PATH] [--speed max|N] [--no-replay] [--home DIR] [--config DIR]
 
 Starts the daemon: the HTTP server (the operator dashboard at /; GET /health, /metrics, /api/status, /api/trades, /openapi; the
 POST control endpoints need the bearer token from AWET_API_TOKEN or <home>/.tmp/api-token, which is
-generated with mode 0600 on first start) and the agent pipeline. On the embedded defaults (bun:sqlite, in-process bus, simulated paper broker) it replays
+generated with mode 0600 on first start; bound beyond loopback, every /api/* read needs it too, and
+a Host header outside http_allowed_hosts gets 421) and the agent pipeline. It refuses a .tmp or
+token file that other users could have written. On the embedded defaults (bun:sqlite, in-process bus, simulated paper broker) it replays
 the bundled real market data (replay_path in config/app.yaml) at replay_speed, then stays up.
 
   --port N       HTTP port (default http_port from config/app.yaml; 0 picks a free port)
@@ -82,6 +87,12 @@ export async function startCommand(argv: string[]): Promise<number> {
   }
   let token;
   try {
+    // The home and .tmp hold the token and the approval file: refuse when someone else could
+    // have planted them, warn about the rest.
+    const trust = homeTrust(settings);
+    const fatal = trust.filter((t) => t.fatal);
+    if (fatal.length) throw new StartupError(fatal.map((t) => `${t.path} ${t.problem} (fix: ${t.fix})`).join("; "));
+    for (const t of trust) out(`  WARNING  ${t.path} ${t.problem} (fix: ${t.fix}; \`awet doctor\` checks it)`);
     token = ensureApiToken(settings)!;
   } catch (e) {
     await sup.close();
@@ -113,8 +124,9 @@ export async function startCommand(argv: string[]): Promise<number> {
   out(`  openapi  ${base}/openapi`);
   out(`  process  ${sup.processId} (heartbeat every ${settings.app.heartbeat_interval_seconds} s${sup.watchtower ? `; watchtower every ${settings.app.watchtower_interval_seconds} s` : ""})`);
   const llmState = sup.ctx.llm?.state;
-  out(`  llm      ${llmState ? (llmState.reachable ? `${settings.llm.model} at ${settings.llm.base_url}` : `degraded (${llmState.detail}); risk runs rule-only`) : "disabled (llm_enabled: false)"}`);
-  out(`  token    ${token.source === "env" ? "from AWET_API_TOKEN" : `${token.path} (mode 0600${token.source === "generated" ? ", generated now" : ""})`} — POST endpoints need it as a Bearer token`);
+  out(`  llm      ${llmState ? (llmState.reachable ? `${settings.llm.model} at ${safeUrl(settings.llm.base_url)}` : `degraded (${llmState.detail}); risk runs rule-only`) : "disabled (llm_enabled: false)"}`);
+  const tokenMode = tokenFileMode(settings);
+  out(`  token    ${token.source === "env" ? "from AWET_API_TOKEN" : `${token.path} (mode ${tokenMode === null ? "?" : tokenMode.toString(8).padStart(4, "0")}${token.source === "generated" ? ", generated now" : ""})`} — ${isLoopbackHost(host) ? "POST endpoints need" : "every /api/* call needs"} it as a Bearer token`);
   out(`  safety   execution_dry_run=${settings.app.execution_dry_run} approval=${existsSync(settings.paths.approvalFile) ? "yes" : "no"} broker=${sup.broker.name} (paper)`);
   log.info({ url: base, run_id: sup.runId }, "daemon started");
   scheduler.start();

@@ -5,6 +5,7 @@ import { UsageError } from "../core/errors";
 import { intFlag, parseArgs } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
 import { existsSync } from "node:fs";
+import { oneLine } from "../core/text";
 
 export const TRADES_HELP = `Usage: awet trades [--status S] [--symbol SYM] [--limit N] [--json] [--home DIR]
 
@@ -38,7 +39,7 @@ export async function tradesCommand(argv: string[]): Promise<number> {
     out(`${pad("id", 6)} ${pad("ts (UTC)", 20)} ${pad("symbol", 6)} ${pad("side", 4)} ${pad("qty", 6)} ${pad("price", 10)} ${pad("status", 14)} ${pad("fill", 10)} reason`);
     for (const t of rows)
       out(
-        `${pad(t.id, 6)} ${pad(new Date(t.ts).toISOString().slice(0, 19), 20)} ${pad(t.symbol, 6)} ${pad(t.side, 4)} ${pad(t.qty, 6)} ${pad(t.price?.toFixed(2), 10)} ${pad(t.status, 14)} ${pad(t.avg_fill_price?.toFixed(2), 10)} ${t.error_message ?? ""}`,
+        `${pad(t.id, 6)} ${pad(new Date(t.ts).toISOString().slice(0, 19), 20)} ${pad(t.symbol, 6)} ${pad(t.side, 4)} ${pad(t.qty, 6)} ${pad(t.price?.toFixed(2), 10)} ${pad(t.status, 14)} ${pad(t.avg_fill_price?.toFixed(2), 10)} ${oneLine(t.error_message ?? "")}`,
       );
   } finally {
     await store.close();

@@ -30,6 +30,10 @@ function keySchema(k: KeySpec): Json {
       return { type: "array", minItems: 1, items: { type: "string", pattern: SYMBOL_RE.source }, default: k.default };
     case "list":
       return { type: "array", minItems: 1, items: { type: "string", enum: [...k.values] }, default: k.default };
+    case "names":
+      return { type: "array", items: { type: "string", pattern: k.pattern.source }, default: k.default };
+    case "ints":
+      return { type: "array", minItems: 1, items: { type: "integer", ...(k.min !== undefined ? { minimum: k.min } : {}), ...(k.max !== undefined ? { maximum: k.max } : {}) }, default: k.default };
     case "speed":
       return { oneOf: [{ const: "max" }, { type: "number", exclusiveMinimum: 0 }], default: k.default };
   }

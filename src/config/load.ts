@@ -71,6 +71,18 @@ export function coerce(key: string, spec: KeySpec, raw: unknown, where: string, 
       }
       return out;
     }
+    case "ints": {
+      const list = typeof raw === "string" && fromEnv ? raw.split(",").map((s) => s.trim()) : raw;
+      if (!Array.isArray(list) || list.length === 0) throw bad("must be a non-empty list of integers");
+      const out: number[] = [];
+      for (const v of list) {
+        const n = typeof v === "string" && fromEnv && v !== "" ? Number(v) : v;
+        if (typeof n !== "number" || !Number.isInteger(n) || (spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max))
+          throw bad(`has ${JSON.stringify(v)}; expected integers${spec.min !== undefined ? ` >= ${spec.min}` : ""}${spec.max !== undefined ? ` and <= ${spec.max}` : ""}`);
+        if (!out.includes(n)) out.push(n);
+      }
+      return out.sort((a, b) => a - b);
+    }
     case "list": {
       const list = typeof raw === "string" && fromEnv ? raw.split(",").map((s) => s.trim()).filter(Boolean) : raw;
       if (!Array.isArray(list) || list.length === 0) throw bad(`must be a non-empty list of ${spec.values.join(", ")}`);
@@ -80,6 +92,12 @@ export function coerce(key: string, spec: KeySpec, raw: unknown, where: string, 
         if (!out.includes(s)) out.push(s);
       }
       return out;
+    }
+    case "names": {
+      const list = typeof raw === "string" && fromEnv ? raw.split(",").map((x) => x.trim()).filter(Boolean) : raw === null ? [] : raw;
+      if (!Array.isArray(list)) throw bad("must be a list (YAML [a, b], or comma-separated in the environment)");
+      for (const x of list) if (typeof x !== "string" || !spec.pattern.test(x)) throw bad(`has an invalid entry ${JSON.stringify(x)}`);
+      return [...new Set(list as string[])];
     }
     case "speed": {
       if (raw === "max") return "max";
@@ -118,8 +136,10 @@ function build<S extends Record<string, KeySpec>>(
   const fromFile = text === undefined ? readYamlMap(file) : parseYamlMap(text, file);
   const errors: string[] = [];
   const out: Record<string, unknown> = {};
+  // Own properties only: `constructor:`, `toString:` or `__proto__:` in a YAML file are unknown
+  // keys, not the Object prototype's.
   for (const key of Object.keys(fromFile)) {
-    if (!(key in schema)) {
+    if (!Object.hasOwn(schema, key)) {
       const near = Object.keys(schema).find((k) => k.replace(/_/g, "") === key.replace(/[_-]/g, "").toLowerCase());
       errors.push(`${file}: unknown key '${key}'${near ? ` (did you mean '${near}'?)` : ""}`);
     }
@@ -128,7 +148,7 @@ function build<S extends Record<string, KeySpec>>(
     try {
       let value: unknown = spec.default;
       let src = "default";
-      if (key in fromFile) {
+      if (Object.hasOwn(fromFile, key)) {
         value = coerce(key, spec, fromFile[key], file, false);
         src = file;
       }

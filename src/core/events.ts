@@ -75,6 +75,8 @@ export interface Forecast {
   signal: "buy" | "sell" | "hold";
   score: number; // p50 / spread, the strength behind the signal
   close: number;
+  horizons: { horizon_bars: number; p10: number; p50: number; p90: number }[]; // every horizon the model forecasts (the first is the one above)
+  confidence: number | null; // TFT: probability its p50 has the right sign; null for models without one
 }
 
 /** What Risk approves and Execution turns into (at most) one order. */

@@ -55,3 +55,11 @@ export function intentKey(run: string, symbol: string, ts: number, side: "buy" |
   if (key.length > 48) throw new Error(`idempotency key longer than 48 characters: ${key}`);
   return key;
 }
+
+/**
+ * Is this client_order_id one of ours (the shape intentKey makes: run tag or `live`, symbol, bar
+ * time, side and purpose)? The reconciler adopts such broker orders when no row has them.
+ */
+export function isOurClientOrderId(cid: string): boolean {
+  return /^(?:[0-9a-z]{8}|live)-[A-Z0-9./]{1,15}-\d{8}T\d{6}-[BS][a-z]{1,6}$/.test(cid);
+}

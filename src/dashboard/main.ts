@@ -3,6 +3,7 @@ import type { NotableEvent } from "../server/live";
 import { HttpError, getJson, openStream, postJson, token } from "./api";
 import { EquityChart, MarketChart, type BandPoint, type Candle, type FillMark } from "./charts";
 import { $, fill, h, num, nyTime, throttle, usd, type Child } from "./dom";
+import { TRADE_STATUSES } from "../store/port";
 
 /**
  * The AWET operator dashboard: one page, sections for status, pipeline, market, positions and PnL,
@@ -36,7 +37,7 @@ function controlButton(action: string, label: string, cls = ""): HTMLButtonEleme
 
 function layout(): void {
   const app = $("#app");
-  const statuses = ["blocked", "pending_submit", "submitted", "partially_filled", "filled", "canceled", "rejected", "expired"];
+  const statuses = [...TRADE_STATUSES];
   fill(
     app,
     h("header", { class: "top" },

@@ -7,6 +7,7 @@ import { LLMClient } from "../llm/client";
 import { withCorrelation } from "../llm/context";
 import { eodRunTime, isMarketOpen, isTradingDay } from "../market/calendar";
 import { promoteIfBetter, trainCandidate } from "../model/service";
+import { progressLine } from "../cli/model";
 import { alpacaBackfillConfigured, backfillFromAlpaca } from "../market/backfill";
 import type { Logger } from "../obs/log";
 import { opsSnapshot } from "../ops/snapshot";
@@ -87,7 +88,7 @@ const summary = (fs: WatchFinding[]) => fs.map((f) => `${f.ok ? "ok" : f.severit
 export const JOBS: Job[] = [
   {
     name: "night_trainer",
-    description: "02:00 Mon-Fri: backfill bars, then train a candidate quantile model",
+    description: "02:00 Mon-Fri: backfill bars, then train a candidate forecaster (model_kind: tft or linear)",
     cron: "0 2 * * 1-5",
     tradingDaysOnly: false,
     runMissed: true,
@@ -103,22 +104,24 @@ export const JOBS: Job[] = [
         return { output: `${bars} bars available; ${note}`, value: bars };
       });
       if (ctx.dryRun) return `dry run: would train on ${n} bars`;
-      const r = await rec.step("train", `${n} bars, horizon ${ctx.settings.app.forecast_horizon_bars}`, async () => {
+      const r = await rec.step("train", `${n} bars, ${ctx.settings.app.model_kind}, horizons ${ctx.settings.app.forecast_horizons_bars.join(",")}`, async () => {
         let last = "";
+        let backend = "";
         const t = await trainCandidate(ctx.store, ctx.settings, {
           onProgress: (p) => {
-            last = `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toExponential(3)}`;
+            last = progressLine(p);
             ctx.say?.(`  training ${last}`);
           },
+          onNote: (note) => (backend = ` on the ${note}`),
         });
-        return { output: `candidate ${t.version} trained in the ${t.where} on ${t.evaluation.train_window.n} samples (${last}); validation pinball ${t.evaluation.model.pinball_loss.toExponential(4)}`, value: t };
+        return { output: `candidate ${t.version} (${t.kind}) trained in the ${t.where}${backend} on ${t.evaluation.train_window.n} samples (${last}); validation pinball ${t.evaluation.model.pinball_loss.toExponential(4)}`, value: { version: t.version, kind: t.kind, evaluation: t.evaluation } };
       });
       return `candidate ${r!.version}`;
     },
   },
   {
     name: "morning_deployer",
-    description: "08:30 Mon-Fri: health check, then promote the candidate only if it beats production",
+    description: "08:30 Mon-Fri: health check, then promote the candidate only if it beats production and both baselines by the margin, with coverage in the band",
     cron: "30 8 * * 1-5",
     tradingDaysOnly: true,
     runMissed: true,
@@ -128,7 +131,7 @@ export const JOBS: Job[] = [
         return { output: "store reachable" };
       });
       if (ctx.dryRun) return "dry run: would compare the candidate with production";
-      const d = await rec.step("promote", "newest candidate vs production on the validation window", async () => {
+      const d = await rec.step("promote", `newest candidate vs production and the baselines: ${ctx.settings.app.promotion_margin_pct}% margin, coverage ${ctx.settings.app.promotion_coverage_min}-${ctx.settings.app.promotion_coverage_max}`, async () => {
         const r = await promoteIfBetter(ctx.store, ctx.settings);
         return { output: r.reason, value: r };
       });

@@ -2,6 +2,7 @@ import { Alpaca } from "@alpacahq/alpaca-trade-api";
 import { SafetyError } from "../core/errors";
 import type { CsvItem } from "./csv";
 import type { MarketSource } from "./replay";
+import { safeUrl } from "../core/url";
 
 export interface AlpacaBarSourceOptions {
   keyId?: string;
@@ -28,8 +29,8 @@ export class AlpacaBarSource implements MarketSource {
     if (o.url) {
       const u = new URL(o.url);
       const loop = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(u.hostname);
-      if (loop && !o.allowLoopback) throw new SafetyError(`ALPACA_DATA_STREAM_URL ${o.url} is a loopback test double; set AWET_ALLOW_LOOPBACK_BROKER=1 to use it`);
-      if (!loop && !/\.alpaca\.markets$/.test(u.hostname)) throw new SafetyError(`ALPACA_DATA_STREAM_URL ${o.url} is not an Alpaca host`);
+      if (loop && !o.allowLoopback) throw new SafetyError(`ALPACA_DATA_STREAM_URL ${safeUrl(o.url)} is a loopback test double; set AWET_ALLOW_LOOPBACK_BROKER=1 to use it`);
+      if (!loop && !/\.alpaca\.markets$/.test(u.hostname)) throw new SafetyError(`ALPACA_DATA_STREAM_URL ${safeUrl(o.url)} is not an Alpaca host`);
     }
   }
 

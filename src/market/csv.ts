@@ -1,5 +1,7 @@
 import type { Bar } from "../core/events";
 import { nyOffsetMs } from "../core/time";
+import { isSymbol } from "../core/symbol";
+import { oneLine } from "../core/text";
 
 /** One parsed CSV record: a bar, or a row that could not be read, with why. */
 export type CsvItem =
@@ -17,7 +19,7 @@ export function detectFormat(header: string, file: string): CsvFormat {
   if (h === "ts,symbol,open,high,low,close,volume") return "minute";
   if (h === "date,symbol,open,high,low,close,volume") return "daily";
   throw new Error(
-    `${file}: unrecognised CSV header '${header.trim()}' (expected 'ts,symbol,open,high,low,close,volume' or 'date,symbol,open,high,low,close,volume')`,
+    `${file}: unrecognised CSV header '${oneLine(header.trim().slice(0, 120))}' (expected 'ts,symbol,open,high,low,close,volume' or 'date,symbol,open,high,low,close,volume')`,
   );
 }
 
@@ -28,6 +30,19 @@ function dailyTs(y: number, m: number, d: number): number {
 }
 
 /**
+ * A price or volume as a plain decimal: digits, an optional fraction, an optional sign. No hex
+ * (`0x10`), no exponent (`1e308`), no `Infinity`: what JavaScript's Number() would also accept is
+ * not a market price. At most 15 integer digits, so every product stays finite.
+ */
+const DECIMAL_RE = /^[+-]?\d{1,15}(\.\d{1,12})?$/;
+
+/** The number in a CSV field, or NaN when the field is empty or not a plain decimal. */
+export function csvNumber(s: string | undefined): number {
+  const t = (s ?? "").trim();
+  return DECIMAL_RE.test(t) ? Number(t) : NaN;
+}
+
+/**
  * Parse one data line. Numbers are parsed but not judged here (a NaN price is DataIngestion's to
  * reject with its own reason); only rows that cannot be read as a bar at all are `bad`.
  */
@@ -35,7 +50,7 @@ export function parseLine(line: string, fmt: CsvFormat, file: string, lineNo: nu
   const f = line.split(",");
   const symbol = (f[1] ?? "").trim();
   if (f.length !== 7) {
-    return { kind: "bad", reason: "malformed_row", detail: `${file}:${lineNo}: expected 7 fields, got ${f.length}: '${line.slice(0, 120)}'`, file, line: lineNo, symbol, ts: null };
+    return { kind: "bad", reason: "malformed_row", detail: `${file}:${lineNo}: expected 7 fields, got ${f.length}: '${oneLine(line.slice(0, 120))}'`, file, line: lineNo, symbol: isSymbol(symbol) ? symbol : "", ts: null };
   }
   const tsRaw = f[0]!.trim();
   let ts: number;
@@ -46,12 +61,17 @@ export function parseLine(line: string, fmt: CsvFormat, file: string, lineNo: nu
     ts = m ? dailyTs(Number(m[1]), Number(m[2]), Number(m[3])) : NaN;
   }
   if (!Number.isFinite(ts)) {
-    return { kind: "bad", reason: "bad_timestamp", detail: `${file}:${lineNo}: cannot read timestamp '${tsRaw}'`, file, line: lineNo, symbol, ts: null };
+    return { kind: "bad", reason: "bad_timestamp", detail: `${file}:${lineNo}: cannot read timestamp '${oneLine(tsRaw.slice(0, 40))}'`, file, line: lineNo, symbol: isSymbol(symbol) ? symbol : "", ts: null };
   }
   if (!symbol) {
     return { kind: "bad", reason: "missing_symbol", detail: `${file}:${lineNo}: empty symbol`, file, line: lineNo, symbol, ts };
   }
-  const num = (s: string | undefined) => (s === undefined || s.trim() === "" ? NaN : Number(s));
+  // The symbol is checked before anything uses it (a factor file name, a gate, a query): a row
+  // whose symbol is `../../x` is refused here and never reaches the file system.
+  if (!isSymbol(symbol)) {
+    return { kind: "bad", reason: "bad_symbol", detail: `${file}:${lineNo}: symbol '${oneLine(symbol.slice(0, 20))}' is not an upper-case ticker like SPY or BRK.B`, file, line: lineNo, symbol: "", ts };
+  }
+  const num = csvNumber;
   return {
     kind: "bar",
     bar: { symbol, ts, open: num(f[2]), high: num(f[3]), low: num(f[4]), close: num(f[5]), volume: num(f[6]) },

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { Bar } from "../core/events";
 import { InputError } from "../core/errors";
 import { nyDate } from "../core/time";
+import { isSymbol } from "../core/symbol";
+import { oneLine } from "../core/text";
 
 /** One row of a LEAN factor file: `date(YYYYMMDD),price_factor,split_factor,reference_price`. */
 export interface FactorRow {
@@ -11,7 +13,10 @@ export interface FactorRow {
   splitFactor: number;
 }
 
-/** Parse a LEAN factor file; a malformed line is an error naming the file and line. Pure. */
+/**
+ * Parse a LEAN factor file; a malformed line is an error naming the file, the line and what is
+ * wrong with it, never the line itself (a file name built from data could point anywhere). Pure.
+ */
 export function parseFactorFile(text: string, file: string): FactorRow[] {
   const out: FactorRow[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -21,8 +26,8 @@ export function parseFactorFile(text: string, file: string): FactorRow[] {
     const date = Number(f[0]);
     const pf = Number(f[1]);
     const sf = Number(f[2]);
-    if (f.length < 3 || !/^\d{8}$/.test(f[0]!) || !(pf > 0) || !(sf > 0))
-      throw new InputError(`${file}:${i + 1}: malformed factor row '${line}' (expected YYYYMMDD,price_factor,split_factor,reference_price)`);
+    const why = f.length < 3 ? `${f.length} field(s)` : !/^\d{8}$/.test(f[0]!) ? "the date is not YYYYMMDD" : !(pf > 0) ? "price_factor is not a number > 0" : !(sf > 0) ? "split_factor is not a number > 0" : null;
+    if (why) throw new InputError(`${file}:${i + 1}: malformed factor row: ${why} (expected YYYYMMDD,price_factor,split_factor,reference_price)`);
     if (out.length && date <= out[out.length - 1]!.date) throw new InputError(`${file}:${i + 1}: factor rows must be in increasing date order`);
     out.push({ date, priceFactor: pf, splitFactor: sf });
   });
@@ -77,11 +82,24 @@ export class PriceAdjuster {
   }
 }
 
-/** Load `<dir>/<SYMBOL>.csv` factor files for the given symbols (missing files: no adjustment). */
+/** The factor file of a symbol: `<dir>/<SYMBOL>.csv`, or null when the name would leave `dir`. */
+export function factorFile(dir: string, symbol: string): string | null {
+  if (!isSymbol(symbol)) return null;
+  const root = resolve(dir);
+  const f = resolve(root, `${symbol}.csv`);
+  return dirname(f) === root ? f : null;
+}
+
+/**
+ * Load `<dir>/<SYMBOL>.csv` factor files for the given symbols (missing files: no adjustment).
+ * Symbols come from data, so each is checked first: one that is not a ticker is an error and no
+ * file is opened for it.
+ */
 export function loadFactors(dir: string, symbols: Iterable<string>): Map<string, FactorRow[]> {
   const out = new Map<string, FactorRow[]>();
   for (const s of symbols) {
-    const f = join(dir, `${s}.csv`);
+    const f = factorFile(dir, s);
+    if (f === null) throw new InputError(`factor files: symbol '${oneLine(s.slice(0, 20))}' is not an upper-case ticker; no factor file opened for it`);
     if (existsSync(f)) out.set(s, parseFactorFile(readFileSync(f, "utf8"), f));
   }
   return out;

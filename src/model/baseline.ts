@@ -69,6 +69,6 @@ export class BaselineForecaster {
     const spread = p90 - p10;
     const score = spread > 0 ? p50 / spread : 0;
     const signal = score >= this.cfg.threshold ? "buy" : score <= -this.cfg.threshold ? "sell" : "hold";
-    return { model: this.name, model_version: this.version, horizon_bars: h, p10, p50, p90, signal, score, close };
+    return { model: this.name, model_version: this.version, horizon_bars: h, p10, p50, p90, signal, score, close, horizons: [{ horizon_bars: h, p10, p50, p90 }], confidence: null };
   }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { ensurePrivateFile } from "../ops/trust";
 import { join } from "node:path";
 import pino, { type Logger } from "pino";
 
@@ -11,8 +11,10 @@ export type { Logger };
 export function makeLogger(opts: { logsDir?: string; level?: string; name?: string; stderr?: boolean }): Logger {
   const streams: pino.StreamEntry[] = [];
   if (opts.logsDir) {
-    mkdirSync(opts.logsDir, { recursive: true });
-    streams.push({ level: (opts.level ?? "info") as pino.Level, stream: pino.destination({ dest: join(opts.logsDir, `${opts.name ?? "awet"}.log`), sync: true, mkdir: true }) });
+    // Logs carry LLM trace previews: 0600 in a 0700 folder whatever the umask.
+    const file = join(opts.logsDir, `${opts.name ?? "awet"}.log`);
+    ensurePrivateFile(file);
+    streams.push({ level: (opts.level ?? "info") as pino.Level, stream: pino.destination({ dest: file, sync: true }) });
   }
   if (opts.stderr !== false) streams.push({ level: "warn", stream: pino.destination({ dest: 2, sync: true }) });
   if (streams.length === 0) return pino({ level: "silent" });

@@ -10,6 +10,7 @@ import { computeBacktest, type BacktestResults } from "../reports/backtest";
 import { fillsFromTrades } from "../reports/pnl";
 import type { BacktestRunRow, Store } from "../store/port";
 import { VERSION } from "../version";
+import { safeUrl } from "../core/url";
 
 const TICKER = /^[A-Z][A-Z0-9.]{0,9}$/;
 const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -86,7 +87,8 @@ export function canonicalJson(x: unknown): string {
 
 /** The settings a run used (app and llm keys) and the sha256 of their canonical JSON. */
 export function effectiveConfig(s: Settings): { config: Record<string, unknown>; hash: string } {
-  const config = { app: { ...s.app }, llm: { ...s.llm } };
+  // Stored with the run and shown by `awet runs show`: the Ollama URL without its password.
+  const config = { app: { ...s.app }, llm: { ...s.llm, base_url: safeUrl(s.llm.base_url) } };
   return { config, hash: createHash("sha256").update(canonicalJson(config)).digest("hex") };
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes, createHash, timingSafeEqual } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { loadSettings, validateAppText, type Settings } from "../config/load";
 import { ConfigError, StartupError } from "../core/errors";
@@ -8,6 +8,17 @@ import type { TradingState } from "../gates/types";
 import { TradingStateService } from "../state/trading-state";
 import type { Store } from "../store/port";
 import { EMBEDDED_CONFIG } from "../embedded";
+import { isLoopbackHost } from "../core/net";
+import { readStable, replaceIfUnchanged, withFileLock } from "./safe-write";
+import { homeTrust, tokenFileProblem, writePrivateFile } from "./trust";
+
+const isSymlink = (p: string) => {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
 
 /**
  * Operator actions, one function each, shared by the CLI and the REST API (which only parse and
@@ -47,38 +58,43 @@ export function editableConfigDir(s: Settings): { dir: string; copied: boolean }
   return { dir, copied: true };
 }
 
-/** Set one key of app.yaml in place, keeping comments; validates the result before it lands. */
-export function setAppKey(s: Settings, key: string, value: boolean | number | string): string {
+/**
+ * Set one key of app.yaml in place, keeping comments; validates the result before it lands. The
+ * file is read once stable, the edit may only change this key (every other key and value is kept:
+ * checked), and it lands by an exclusive temp file and an atomic rename, refused if the file
+ * changed meanwhile (see safe-write.ts).
+ */
+export async function setAppKey(s: Settings, key: string, value: boolean | number | string): Promise<string> {
   const { dir } = editableConfigDir(s);
   const file = join(dir, "app.yaml");
-  const before = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const doc = parseDocument(before);
-  if (doc.errors.length) throw new ConfigError(`${file}: invalid YAML, not edited: ${doc.errors[0]!.message.split("\n")[0]}`);
-  // Replace just the value on the key's line, so alignment and comments stay byte for byte;
-  // the yaml Document API (which keeps comments but re-flows spacing) is the fallback.
-  const line = new RegExp(`^(${key}:[ \\t]*)([^#\\n]*?)([ \\t]*(#.*)?)$`, "m");
-  let text: string;
-  if (line.test(before)) text = before.replace(line, (_m, a: string, _v: string, c: string) => `${a}${String(value)}${c}`);
-  else {
-    doc.set(key, value);
-    text = String(doc);
-  }
-  if (parseDocument(text).toJS()?.[key] !== value) throw new ConfigError(`${file}: could not set ${key} to ${String(value)}`);
-  // Validate what would land (throws naming the key and file) before the real file changes.
-  validateAppText(text, file);
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-  return file;
+  return withFileLock(file, async () => {
+    const snap = await readStable(file);
+    const before = snap.text;
+    const doc = parseDocument(before);
+    if (doc.errors.length) throw new ConfigError(`${file}: invalid YAML, not edited: ${doc.errors[0]!.message.split("\n")[0]}`);
+    // Replace just the value on the key's line, so alignment and comments stay byte for byte;
+    // the yaml Document API (which keeps comments but re-flows spacing) is the fallback.
+    const line = new RegExp(`^(${key}:[ \\t]*)([^#\\n]*?)([ \\t]*(#.*)?)$`, "m");
+    let text: string;
+    if (line.test(before)) text = before.replace(line, (_m, a: string, _v: string, c: string) => `${a}${String(value)}${c}`);
+    else {
+      doc.set(key, value);
+      text = String(doc);
+    }
+    const was = (doc.toJS() ?? {}) as Record<string, unknown>;
+    const now = (parseDocument(text).toJS() ?? {}) as Record<string, unknown>;
+    if (now[key] !== value) throw new ConfigError(`${file}: could not set ${key} to ${String(value)}`);
+    const lost = Object.keys(was).filter((k) => k !== key && JSON.stringify(now[k]) !== JSON.stringify(was[k]));
+    if (lost.length) throw new ConfigError(`${file}: editing ${key} would change ${lost.join(", ")}: not edited`);
+    // Validate what would land (throws naming the key and file) before the real file changes.
+    validateAppText(text, file);
+    replaceIfUnchanged(file, snap, text);
+    return file;
+  });
 }
 
 export function approve(s: Settings): string {
-  mkdirSync(dirname(s.paths.approvalFile), { recursive: true });
-  writeFileSync(s.paths.approvalFile, `approved at ${new Date().toISOString()}\n`);
+  writePrivateFile(s.paths.approvalFile, `approved at ${new Date().toISOString()}\n`);
   return s.paths.approvalFile;
 }
 
@@ -88,11 +104,29 @@ export function revoke(s: Settings): boolean {
   return had;
 }
 
-/** The file value of execution_dry_run (what a restart or the live reload would use). */
+/** The config directory a read uses: like editableConfigDir, but never copies anything. */
+function readableConfigDir(s: Settings): string {
+  if (isInside(s.configDir, s.home) || process.env.AWET_CONFIG_DIR) return s.configDir;
+  const inHome = join(s.home, "config");
+  return existsSync(join(inHome, "app.yaml")) ? inHome : s.configDir;
+}
+
+/** The file value of execution_dry_run (what a restart or the live reload would use). A read: writes nothing. */
 function currentDryRun(s: Settings): { value: boolean; file: string } {
-  const { dir } = editableConfigDir(s);
+  const dir = readableConfigDir(s);
   const fresh = loadSettings({ home: s.home, configDir: dir, env: process.env });
   return { value: fresh.app.execution_dry_run, file: join(dir, "app.yaml") };
+}
+
+/** The control state an operator action can change: what the audit trail records before and after. A read. */
+export async function controlState(s: Settings, store: Store): Promise<{ trading_state: string; execution_dry_run: boolean; enable_exit_logic: boolean; approved: boolean }> {
+  const fresh = loadSettings({ home: s.home, configDir: readableConfigDir(s), env: process.env });
+  return {
+    trading_state: await new TradingStateService(store).current(),
+    execution_dry_run: fresh.app.execution_dry_run,
+    enable_exit_logic: fresh.app.enable_exit_logic,
+    approved: existsSync(s.paths.approvalFile),
+  };
 }
 
 export async function paperStatus(s: Settings, store: Store): Promise<PaperStatus> {
@@ -110,13 +144,13 @@ export async function paperStatus(s: Settings, store: Store): Promise<PaperStatu
 }
 
 export async function paperOn(s: Settings, store: Store): Promise<PaperStatus> {
-  setAppKey(s, "execution_dry_run", false);
+  await setAppKey(s, "execution_dry_run", false);
   approve(s);
   return paperStatus(s, store);
 }
 
 export async function paperOff(s: Settings, store: Store): Promise<PaperStatus> {
-  setAppKey(s, "execution_dry_run", true);
+  await setAppKey(s, "execution_dry_run", true);
   revoke(s);
   return paperStatus(s, store);
 }
@@ -126,7 +160,7 @@ export async function setTradingState(states: TradingStateService, to: TradingSt
   return states.set(to, reason, now, by);
 }
 
-export function setExitLogic(s: Settings, on: boolean): string {
+export function setExitLogic(s: Settings, on: boolean): Promise<string> {
   return setAppKey(s, "enable_exit_logic", on);
 }
 
@@ -138,12 +172,8 @@ export interface ApiToken {
   path: string | null;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
-
-/** Is this bind address reachable only from this machine? */
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK.has(host);
-}
+/** Is this bind address reachable only from this machine? (one home: core/net.ts) */
+export { isLoopbackHost };
 
 /**
  * The bearer token for POST endpoints: AWET_API_TOKEN, else <home>/.tmp/api-token, generated on
@@ -154,15 +184,19 @@ export function ensureApiToken(s: Settings, env: Record<string, string | undefin
   const fromEnv = env.AWET_API_TOKEN;
   let t: ApiToken | null = null;
   if (fromEnv) t = { token: fromEnv.trim(), source: "env", path: null };
-  else if (existsSync(s.paths.apiToken)) {
+  else if (existsSync(s.paths.apiToken) || isSymlink(s.paths.apiToken)) {
+    // A token file someone else could have written is never used (a planted token would let
+    // them in): it must be a regular file of ours with mode 0600, in a .tmp only we can write.
+    const bad = tokenFileProblem(s.paths.apiToken);
+    if (bad) throw new StartupError(`${s.paths.apiToken} ${bad}: not used as the API token (remove it and a new one is generated, or set AWET_API_TOKEN)`);
+    const tmp = homeTrust(s).find((p) => p.what === ".tmp" && p.fatal);
+    if (tmp) throw new StartupError(`${tmp.path} ${tmp.problem}: its API token could have been planted (${tmp.fix})`);
     const token = readFileSync(s.paths.apiToken, "utf8").trim();
     if (token.length > 0) t = { token, source: "file", path: s.paths.apiToken };
   }
   if (!t && create) {
-    mkdirSync(dirname(s.paths.apiToken), { recursive: true });
     const token = randomBytes(32).toString("hex");
-    writeFileSync(s.paths.apiToken, token + "\n", { mode: 0o600 });
-    chmodSync(s.paths.apiToken, 0o600);
+    writePrivateFile(s.paths.apiToken, token + "\n");
     t = { token, source: "generated", path: s.paths.apiToken };
   }
   if (t && !isLoopbackHost(s.app.http_host) && Buffer.byteLength(t.token) < 32)
@@ -171,7 +205,7 @@ export function ensureApiToken(s: Settings, env: Record<string, string | undefin
 }
 
 export function tokenFileMode(s: Settings): number | null {
-  return existsSync(s.paths.apiToken) ? statSync(s.paths.apiToken).mode & 0o777 : null;
+  return existsSync(s.paths.apiToken) ? lstatSync(s.paths.apiToken).mode & 0o777 : null;
 }
 
 /** Constant-time comparison (hashes first so lengths never leak through timing). */

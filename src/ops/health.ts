@@ -6,6 +6,8 @@ import { errorMessage } from "../core/errors";
 import { LLMClient } from "../llm/client";
 import { silentLogger } from "../obs/log";
 import { makeStore } from "../store/open";
+import { safeUrl } from "../core/url";
+import { homeTrust } from "./trust";
 import type { Store } from "../store/port";
 import { deploymentView } from "../agents/watchtower";
 import type { ProcessView } from "../obs/deployment";
@@ -64,7 +66,7 @@ export async function healthChecks(s: Settings, daemonUrl: string): Promise<Chec
   // LLM
   if (s.llm.llm_enabled) {
     const h = await new LLMClient(s.llm, { log: silentLogger }).health();
-    checks.push(h.ok ? { name: "llm", ok: true, verdict: `Ollama is running (${h.detail})` } : { name: "llm", ok: false, verdict: `Ollama ${h.detail}`, fix: `check it: curl ${s.llm.base_url}/ ; set OLLAMA_HOST, or llm_enabled: false to run rule-only` });
+    checks.push(h.ok ? { name: "llm", ok: true, verdict: `Ollama is running (${h.detail})` } : { name: "llm", ok: false, verdict: `Ollama ${h.detail}`, fix: `check it: curl ${safeUrl(s.llm.base_url)}/ ; set OLLAMA_HOST, or llm_enabled: false to run rule-only` });
   } else checks.push({ name: "llm", ok: true, verdict: "disabled (llm_enabled: false): risk runs rule-only" });
   // daemon: agents and scheduler
   try {
@@ -120,6 +122,11 @@ export async function doctorChecks(home: string | undefined, configDir: string |
     const mode = statSync(file).mode & 0o777;
     const ok = (mode & 0o077) === 0;
     checks.push({ name: `perms ${name}`, ok, verdict: `${file} mode ${mode.toString(8).padStart(4, "0")}`, fix: ok ? undefined : `chmod 600 ${file} (it holds secrets)` });
+  }
+  const trust = homeTrust(s);
+  for (const what of ["home", ".tmp", "api-token"] as const) {
+    const ps = trust.filter((t) => t.what === what);
+    checks.push(ps.length ? { name: `trust ${what}`, ok: false, verdict: ps.map((t) => `${t.path} ${t.problem}`).join("; "), fix: ps.map((t) => t.fix).join("; ") } : { name: `trust ${what}`, ok: true, verdict: `${what === "home" ? s.home : what === ".tmp" ? s.paths.tmp : s.paths.apiToken}: not writable by others${what === "api-token" ? ", ours, 0600 (or absent)" : ""}` });
   }
   try {
     const st = statfsSync(s.home);

@@ -2,7 +2,7 @@ import { nyDate, nyDayStart } from "../core/time";
 import { isMarketOpen, isTradingDay, nyTime } from "../market/calendar";
 import { dailyPnl, fillsFromTrades, type PnlReport } from "../reports/pnl";
 import type { DailyPnlRow, Store } from "../store/port";
-import { Reconciler } from "../agents/reconciler";
+import { Reconciler, reconcileWindows } from "../agents/reconciler";
 import { openBroker } from "../broker/open";
 import { isReconcilable } from "../broker/port";
 import type { Settings } from "../config/load";
@@ -70,7 +70,7 @@ export async function runEod(s: Settings, store: Store, date: string, log: Logge
   let orders = "skipped (simulated broker: fills come from bars)";
   let positions = "skipped";
   if (isReconcilable(broker)) {
-    const r = new Reconciler({ store, broker, log, now: () => Date.now(), inFlightMs: s.app.in_flight_seconds * 1000, unfilledTimeoutMs: s.app.unfilled_timeout_seconds * 1000 });
+    const r = new Reconciler({ store, broker, log, now: () => Date.now(), ...reconcileWindows(s.app) });
     const st = await r.reconcileOrders();
     orders = `${st.updated} updated, ${st.became_terminal} terminal, ${st.errors} errors`;
     const ps = await r.reconcilePositions();

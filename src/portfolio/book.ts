@@ -2,7 +2,7 @@ import type { AppConfig } from "../config/schema";
 import type { Fill } from "../broker/port";
 import { notional, round6 } from "../core/money";
 import type { Limits } from "../gates/types";
-import type { Position } from "../store/port";
+import { OPEN_STATUSES, type Position } from "../store/port";
 
 /** The gate limits of a config (pure). */
 export function limitsFrom(app: AppConfig): Limits {
@@ -63,7 +63,7 @@ export function mark(p: Position, price: number, ts: number): Position {
 
 /** Statuses that never reached (or were refused by) the broker: not counted by the throttles. */
 const NOT_PLACED = new Set(["blocked", "rejected"]);
-const OPEN = new Set(["pending_submit", "submitted", "partially_filled"]);
+const OPEN = new Set<string>(OPEN_STATUSES); // `unknown` is placed (throttles count it) but not open
 
 export interface OrderStatsRow {
   ts: number;

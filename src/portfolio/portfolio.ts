@@ -3,7 +3,7 @@ import { notional, round6, toMicros, fromMicros } from "../core/money";
 import { nyDate, nyDayStart } from "../core/time";
 import { deriveActivity, type Activity } from "../gates/activity";
 import { fillsFromTrades } from "../reports/pnl";
-import type { NewTrade, Position, Store, TradePatch, TradeRow } from "../store/port";
+import { OPEN_STATUSES, type NewTrade, type Position, type Store, type TradePatch, type TradeRow } from "../store/port";
 import { applyFillToPosition, isOpenStatus, isPlacedStatus, mark, orderStatsFrom } from "./book";
 import { FifoLots } from "./fifo";
 
@@ -120,7 +120,7 @@ export class Portfolio implements PortfolioView {
 
   private async openRows(): Promise<TradeRow[]> {
     const out: TradeRow[] = [];
-    for (const status of ["pending_submit", "submitted", "partially_filled"] as const) out.push(...(await this.store.listTrades({ status, limit: 1_000_000 })));
+    for (const status of OPEN_STATUSES) out.push(...(await this.store.listTrades({ status, limit: 1_000_000 })));
     return out;
   }
 

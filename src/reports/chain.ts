@@ -1,5 +1,6 @@
 import type { Bar } from "../core/events";
 import type { AuditRow, LlmTraceRow, TradeRow } from "../store/port";
+import { oneLine, terminalSafe } from "../core/text";
 
 export interface ChainEntry {
   ts: number;
@@ -51,14 +52,16 @@ const when = (ts: number) => new Date(ts).toISOString().replace("T", " ").replac
 export function renderTradeChain(c: TradeChain, detail = false): string {
   const bar = "=".repeat(70);
   const out = [bar, " TRADE CHAIN TIMELINE", bar, "", `Correlation ID: ${c.correlation_id}`, ""];
-  for (const e of c.timeline) out.push(`  ${when(e.ts)}  ${e.kind === "LLM" && e.text.includes(" error ") ? "🔴" : icon[e.kind]} [${e.kind.padEnd(5)}] ${e.text}`);
+  // Stored text (an LLM's reason, a broker's message) is one line here: a newline in it cannot
+  // forge a timeline entry, an escape sequence cannot touch the terminal.
+  for (const e of c.timeline) out.push(`  ${when(e.ts)}  ${e.kind === "LLM" && e.text.includes(" error ") ? "🔴" : icon[e.kind]} [${e.kind.padEnd(5)}] ${oneLine(e.text)}`);
   for (const t of c.trades) {
     out.push("", bar, " TRADE DETAILS", bar, "");
     out.push(`  Symbol:          ${t.symbol}`, `  Side:            ${t.side.toUpperCase()}`, `  Quantity:        ${t.qty}`);
     out.push(`  Status:          ${t.status}${t.status === "filled" ? " ✅" : ""}`, `  Fill Price:      ${t.avg_fill_price ?? "-"}`);
     out.push(`  Alpaca Order ID: ${t.alpaca_order_id ?? "-"}`, `  Client Order ID: ${t.client_order_id ?? "-"}`, `  Paper Trade:     ${t.paper_trade ? "True" : "False"}`);
-    if (t.exit_reason) out.push(`  Exit Reason:     ${t.exit_reason}`);
-    if (t.error_message) out.push(`  Reason:          ${t.error_message}`);
+    if (t.exit_reason) out.push(`  Exit Reason:     ${oneLine(t.exit_reason)}`);
+    if (t.error_message) out.push(`  Reason:          ${oneLine(t.error_message)}`);
   }
   out.push("", bar, " LLM TRACES", bar, "");
   if (c.llm_traces.length === 0) out.push("  (none: the LLM was not called for this correlation id)");
@@ -66,8 +69,8 @@ export function renderTradeChain(c: TradeChain, detail = false): string {
     out.push(`  [${i + 1}] Agent: ${t.agent_name}`, `      Model:   ${t.model}`, `      Latency: ${Math.round(t.latency_ms ?? 0)}ms`, `      Status:  ${t.status} ${t.status === "ok" ? "🟢" : "🔴"}`, "");
     const p = promptOf(t);
     const r = responseOf(t);
-    out.push("      PROMPT:", ...(detail ? p : p.slice(0, 400)).split("\n").map((l) => `      ${l}`), "");
-    out.push("      RESPONSE:", ...(detail ? r : r.slice(0, 400)).split("\n").map((l) => `      ${l}`), "");
+    out.push("      PROMPT:", ...(detail ? p : p.slice(0, 400)).split("\n").map((l) => `      ${terminalSafe(l)}`), "");
+    out.push("      RESPONSE:", ...(detail ? r : r.slice(0, 400)).split("\n").map((l) => `      ${terminalSafe(l)}`), "");
   });
   return out.join("\n");
 }

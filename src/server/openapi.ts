@@ -1,3 +1,5 @@
+import { TRADE_STATUSES } from "../store/port";
+
 /** OpenAPI 3.0 description of the HTTP API, served at GET /openapi. Kept beside the routes it names. */
 const ok = (description: string) => ({ 200: { description } });
 const post = (summary: string, extra: Record<string, unknown> = {}) => ({
@@ -29,7 +31,7 @@ export const OPENAPI = {
       get: {
         summary: "Trade rows, newest first",
         parameters: [
-          { name: "status", in: "query", schema: { type: "string", enum: ["blocked", "pending_submit", "submitted", "partially_filled", "filled", "canceled", "rejected", "expired"] } },
+          { name: "status", in: "query", schema: { type: "string", enum: [...TRADE_STATUSES] } },
           { name: "symbol", in: "query", schema: { type: "string" } },
           { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000 } },
         ],

@@ -5,8 +5,8 @@ import type { PostgresStore } from "./postgres";
 const TABLES: { name: string; key: string; times: string[]; bools: string[]; json: string[]; serial?: string; skip?: string[] }[] = [
   { name: "market_bars", key: "(symbol, ts)", times: ["ts"], bools: [], json: [] },
   { name: "audit_events", key: "(event_id, ts)", times: ["ts"], bools: [], json: ["payload"], skip: ["id"] },
-  { name: "trades", key: "(idempotency_key)", times: ["ts", "filled_at", "updated_at"], bools: ["paper_trade", "dry_run"], json: [], serial: "id" },
-  { name: "positions", key: "(symbol)", times: ["opened_at", "updated_at"], bools: [], json: [] },
+  { name: "trades", key: "(idempotency_key)", times: ["ts", "filled_at", "updated_at", "submit_wall_at", "first_contact_wall_at", "last_contact_wall_at", "adopted_at"], bools: ["paper_trade", "dry_run"], json: [], serial: "id" },
+  { name: "positions", key: "(symbol)", times: ["opened_at", "updated_at"], bools: ["inherited"], json: [] },
   { name: "llm_traces", key: "(id, ts)", times: ["ts"], bools: [], json: ["request", "response"], serial: "id" },
   { name: "daily_pnl_summary", key: "(report_date)", times: ["created_at"], bools: [], json: [] },
   { name: "models", key: "(version)", times: ["created_at", "promoted_at"], bools: [], json: ["metrics", "train_window", "features", "params"] },

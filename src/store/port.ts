@@ -12,10 +12,21 @@ export type TradeStatus =
   | "filled"
   | "canceled"
   | "rejected" // the broker said no (its message in error_message)
-  | "expired";
+  | "expired"
+  // the broker did not know the client_order_id after in_flight_seconds of wall time: terminal
+  // for trading, but revisable — every reconcile's order listing links it if the broker shows it
+  | "unknown";
+
+/** Every trade status, in lifecycle order: the one list the API, its OpenAPI enum and the CLI use. */
+export const TRADE_STATUSES: readonly TradeStatus[] = [
+  "blocked", "pending_submit", "submitted", "partially_filled", "filled", "canceled", "rejected", "expired", "unknown",
+];
 
 /** Statuses of orders that are still working at the broker (or may be). */
 export const OPEN_STATUSES: readonly TradeStatus[] = ["pending_submit", "submitted", "partially_filled"];
+
+/** Terminal statuses the reconciler may still revise when the broker shows the order after all. */
+export const REVISABLE_STATUSES: readonly TradeStatus[] = ["unknown"];
 
 export interface TradeRow {
   id: number;
@@ -42,9 +53,16 @@ export interface TradeRow {
   stop_loss_price: number | null;
   exit_reason: string | null;
   run_id: string | null;
+  // Wall-clock times (epoch ms), beside the event-time ts/updated_at: the in-flight and unfilled
+  // windows are measured on these, never on event time.
+  submit_wall_at: number | null; // the write-ahead row was committed and the POST attempted
+  first_contact_wall_at: number | null; // the broker's first answer about this order (ack, 4xx, found, not found)
+  last_contact_wall_at: number | null; // its latest answer
+  adopted_at: number | null; // recorded by the reconciler from a broker order that had no row
 }
 
-export type NewTrade = Omit<TradeRow, "id">;
+export type WallColumns = "submit_wall_at" | "first_contact_wall_at" | "last_contact_wall_at" | "adopted_at";
+export type NewTrade = Omit<TradeRow, "id" | WallColumns> & Partial<Pick<TradeRow, WallColumns>>;
 export type TradePatch = Partial<
   Pick<
     TradeRow,
@@ -57,6 +75,7 @@ export type TradePatch = Partial<
     | "filled_at"
     | "updated_at"
     | "client_order_id"
+    | WallColumns
   >
 >;
 
@@ -66,6 +85,8 @@ export interface TradeFilter {
   correlation_id?: string;
   alpaca_order_id?: string;
   since?: number;
+  /** Only rows the reconciler adopted from the broker (adopted_at set). */
+  adopted?: boolean;
   limit?: number;
 }
 
@@ -78,6 +99,8 @@ export interface Position {
   unrealized_pl: number;
   opened_at: number | null;
   updated_at: number;
+  /** The broker held it and its opening fill was not found: opened_at is the reconcile's wall time. */
+  inherited?: boolean;
 }
 
 /** What the throttle gates need to know about past orders, computed by the store. */
@@ -238,6 +261,8 @@ export interface Store {
   getPosition(symbol: string): Promise<Position | null>;
   upsertPosition(p: Position): Promise<void>;
   auditByCorrelation(correlationId: string): Promise<AuditRow[]>;
+  /** The newest audit rows of one correlation id (e.g. 'operator'), newest first. */
+  recentAudit(correlationId: string, limit: number): Promise<AuditRow[]>;
   recordLlmTrace(t: Omit<LlmTraceRow, "id">): Promise<void>;
   /** Closing prices of stored bars with from <= ts < to, in time order (marks for PnL). */
   barCloses(from: number, to: number): Promise<{ symbol: string; ts: number; price: number }[]>;

@@ -1,3 +1,4 @@
+import { clampTs } from "./bounds";
 import postgres, { type Sql } from "postgres";
 import type { Bar, Envelope } from "../core/events";
 import { StoreError, errorMessage } from "../core/errors";
@@ -55,7 +56,11 @@ const num = (x: unknown) => (x === null || x === undefined ? null : round6(Numbe
 const ms = (d: unknown) => (d instanceof Date ? d.getTime() : Date.parse(String(d)));
 const msN = (d: unknown) => (d === null || d === undefined ? null : ms(d));
 const dt = (t: number) => new Date(t);
+const dtBound = (t: number) => new Date(clampTs(t)); // a filter bound (see bounds.ts)
 const dtN = (t: number | null) => (t === null ? null : new Date(t));
+
+/** Trade columns holding times. */
+const TRADE_TIME_KEYS = new Set(["filled_at", "updated_at", "submit_wall_at", "first_contact_wall_at", "last_contact_wall_at", "adopted_at"]);
 
 /** Errors after which the same statement may simply be tried again on a new connection. */
 export function isConnectionError(e: unknown): boolean {
@@ -87,6 +92,7 @@ function tradeFromRow(r: Row): TradeRow {
     client_order_id: r.client_order_id, alpaca_status: r.alpaca_status, filled_qty: Number(r.filled_qty), avg_fill_price: num(r.avg_fill_price),
     filled_at: msN(r.filled_at), updated_at: ms(r.updated_at), paper_trade: r.paper_trade === true, dry_run: r.dry_run === true,
     order_type: r.order_type, take_profit_price: num(r.take_profit_price), stop_loss_price: num(r.stop_loss_price), exit_reason: r.exit_reason, run_id: r.run_id,
+    submit_wall_at: msN(r.submit_wall_at), first_contact_wall_at: msN(r.first_contact_wall_at), last_contact_wall_at: msN(r.last_contact_wall_at), adopted_at: msN(r.adopted_at),
   };
 }
 
@@ -94,6 +100,7 @@ function positionFromRow(r: Row): Position {
   return {
     symbol: r.symbol, qty: Number(r.qty), avg_entry_price: num(r.avg_entry_price)!, last_price: num(r.last_price), market_value: num(r.market_value)!,
     unrealized_pl: num(r.unrealized_pl)!, opened_at: msN(r.opened_at), updated_at: ms(r.updated_at),
+    ...(r.inherited === true ? { inherited: true } : {}), // present only when set, as positions built from fills have no flag
   };
 }
 
@@ -327,10 +334,12 @@ export class PostgresStore implements Store {
     await this.tradesFirst();
     const rows = await this.retry("insertTrade", () => this.sql`INSERT INTO trades
       (ts, correlation_id, idempotency_key, symbol, side, qty, price, status, error_message, alpaca_order_id, client_order_id, alpaca_status,
-       filled_qty, avg_fill_price, filled_at, updated_at, paper_trade, dry_run, order_type, take_profit_price, stop_loss_price, exit_reason, run_id)
+       filled_qty, avg_fill_price, filled_at, updated_at, paper_trade, dry_run, order_type, take_profit_price, stop_loss_price, exit_reason, run_id,
+       submit_wall_at, first_contact_wall_at, last_contact_wall_at, adopted_at)
       VALUES (${dt(t.ts)}, ${t.correlation_id}, ${t.idempotency_key}, ${t.symbol}, ${t.side}, ${t.qty}, ${num(t.price)}, ${t.status}, ${t.error_message},
        ${t.alpaca_order_id}, ${t.client_order_id}, ${t.alpaca_status}, ${t.filled_qty}, ${num(t.avg_fill_price)}, ${dtN(t.filled_at)}, ${dt(t.updated_at)},
-       ${t.paper_trade}, ${t.dry_run}, ${t.order_type}, ${num(t.take_profit_price)}, ${num(t.stop_loss_price)}, ${t.exit_reason}, ${t.run_id})
+       ${t.paper_trade}, ${t.dry_run}, ${t.order_type}, ${num(t.take_profit_price)}, ${num(t.stop_loss_price)}, ${t.exit_reason}, ${t.run_id},
+       ${dtN(t.submit_wall_at ?? null)}, ${dtN(t.first_contact_wall_at ?? null)}, ${dtN(t.last_contact_wall_at ?? null)}, ${dtN(t.adopted_at ?? null)})
       ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`);
     return rows[0] ? tradeFromRow(rows[0]) : null;
   }
@@ -340,7 +349,7 @@ export class PostgresStore implements Store {
     const p: Row = {};
     for (const [k, v] of Object.entries(patch)) {
       if (v === undefined) continue;
-      p[k] = k === "filled_at" || k === "updated_at" ? dtN(v as number | null) : k === "avg_fill_price" ? num(v) : v;
+      p[k] = TRADE_TIME_KEYS.has(k) ? dtN(v as number | null) : k === "avg_fill_price" ? num(v) : v;
     }
     if (Object.keys(p).length === 0) return;
     const r = await this.retry("updateTrade", () => this.sql`UPDATE trades SET ${this.sql(p)} WHERE id = ${id}`);
@@ -363,8 +372,8 @@ export class PostgresStore implements Store {
     await this.tradesFirst();
     const rows = await this.retry("listTrades", (s = this.sql) => s`SELECT * FROM trades WHERE TRUE
       ${f.status ? s`AND status = ${f.status}` : s``} ${f.symbol ? s`AND symbol = ${f.symbol}` : s``}
-      ${f.correlation_id ? s`AND correlation_id = ${f.correlation_id}` : s``} ${f.since !== undefined ? s`AND ts >= ${dt(f.since)}` : s``}
-      ${f.alpaca_order_id ? s`AND alpaca_order_id = ${f.alpaca_order_id}` : s``}
+      ${f.correlation_id ? s`AND correlation_id = ${f.correlation_id}` : s``} ${f.since !== undefined ? s`AND ts >= ${dtBound(f.since)}` : s``}
+      ${f.alpaca_order_id ? s`AND alpaca_order_id = ${f.alpaca_order_id}` : s``} ${f.adopted ? s`AND adopted_at IS NOT NULL` : s``}
       ORDER BY ts DESC, id DESC LIMIT ${f.limit ?? 100}`);
     return rows.map(tradeFromRow);
   }
@@ -389,7 +398,7 @@ export class PostgresStore implements Store {
 
   async placedTradesSince(since: number): Promise<TradeRow[]> {
     await this.tradesFirst();
-    const rows = await this.retry("placedTradesSince", () => this.sql`SELECT * FROM trades WHERE ts >= ${dt(since)} AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id`);
+    const rows = await this.retry("placedTradesSince", () => this.sql`SELECT * FROM trades WHERE ts >= ${dtBound(since)} AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id`);
     return rows.map(tradeFromRow);
   }
 
@@ -403,15 +412,22 @@ export class PostgresStore implements Store {
   }
 
   async upsertPosition(p: Position): Promise<void> {
-    await this.retry("upsertPosition", () => this.sql`INSERT INTO positions (symbol, qty, avg_entry_price, last_price, market_value, unrealized_pl, opened_at, updated_at)
-      VALUES (${p.symbol}, ${p.qty}, ${round6(p.avg_entry_price)}, ${num(p.last_price)}, ${round6(p.market_value)}, ${round6(p.unrealized_pl)}, ${dtN(p.opened_at)}, ${dt(p.updated_at)})
+    await this.retry("upsertPosition", () => this.sql`INSERT INTO positions (symbol, qty, avg_entry_price, last_price, market_value, unrealized_pl, opened_at, updated_at, inherited)
+      VALUES (${p.symbol}, ${p.qty}, ${round6(p.avg_entry_price)}, ${num(p.last_price)}, ${round6(p.market_value)}, ${round6(p.unrealized_pl)}, ${dtN(p.opened_at)}, ${dt(p.updated_at)}, ${p.inherited === true})
       ON CONFLICT (symbol) DO UPDATE SET qty = EXCLUDED.qty, avg_entry_price = EXCLUDED.avg_entry_price, last_price = EXCLUDED.last_price,
-        market_value = EXCLUDED.market_value, unrealized_pl = EXCLUDED.unrealized_pl, opened_at = EXCLUDED.opened_at, updated_at = EXCLUDED.updated_at`);
+        market_value = EXCLUDED.market_value, unrealized_pl = EXCLUDED.unrealized_pl, opened_at = EXCLUDED.opened_at, updated_at = EXCLUDED.updated_at,
+        inherited = EXCLUDED.inherited`);
   }
 
   async auditByCorrelation(correlationId: string): Promise<AuditRow[]> {
     await this.flush();
     const rows = await this.retry("auditByCorrelation", () => this.sql`SELECT * FROM audit_events WHERE correlation_id = ${correlationId} ORDER BY ts, seq`);
+    return rows.map((r) => ({ ts: ms(r.ts), event_id: r.event_id, correlation_id: r.correlation_id, event_type: r.event_type, source: r.source, symbol: r.symbol, payload: r.payload }));
+  }
+
+  async recentAudit(correlationId: string, limit: number): Promise<AuditRow[]> {
+    await this.flush();
+    const rows = await this.retry("recentAudit", () => this.sql`SELECT * FROM audit_events WHERE correlation_id = ${correlationId} ORDER BY ts DESC, seq DESC LIMIT ${limit}`);
     return rows.map((r) => ({ ts: ms(r.ts), event_id: r.event_id, correlation_id: r.correlation_id, event_type: r.event_type, source: r.source, symbol: r.symbol, payload: r.payload }));
   }
 
@@ -425,7 +441,7 @@ export class PostgresStore implements Store {
   async listLlmTraces(f: LlmTraceFilter = {}): Promise<LlmTraceRow[]> {
     const rows = await this.retry("listLlmTraces", (s = this.sql) => s`SELECT * FROM llm_traces WHERE TRUE
       ${f.agent ? s`AND agent_name = ${f.agent}` : s``} ${f.model ? s`AND model = ${f.model}` : s``} ${f.status ? s`AND status = ${f.status}` : s``}
-      ${f.since !== undefined ? s`AND ts >= ${dt(f.since)}` : s``} ${f.until !== undefined ? s`AND ts < ${dt(f.until)}` : s``}
+      ${f.since !== undefined ? s`AND ts >= ${dtBound(f.since)}` : s``} ${f.until !== undefined ? s`AND ts < ${dtBound(f.until)}` : s``}
       ${f.correlation_id ? s`AND correlation_id = ${f.correlation_id}` : s``} ${f.afterId !== undefined ? s`AND id > ${f.afterId}` : s``}
       ORDER BY ${f.afterId !== undefined ? s`id ASC` : s`ts DESC, id DESC`} LIMIT ${f.limit ?? 20}`);
     return rows.map((r) => ({
@@ -437,13 +453,13 @@ export class PostgresStore implements Store {
 
   async barCloses(from: number, to: number): Promise<{ symbol: string; ts: number; price: number }[]> {
     await this.flush();
-    const rows = await this.retry("barCloses", () => this.sql`SELECT symbol, ts, close FROM market_bars WHERE ts >= ${dt(from)} AND ts < ${dt(to)} ORDER BY ts, symbol`);
+    const rows = await this.retry("barCloses", () => this.sql`SELECT symbol, ts, close FROM market_bars WHERE ts >= ${dtBound(from)} AND ts < ${dtBound(to)} ORDER BY ts, symbol`);
     return rows.map((r) => ({ symbol: r.symbol, ts: ms(r.ts), price: num(r.close)! }));
   }
 
   async barsBetween(from: number, to: number): Promise<Bar[]> {
     await this.flush();
-    const rows = await this.retry("barsBetween", () => this.sql`SELECT * FROM market_bars WHERE ts >= ${dt(from)} AND ts < ${dt(to)} ORDER BY ts, symbol`);
+    const rows = await this.retry("barsBetween", () => this.sql`SELECT * FROM market_bars WHERE ts >= ${dtBound(from)} AND ts < ${dtBound(to)} ORDER BY ts, symbol`);
     return rows.map((r) => ({ symbol: r.symbol, ts: ms(r.ts), open: num(r.open)!, high: num(r.high)!, low: num(r.low)!, close: num(r.close)!, volume: Number(r.volume) }));
   }
 

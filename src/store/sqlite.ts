@@ -1,6 +1,7 @@
 import { Database, type Statement } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { chmodSync, existsSync } from "node:fs";
+import { ensurePrivateFile } from "../ops/trust";
+import { clampTs } from "./bounds";
 import type { Bar, Envelope } from "../core/events";
 import { StoreError } from "../core/errors";
 import { round6 } from "../core/money";
@@ -28,6 +29,7 @@ import {
 } from "./port";
 
 const iso = (ts: number) => new Date(ts).toISOString();
+const isoBound = (ts: number) => iso(clampTs(ts)); // a filter bound (see bounds.ts)
 const isoN = (ts: number | null) => (ts === null ? null : iso(ts));
 const ms = (s: string) => Date.parse(s);
 const msN = (s: string | null) => (s === null ? null : Date.parse(s));
@@ -37,7 +39,11 @@ const TRADE_COLS = [
   "ts", "correlation_id", "idempotency_key", "symbol", "side", "qty", "price", "status", "error_message",
   "alpaca_order_id", "client_order_id", "alpaca_status", "filled_qty", "avg_fill_price", "filled_at",
   "updated_at", "paper_trade", "dry_run", "order_type", "take_profit_price", "stop_loss_price", "exit_reason", "run_id",
+  "submit_wall_at", "first_contact_wall_at", "last_contact_wall_at", "adopted_at",
 ] as const;
+
+/** Trade columns holding times (ISO text here, epoch ms in TradeRow). */
+const TRADE_TIME_KEYS = new Set(["filled_at", "updated_at", "submit_wall_at", "first_contact_wall_at", "last_contact_wall_at", "adopted_at"]);
 
 type Row = Record<string, any>;
 
@@ -67,6 +73,10 @@ function tradeFromRow(r: Row): TradeRow {
     stop_loss_price: p6(r.stop_loss_price),
     exit_reason: r.exit_reason,
     run_id: r.run_id,
+    submit_wall_at: msN(r.submit_wall_at ?? null),
+    first_contact_wall_at: msN(r.first_contact_wall_at ?? null),
+    last_contact_wall_at: msN(r.last_contact_wall_at ?? null),
+    adopted_at: msN(r.adopted_at ?? null),
   };
 }
 
@@ -76,6 +86,7 @@ function tradeParams(t: NewTrade): unknown[] {
     t.alpaca_order_id, t.client_order_id, t.alpaca_status, t.filled_qty, p6(t.avg_fill_price), isoN(t.filled_at),
     iso(t.updated_at), t.paper_trade ? 1 : 0, t.dry_run ? 1 : 0, t.order_type, p6(t.take_profit_price),
     p6(t.stop_loss_price), t.exit_reason, t.run_id,
+    isoN(t.submit_wall_at ?? null), isoN(t.first_contact_wall_at ?? null), isoN(t.last_contact_wall_at ?? null), isoN(t.adopted_at ?? null),
   ];
 }
 
@@ -89,6 +100,7 @@ function positionFromRow(r: Row): Position {
     unrealized_pl: round6(r.unrealized_pl),
     opened_at: msN(r.opened_at),
     updated_at: ms(r.updated_at),
+    ...(r.inherited === 1 ? { inherited: true } : {}), // present only when set, as positions built from fills have no flag
   };
 }
 
@@ -118,10 +130,13 @@ export class SqliteStore implements Store {
     readonly path: string,
     private opts: { batchSize?: number; flushMs?: number } = {},
   ) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    // The database holds prompts and trades: 0600 in a 0700 folder whatever the umask (SQLite
+    // gives the -wal and -shm files the database file's mode).
+    if (path !== ":memory:") ensurePrivateFile(path);
     try {
       this.db = new Database(path, { create: true, strict: false });
       this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 10000;");
+      if (path !== ":memory:") for (const f of [`${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
     } catch (e) {
       throw new StoreError(`cannot open SQLite database ${path}: ${(e as Error).message}`, "open", e);
     }
@@ -236,7 +251,7 @@ export class SqliteStore implements Store {
     if (keys.length === 0) return;
     const vals = keys.map((k) => {
       const v = patch[k];
-      if (k === "filled_at" || k === "updated_at") return isoN(v as number | null);
+      if (TRADE_TIME_KEYS.has(k)) return isoN(v as number | null);
       if (k === "avg_fill_price") return p6(v as number | null);
       return v ?? null;
     });
@@ -264,7 +279,8 @@ export class SqliteStore implements Store {
     if (f.symbol) (where.push("symbol = ?"), args.push(f.symbol));
     if (f.correlation_id) (where.push("correlation_id = ?"), args.push(f.correlation_id));
     if (f.alpaca_order_id) (where.push("alpaca_order_id = ?"), args.push(f.alpaca_order_id));
-    if (f.since !== undefined) (where.push("ts >= ?"), args.push(iso(f.since)));
+    if (f.since !== undefined) (where.push("ts >= ?"), args.push(isoBound(f.since)));
+    if (f.adopted) where.push("adopted_at IS NOT NULL");
     const sql = `SELECT * FROM trades ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY ts DESC, id DESC LIMIT ?`;
     args.push(f.limit ?? 100);
     return (this.db.query(sql).all(...(args as any[])) as Row[]).map(tradeFromRow);
@@ -296,7 +312,7 @@ export class SqliteStore implements Store {
   async placedTradesSince(since: number): Promise<TradeRow[]> {
     this.tradesFirst();
     return (
-      this.q("SELECT * FROM trades WHERE ts >= ? AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id").all(iso(since)) as Row[]
+      this.q("SELECT * FROM trades WHERE ts >= ? AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id").all(isoBound(since)) as Row[]
     ).map(tradeFromRow);
   }
 
@@ -311,14 +327,14 @@ export class SqliteStore implements Store {
 
   async upsertPosition(p: Position): Promise<void> {
     this.q(
-      `INSERT INTO positions (symbol, qty, avg_entry_price, last_price, market_value, unrealized_pl, opened_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO positions (symbol, qty, avg_entry_price, last_price, market_value, unrealized_pl, opened_at, updated_at, inherited)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (symbol) DO UPDATE SET qty = excluded.qty, avg_entry_price = excluded.avg_entry_price,
          last_price = excluded.last_price, market_value = excluded.market_value, unrealized_pl = excluded.unrealized_pl,
-         opened_at = excluded.opened_at, updated_at = excluded.updated_at`,
+         opened_at = excluded.opened_at, updated_at = excluded.updated_at, inherited = excluded.inherited`,
     ).run(
       p.symbol, p.qty, round6(p.avg_entry_price), p6(p.last_price), round6(p.market_value), round6(p.unrealized_pl),
-      isoN(p.opened_at), iso(p.updated_at),
+      isoN(p.opened_at), iso(p.updated_at), p.inherited ? 1 : 0,
     );
   }
 
@@ -337,6 +353,13 @@ export class SqliteStore implements Store {
     );
   }
 
+  async recentAudit(correlationId: string, limit: number): Promise<AuditRow[]> {
+    this.flushSync();
+    return (this.q("SELECT * FROM audit_events WHERE correlation_id = ? ORDER BY ts DESC, id DESC LIMIT ?").all(correlationId, limit) as Row[]).map((r) => ({
+      ts: ms(r.ts), event_id: r.event_id, correlation_id: r.correlation_id, event_type: r.event_type, source: r.source, symbol: r.symbol, payload: JSON.parse(r.payload),
+    }));
+  }
+
   async recordLlmTrace(t: Omit<LlmTraceRow, "id">): Promise<void> {
     this.q(
       `INSERT INTO llm_traces (ts, correlation_id, agent_name, model, base_url, latency_ms, status, error_message, request, response, prompt_tokens, completion_tokens)
@@ -351,8 +374,8 @@ export class SqliteStore implements Store {
     if (f.agent) (where.push("agent_name = ?"), args.push(f.agent));
     if (f.model) (where.push("model = ?"), args.push(f.model));
     if (f.status) (where.push("status = ?"), args.push(f.status));
-    if (f.since !== undefined) (where.push("ts >= ?"), args.push(iso(f.since)));
-    if (f.until !== undefined) (where.push("ts < ?"), args.push(iso(f.until)));
+    if (f.since !== undefined) (where.push("ts >= ?"), args.push(isoBound(f.since)));
+    if (f.until !== undefined) (where.push("ts < ?"), args.push(isoBound(f.until)));
     if (f.correlation_id) (where.push("correlation_id = ?"), args.push(f.correlation_id));
     if (f.afterId !== undefined) (where.push("id > ?"), args.push(f.afterId));
     const order = f.afterId !== undefined ? "id ASC" : "ts DESC, id DESC";
@@ -367,12 +390,12 @@ export class SqliteStore implements Store {
 
   async barCloses(from: number, to: number): Promise<{ symbol: string; ts: number; price: number }[]> {
     this.flushSync();
-    return (this.q("SELECT symbol, ts, close FROM market_bars WHERE ts >= ? AND ts < ? ORDER BY ts, symbol").all(iso(from), iso(to)) as Row[]).map((r) => ({ symbol: r.symbol, ts: ms(r.ts), price: round6(r.close) }));
+    return (this.q("SELECT symbol, ts, close FROM market_bars WHERE ts >= ? AND ts < ? ORDER BY ts, symbol").all(isoBound(from), isoBound(to)) as Row[]).map((r) => ({ symbol: r.symbol, ts: ms(r.ts), price: round6(r.close) }));
   }
 
   async barsBetween(from: number, to: number): Promise<Bar[]> {
     this.flushSync();
-    return (this.q("SELECT * FROM market_bars WHERE ts >= ? AND ts < ? ORDER BY ts, symbol").all(iso(from), iso(to)) as Row[]).map((r) => ({
+    return (this.q("SELECT * FROM market_bars WHERE ts >= ? AND ts < ? ORDER BY ts, symbol").all(isoBound(from), isoBound(to)) as Row[]).map((r) => ({
       symbol: r.symbol, ts: ms(r.ts), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume,
     }));
   }

@@ -81,6 +81,24 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect(s.pendingSymbolBuyNotional).toBe(1000);
     });
 
+    test("wall-clock columns round-trip apart from event time; unknown status; the adopted filter", async () => {
+      const W = 1_790_000_000_000; // a wall time far from the event time T0
+      const row = (await store.insertTrade(newTrade({ status: "pending_submit", client_order_id: "k-1", submit_wall_at: W })))!;
+      expect(row).toMatchObject({ ts: T0, updated_at: T0, submit_wall_at: W, first_contact_wall_at: null, last_contact_wall_at: null, adopted_at: null });
+      await store.updateTrade(row.id, { status: "unknown", first_contact_wall_at: W + 1_000, last_contact_wall_at: W + 31_000 });
+      expect((await store.getTrade(row.id))!).toMatchObject({ status: "unknown", ts: T0, updated_at: T0, submit_wall_at: W, first_contact_wall_at: W + 1_000, last_contact_wall_at: W + 31_000 });
+      expect((await store.listTrades({ status: "unknown" })).map((t) => t.id)).toEqual([row.id]);
+      await store.insertTrade(newTrade({ idempotency_key: "k-2", client_order_id: "k-2", status: "filled", adopted_at: W + 5 }));
+      expect((await store.listTrades({ adopted: true })).map((t) => [t.idempotency_key, t.adopted_at])).toEqual([["k-2", W + 5]]);
+    });
+
+    test("a position's inherited flag round-trips and an update can clear it", async () => {
+      await store.upsertPosition({ symbol: "SPY", qty: 5, avg_entry_price: 168, last_price: 168, market_value: 840, unrealized_pl: 0, opened_at: T0, updated_at: T0, inherited: true });
+      expect((await store.getPosition("SPY"))!.inherited).toBe(true);
+      await store.upsertPosition({ symbol: "SPY", qty: 5, avg_entry_price: 168, last_price: 169, market_value: 845, unrealized_pl: 5, opened_at: T0, updated_at: T0 + 1 });
+      expect((await store.getPosition("SPY"))!.inherited ?? false).toBe(false);
+    });
+
     test("positions upsert and read back", async () => {
       await store.upsertPosition({ symbol: "SPY", qty: 10, avg_entry_price: 168.1, last_price: 168.3, market_value: 1683, unrealized_pl: 2, opened_at: T0, updated_at: T0 });
       await store.upsertPosition({ symbol: "SPY", qty: 0, avg_entry_price: 0, last_price: 169, market_value: 0, unrealized_pl: 0, opened_at: null, updated_at: T0 + 1 });
@@ -108,6 +126,25 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       await store.appendBars([bar], "test");
       await store.flush();
       expect((await store.counts()).market_bars).toBe(1);
+    });
+
+    test("recentAudit lists one correlation id's rows, newest first, up to the limit", async () => {
+      const ev = (i: number, corr: string) => envelope("audit", { ts: T0 + i * 1000, correlation_id: corr, idempotency_key: `k-${i}`, source: "operator", symbol: "", payload: { event: "control", i } });
+      await store.appendAudit([ev(1, "operator"), ev(2, "c-other"), ev(3, "operator"), ev(4, "operator")]);
+      const rows = await store.recentAudit("operator", 2);
+      expect(rows.map((r) => (r.payload as { i: number }).i)).toEqual([4, 3]);
+      expect(rows[0]!.correlation_id).toBe("operator");
+      expect((await store.recentAudit("nobody", 5)).length).toBe(0);
+    });
+
+    test("a time filter beyond year 9999 or before year 1 is not compared as text (issue 13.9)", async () => {
+      const base = { base_url: null, latency_ms: 1, error_message: null, prompt_tokens: null, completion_tokens: null, agent_name: "RiskAgent", model: "m", status: "ok", request: {}, response: {} };
+      await store.recordLlmTrace({ ...base, ts: T0, correlation_id: "c1" });
+      const y10000 = Date.parse("+010000-01-01T00:00:00Z");
+      expect((await store.listLlmTraces({ since: y10000 })).length).toBe(0);
+      expect((await store.listLlmTraces({ since: Date.parse("-000001-01-01T00:00:00Z") })).length).toBe(1);
+      expect((await store.listLlmTraces({ until: y10000 })).length).toBe(1);
+      expect((await store.listTrades({ since: y10000 })).length).toBe(0);
     });
 
     test("dead letters and state are stored", async () => {

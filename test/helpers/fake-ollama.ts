@@ -1,11 +1,20 @@
 /**
  * A fake Ollama on 127.0.0.1:0 for tests: POST /api/chat and GET /api/tags over real HTTP, with
- * programmable answers (JSON with or without `format`), delays, 500s and garbage.
+ * programmable answers (JSON with or without `format`), delays, 500s and garbage, and a body that
+ * trickles in (`drip`: the raw body in pieces, one every `everyMs`). `answered` counts answers whose
+ * headers went out.
  */
-export type Behaviour = { kind: "json"; value: unknown } | { kind: "text"; text: string } | { kind: "status"; status: number } | { kind: "slow"; ms: number; value: unknown } | { kind: "held"; until: Promise<unknown>; text: string };
+export type Behaviour =
+  | { kind: "json"; value: unknown }
+  | { kind: "text"; text: string }
+  | { kind: "status"; status: number }
+  | { kind: "slow"; ms: number; value: unknown }
+  | { kind: "held"; until: Promise<unknown>; text: string }
+  | { kind: "drip"; pieces: string[]; everyMs: number };
 
 export class FakeOllama {
   requests: any[] = [];
+  answered = 0;
   next: Behaviour[] = [];
   fallback: Behaviour = { kind: "json", value: { risk_score: 0.2, decision: "approve", size_factor: 1, reason: "within limits" } };
   private server: ReturnType<typeof Bun.serve>;
@@ -24,6 +33,19 @@ export class FakeOllama {
           if (b.kind === "status") return Response.json({ error: "injected failure" }, { status: b.status });
           if (b.kind === "slow") await Bun.sleep(b.ms);
           if (b.kind === "held") await b.until;
+          this.answered++;
+          if (b.kind === "drip") {
+            const enc = new TextEncoder();
+            let i = 0;
+            const body = new ReadableStream<Uint8Array>({
+              async pull(ctl) {
+                if (i > 0) await Bun.sleep(b.everyMs);
+                if (i >= b.pieces.length) return ctl.close();
+                ctl.enqueue(enc.encode(b.pieces[i++]!));
+              },
+            });
+            return new Response(body, { headers: { "content-type": "application/json" } });
+          }
           const content = b.kind === "text" || b.kind === "held" ? b.text : JSON.stringify(b.value);
           return Response.json({
             model: body.model, created_at: new Date().toISOString(), message: { role: "assistant", content }, done: true, done_reason: "stop",

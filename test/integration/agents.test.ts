@@ -9,8 +9,11 @@ import { silentLogger } from "../../src/obs/log";
 import { ReplaySource } from "../../src/market/replay";
 import { ROOT, tempHome, testSettings } from "../helpers";
 
+// The night trainer trains the TFT (model_kind: tft) in its tiny configuration here, so the suite stays fast.
+const TINY_TFT = { AWET_TFT_LOOKBACK_BARS: "12", AWET_TFT_HIDDEN: "8", AWET_TFT_HEADS: "2", AWET_TFT_EPOCHS: "2", AWET_TFT_TRAIN_STRIDE: "20", AWET_FORECAST_HORIZONS_BARS: "15,30" };
+
 async function awet(home: string, ...args: string[]) {
-  const p = spawn({ cmd: [process.execPath, join(ROOT, "src", "main.ts"), ...args, "--home", home], env: { ...process.env, AWET_HOME: "", LLM_ENABLED: "false" }, stdout: "pipe", stderr: "pipe" });
+  const p = spawn({ cmd: [process.execPath, join(ROOT, "src", "main.ts"), ...args, "--home", home], env: { ...process.env, AWET_HOME: "", LLM_ENABLED: "false", ...TINY_TFT }, stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { out, err, code };
 }
@@ -22,33 +25,57 @@ describe("scheduled agents and the model lifecycle", () => {
       expect((await awet(h.home, "replay", join(ROOT, "data", "minute"), "--json")).code).toBe(0);
       const t = await awet(h.home, "agents", "run", "night_trainer");
       expect(t.code).toBe(0);
-      expect(t.out).toMatch(/✓ train .* candidate q\d{8}-[0-9a-f]{8} trained in the worker/);
+      expect(t.out).toMatch(/✓ train .* candidate t\d{8}-[0-9a-f]{8} \(tft\) trained in the worker on the wasm backend/);
+      expect(t.out).toMatch(/training epoch 2\/2 {2}loss .* val .* ETA/);
       const d = await awet(h.home, "agents", "run", "morning_deployer");
       expect(d.code).toBe(0);
       const runs = JSON.parse((await awet(h.home, "agents", "runs", "--json")).out);
       expect(runs.map((r: any) => r.agent)).toEqual(["morning_deployer", "night_trainer"]);
       const promote = runs[0].steps.find((s: any) => s.name === "promote");
+      expect(promote.output).toMatch(/^first production model: candidate pinball .* inside \[70%, 90%\]|^refused: candidate (pinball .* is not 1% below the best of random walk .*, rolling vol|coverage .* outside the band)/);
+      // the decision and its figures are kept and listed
+      const list = JSON.parse((await awet(h.home, "model", "list", "--json")).out);
+      expect(list[0].kind).toBe("tft");
+      expect(list[0].decision.reason).toBe(promote.output);
+      expect(list[0].decision.figures.candidate.pinball_loss).toBeGreaterThan(0);
+      expect(list[0].decision.figures.random_walk).toBeGreaterThan(0);
+      expect(list[0].decision.figures.coverage_band).toEqual([0.7, 0.9]);
+      // the decision must follow the figures: promoted exactly when under the bar and inside the band
+      const fg = list[0].decision.figures;
+      const follows = fg.candidate.pinball_loss <= fg.bar && fg.candidate.coverage_p10_p90 >= 0.7 && fg.candidate.coverage_p10_p90 <= 0.9;
+      expect(list[0].decision.promoted).toBe(follows);
+      expect(fg.bar).toBeCloseTo(Math.min(fg.random_walk, fg.rolling_vol) * 0.99, 12); // no production model yet
+      expect((await awet(h.home, "model", "list")).out).toContain(promote.output);
+      // a linear challenger, then eval: the old shape plus by_horizon and every kind under models
+      expect((await awet(h.home, "model", "train", "--kind", "linear", "--epochs", "3")).code).toBe(0);
       const ev = JSON.parse((await awet(h.home, "model", "eval", "--json")).out);
-      // the decision must follow the figures: promoted exactly when the model beats both baselines
-      const beats = ev.model.pinball_loss < Math.min(ev.baselines.random_walk.pinball_loss, ev.baselines.rolling_vol.pinball_loss);
-      expect(promote.output).toMatch(beats ? /first production model: pinball .* beats the best baseline/ : /refused: candidate pinball .* does not beat/);
-      for (const k of ["pinball_loss", "coverage_p10_p90", "directional_accuracy"]) {
+      for (const k of ["pinball_loss", "coverage_p10_p90", "coverage_p10", "coverage_p90", "directional_accuracy"]) {
         expect(ev.model).toHaveProperty(k);
         expect(ev.baselines.random_walk).toHaveProperty(k);
         expect(ev.baselines.rolling_vol).toHaveProperty(k);
+        for (const h of ["15", "30"]) for (const m of ["model", "random_walk", "rolling_vol"]) expect(ev.by_horizon[h][m]).toHaveProperty(k);
+        expect(ev.models.tft).toHaveProperty(k);
+        expect(ev.models.linear).toHaveProperty(k);
       }
+      expect(ev.models.tft.n).toBe(ev.models.linear.n); // the same points
+      expect(Object.keys(ev.models.tft.by_horizon)).toEqual(["15", "30"]);
+      const show = await awet(h.home, "model", "show", list[0].version);
+      expect(show.out).toContain("input importances");
+      for (const f of ["ret_1", "realized_vol", "volume_z"]) expect(show.out).toContain(f);
+      expect((await awet(h.home, "model", "show", "nonesuch")).code).toBe(2);
+      expect((await awet(h.home, "model", "train", "--kind", "lstm")).err).toContain("--kind must be tft or linear");
       const dry = await awet(h.home, "agents", "run", "night_trainer", "--dry-run");
       expect(dry.out).toContain("dry run: would train");
       expect((await awet(h.home, "agents", "run", "nonesuch")).code).toBe(2);
     } finally {
       h.cleanup();
     }
-  }, 120_000);
+  }, 300_000); // several CLI runs, each scoring a (tiny) TFT on ~3,900 validation points
 
   test("Prediction picks up a promoted model without a restart, and events carry its version", async () => {
     const h = tempHome();
     try {
-      const settings = testSettings(h.home, { LLM_ENABLED: "false" });
+      const settings = testSettings(h.home, { LLM_ENABLED: "false", AWET_MODEL_KIND: "linear" });
       const sup = new Supervisor({ settings });
       await sup.init("model");
       await sup.runSource(new ReplaySource([join(ROOT, "data", "minute", "SPY.csv"), join(ROOT, "data", "minute", "IBM.csv")], "max"));

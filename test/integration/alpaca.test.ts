@@ -83,6 +83,9 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
     expect(r.status).toBe("submitted");
     let row = (await sup.store.getTradeByKey("e1"))!;
     expect(row).toMatchObject({ status: "submitted", client_order_id: "e1", alpaca_order_id: "fake-1", alpaca_status: "accepted" });
+    expect(row.submit_wall_at).not.toBeNull(); // wall time of the attempt, then of the ack
+    expect(row.first_contact_wall_at!).toBeGreaterThanOrEqual(row.submit_wall_at!);
+    expect(row.last_contact_wall_at).toBe(row.first_contact_wall_at);
     let st = await rec.reconcileOrders();
     expect(st).toMatchObject({ pending_found: 1, updated: 1, became_terminal: 0, errors: 0 });
     row = (await sup.store.getTradeByKey("e1"))!;
@@ -103,6 +106,8 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
     const row = (await sup.store.getTradeByKey("e2"))!;
     expect(row.status).toBe("rejected");
     expect(row.error_message).toContain("injected 422");
+    expect(row.first_contact_wall_at).not.toBeNull(); // the broker's 4xx was an answer
+    expect(row.first_contact_wall_at!).toBeGreaterThanOrEqual(row.submit_wall_at!);
     expect(fake.posts).toBe(1);
   });
 
@@ -119,13 +124,16 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
     expect(fake.posts).toBe(1);
   });
 
-  test("an ambiguous POST that never reached the broker ends rejected after the in-flight threshold, never resubmitted", async () => {
+  test("an ambiguous POST that never reached the broker ends unknown (not rejected) after the in-flight window, never resubmitted", async () => {
     fake.inject("POST /v2/orders", { kind: "status", status: 503 });
     expect((await go("e4")).status).toBe("pending_submit");
-    await rec.reconcileOrders();
+    const st = await rec.reconcileOrders();
+    expect(st.became_unknown).toBe(1);
     const row = (await sup.store.getTradeByKey("e4"))!;
-    expect(row.status).toBe("rejected");
+    expect(row.status).toBe("unknown");
     expect(row.error_message).toContain("never resubmitted");
+    expect(row.submit_wall_at).not.toBeNull();
+    expect(row.last_contact_wall_at).not.toBeNull();
     expect(fake.posts).toBe(1);
     expect(fake.orders.length).toBe(0);
   });
@@ -148,7 +156,7 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
     await sup.store.upsertPosition({ symbol: "IBM", qty: 5, avg_entry_price: 180, last_price: 181, market_value: 905, unrealized_pl: 5, opened_at: T0, updated_at: T0 });
     fake.positionsList = [{ symbol: "SPY", qty: 10, avg_entry_price: 168, current_price: 169 }];
     const r = await rec.reconcilePositions();
-    expect(r).toEqual({ synced: 1, zeroed: 1 });
+    expect(r).toEqual({ synced: 1, zeroed: 1, inherited: 1 });
     expect((await sup.store.getPosition("SPY"))!).toMatchObject({ qty: 10, avg_entry_price: 168, market_value: 1690, unrealized_pl: 10 });
     expect((await sup.store.getPosition("IBM"))!.qty).toBe(0);
   });
@@ -156,7 +164,7 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
   test("the daemon's reconcile reaches the in-memory book: a position synced from the broker is seen by the gates", async () => {
     fake.positionsList = [{ symbol: "SPY", qty: 10, avg_entry_price: 168, current_price: 169 }];
     expect(sup.portfolio.position("SPY")).toBeNull();
-    expect(await sup.syncPositions()).toEqual({ synced: 1, zeroed: 0 });
+    expect(await sup.syncPositions()).toMatchObject({ synced: 1, zeroed: 0 });
     expect(sup.portfolio.position("SPY")).toMatchObject({ qty: 10, avg_entry_price: 168 });
     const r = await go("after-sync", { symbol: "SPY" });
     expect(r).toMatchObject({ status: "blocked", reason: "position_exists" }); // the gate saw the broker's position
@@ -171,8 +179,10 @@ describe("Execution + Reconciler against the fake Alpaca", () => {
 
   test("an entry not filled after unfilled_timeout_seconds is cancelled and recorded", async () => {
     fake.progress = false;
-    await go("e6", { ts: Date.now() - 7_200_000 });
-    const r2 = new Reconciler({ store: sup.store, broker: sup.broker as AlpacaPaperBroker, log: sup.log, now: () => Date.now(), inFlightMs: 30_000, unfilledTimeoutMs: 600_000 });
+    await go("e6");
+    // two hours of wall time later (the window is wall time, whatever the row's event time says)
+    const later = () => Date.now() + 7_200_000;
+    const r2 = new Reconciler({ store: sup.store, broker: sup.broker as AlpacaPaperBroker, log: sup.log, now: later, wallNow: later, inFlightMs: 30_000, unfilledTimeoutMs: 600_000 });
     const st = await r2.reconcileOrders();
     expect(st.became_terminal).toBe(1);
     const row = (await sup.store.getTradeByKey("e6"))!;

@@ -29,7 +29,7 @@ describe("night_trainer backfill from Alpaca's market-data API (fake server on l
       const run = await runJob(findJob("night_trainer")!, { settings, store: sup.store, trigger: "manual", now });
       expect(run.steps[0]).toMatchObject({ name: "backfill", ok: true, output: expect.stringContaining("source: Alpaca (31 fetched, 30 stored, 1 rejected") });
       expect(run.status).toBe("error"); // 30 bars are too few to train on, and the run says so
-      expect(run.error).toContain("samples in the store");
+      expect(run.error).toContain("only 0 training points");
       await expect(backfillFromAlpaca(sup.store, settings, { days: 1, env: { ...env, ALPACA_DATA_URL: "https://evil.example" } })).rejects.toThrow(/not Alpaca's market-data host/);
       await sup.close();
     } finally {

@@ -19,7 +19,11 @@ describe("planted secrets never reach logs, traces, audit rows or events (ARCHIT
     const alpaca = new FakeAlpaca();
     const ollama = new FakeOllama();
     const h = tempHome();
-    const canaries = { APCA_API_KEY_ID: "PKCANARY1234567890AB", APCA_API_SECRET_KEY: "canary-secret-9f8e7d6c5b4a", AWET_API_TOKEN: "canary-token-0123456789abcdef0123456789abcdef" };
+    const canaries = {
+      APCA_API_KEY_ID: "PKCANARY1234567890AB", APCA_API_SECRET_KEY: "canary-secret-9f8e7d6c5b4a", AWET_API_TOKEN: "canary-token-0123456789abcdef0123456789abcdef",
+      // issue 13.4: a password inside OLLAMA_HOST is never printed, stored with traces or logged
+      OLLAMA_PASSWORD: "canary-ollama-pw-4711",
+    };
     try {
       mkdirSync(join(h.home, ".tmp"), { recursive: true });
       writeFileSync(join(h.home, ".tmp", "APPROVE_EXECUTION"), "");
@@ -32,14 +36,17 @@ describe("planted secrets never reach logs, traces, audit rows or events (ARCHIT
       );
       const env = {
         ...process.env, ...canaries, AWET_HOME: "", AWET_BROKER: "alpaca", ALPACA_BASE_URL: alpaca.url, AWET_ALLOW_LOOPBACK_BROKER: "1",
-        AWET_EXECUTION_DRY_RUN: "false", OLLAMA_HOST: ollama.url, LLM_TRACE_REDACT_DB: "true",
+        AWET_EXECUTION_DRY_RUN: "false", OLLAMA_HOST: ollama.url.replace("http://", `http://ollama-user:${canaries.OLLAMA_PASSWORD}@`), LLM_TRACE_REDACT_DB: "true",
       };
       const run = async (...args: string[]) => {
         const p = spawn({ cmd: [process.execPath, join(ROOT, "src", "main.ts"), ...args, "--home", h.home], env, stdout: "pipe", stderr: "pipe" });
         const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
         return { out, err, code };
       };
-      const outputs = [await run("replay", join(ROOT, "data", "minute", "SPY.csv"), "--json"), await run("reconcile", "--once"), await run("verify-alpaca"), await run("llm", "last", "-n", "50", "--json"), await run("doctor", "--json")];
+      const outputs = [
+        await run("replay", join(ROOT, "data", "minute", "SPY.csv"), "--json"), await run("reconcile", "--once"), await run("verify-alpaca"), await run("llm", "last", "-n", "50", "--json"),
+        await run("doctor", "--json"), await run("portals"), await run("health", "--json"), await run("halt", "--reason", "canary drill"), await run("ops", "snapshot", "--json"),
+      ];
       expect(outputs[0]!.code).toBe(0);
       expect(alpaca.orders.length).toBeGreaterThan(0);
       expect(ollama.requests.length).toBeGreaterThan(0);

@@ -119,14 +119,14 @@ describe("control pieces", () => {
     }
   });
 
-  test("a config edit that would be invalid is refused and the file is left as it was", () => {
+  test("a config edit that would be invalid is refused and the file is left as it was", async () => {
     const h = tempHome();
     try {
       const s = testSettings(h.home);
-      setAppKey(s, "execution_dry_run", false);
+      await setAppKey(s, "execution_dry_run", false);
       const file = join(h.home, "config", "app.yaml");
       const before = readFileSync(file, "utf8");
-      expect(() => setAppKey(s, "max_orders_per_minute", -1)).toThrow(/max_orders_per_minute/);
+      await expect(setAppKey(s, "max_orders_per_minute", -1)).rejects.toThrow(/max_orders_per_minute/);
       expect(readFileSync(file, "utf8")).toBe(before);
     } finally {
       h.cleanup();

@@ -5,7 +5,7 @@ import { T0 } from "../helpers";
 
 const bar = (symbol: string, i: number, close = 100 + i): Bar => ({ symbol, ts: T0 + i * 60_000, open: close, high: close + 1, low: close - 1, close, volume: 10 });
 const raw = (b: Bar) => envelope("market.raw", { ts: b.ts, correlation_id: `c-${b.symbol}-${b.ts}`, source: "DataIngestion", symbol: b.symbol, payload: b });
-const forecast = (symbol: string, i: number, close: number): Forecast => ({ model: "m", model_version: "v", horizon_bars: 5, p10: -0.01, p50: 0.001, p90: 0.02, signal: "hold", score: 0.1, close });
+const forecast = (symbol: string, i: number, close: number): Forecast => ({ model: "m", model_version: "v", horizon_bars: 5, p10: -0.01, p50: 0.001, p90: 0.02, signal: "hold", score: 0.1, close, horizons: [{ horizon_bars: 5, p10: -0.01, p50: 0.001, p90: 0.02 }], confidence: null });
 const pred = (symbol: string, i: number, close = 100) => envelope("predictions", { ts: T0 + i * 60_000, correlation_id: `c-${symbol}-${i}`, source: "Prediction", symbol, payload: forecast(symbol, i, close) });
 const blocked = (i: number) => envelope("execution.blocked", { ts: T0 + i * 60_000, correlation_id: `c-${i}`, source: "Execution", symbol: "SPY", payload: { reason: "dry_run", detail: "x", side: "buy", qty: 10 } });
 

@@ -46,7 +46,7 @@ describe("corporate-action factors (LEAN factor files)", () => {
   });
 
   test("a malformed factor line is an error naming the file and line", () => {
-    expect(() => parseFactorFile("20140101,1,1,1\n2014-02-01,1,x,1\n", "X.csv")).toThrow("X.csv:2: malformed factor row '2014-02-01,1,x,1'");
+    expect(() => parseFactorFile("20140101,1,1,1\n2014-02-01,1,x,1\n", "X.csv")).toThrow("X.csv:2: malformed factor row: the date is not YYYYMMDD");
     const h = tempHome();
     try {
       writeFileSync(join(h.home, "AAPL.csv"), "garbage\n");
