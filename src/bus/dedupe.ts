@@ -28,38 +28,35 @@ export class Deduper {
 }
 
 /**
- * The in-process bus's redelivery guard, one check per event instead of one per handler: the ids
- * of the last `capacity` events published, and for an event some handlers failed on, which ones.
- * A repeat of an id runs only the handlers that failed on it (none when all succeeded) — the same
- * outcome as a per-handler Deduper, at one Map lookup per event on the normal path.
+ * The in-process bus's redelivery guard. In one process an event is the envelope object its
+ * emitter made, so it is recognised by identity: no id has to be made or hashed for the many
+ * events that are never stored or sent. Publishing the same event again runs only the handlers
+ * that failed on it (none when all succeeded). Weak maps: an event that is gone is forgotten.
+ * (Across processes — Kafka — events are recognised by id: Deduper.)
  */
-export class DeliveryLog {
-  private seen: SetRing;
-  private failed = new Map<string, Set<string>>();
+export class EventLog<E extends object> {
+  private seen = new WeakSet<E>();
+  private failed = new WeakMap<E, Set<string>>();
   private static readonly NONE: ReadonlySet<string> = new Set();
 
-  constructor(private capacity = 16_384) {
-    this.seen = new SetRing(capacity);
-  }
-
-  /** null the first time an id is offered (deliver to every handler); else the handlers to run again. */
-  offer(id: string): ReadonlySet<string> | null {
-    if (this.seen.add(id)) return null;
-    return this.failed.get(id) ?? DeliveryLog.NONE;
-  }
-
-  failedOn(id: string, handler: string): void {
-    let s = this.failed.get(id);
-    if (!s) {
-      if (this.failed.size >= this.capacity) this.failed.delete(this.failed.keys().next().value!); // bounded
-      this.failed.set(id, (s = new Set()));
+  /** null the first time an event is offered (deliver to every handler); else the handlers to run again. */
+  offer(e: E): ReadonlySet<string> | null {
+    if (!this.seen.has(e)) {
+      this.seen.add(e);
+      return null;
     }
+    return this.failed.get(e) ?? EventLog.NONE;
+  }
+
+  failedOn(e: E, handler: string): void {
+    let s = this.failed.get(e);
+    if (!s) this.failed.set(e, (s = new Set()));
     s.add(handler);
   }
 
-  succeededOn(id: string, handler: string): void {
-    const s = this.failed.get(id);
-    if (s && s.delete(handler) && s.size === 0) this.failed.delete(id);
+  succeededOn(e: E, handler: string): void {
+    const s = this.failed.get(e);
+    if (s && s.delete(handler) && s.size === 0) this.failed.delete(e);
   }
 }
 
@@ -94,23 +91,3 @@ class Ring {
   }
 }
 
-/** Bounded FIFO set without removal: a Set beside a ring of its members (the cheapest exact window). */
-class SetRing {
-  private ids: (string | undefined)[];
-  private set = new Set<string>();
-  private head = 0;
-
-  constructor(private capacity: number) {
-    this.ids = new Array(capacity).fill(undefined);
-  }
-
-  add(id: string): boolean {
-    if (this.set.has(id)) return false;
-    const old = this.ids[this.head];
-    if (old !== undefined) this.set.delete(old);
-    this.ids[this.head] = id;
-    this.set.add(id);
-    this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
-    return true;
-  }
-}

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Envelope, Topic } from "../core/events";
-import { DeliveryLog } from "./dedupe";
+import { EventLog } from "./dedupe";
 import type { EventBus, Handler, HandlerErrorSink } from "./port";
 
 /** Handler timings are sampled: one delivery in this many is observed into the histogram. */
@@ -26,9 +26,7 @@ export class MemoryBus implements EventBus {
   private subs = new Map<Topic, Sub[]>();
   private tails = new Map<string, Promise<void>>();
   private inHandler = new AsyncLocalStorage<boolean>();
-  // In one process an event id repeats only when the same bar is fed twice; 16k ids per handler is
-  // ample and keeps the ids' memory flat (Kafka's redeliveries have their own, larger window).
-  private log = new DeliveryLog(16_384);
+  private log = new EventLog<Envelope>();
   private deliveries = 0;
 
   constructor(
@@ -51,13 +49,13 @@ export class MemoryBus implements EventBus {
   publish(e: Envelope): Promise<void> | void {
     const subs = this.subs.get(e.type);
     if (subs) for (const s of subs) s.queued++;
-    if (this.inHandler.getStore()) return this.deliver(e, 0, this.log.offer(e.id));
+    if (this.inHandler.getStore()) return this.deliver(e, 0, this.log.offer(e));
     const prev = this.tails.get(e.symbol);
     if (!prev) {
-      const r = this.inHandler.run(true, () => this.deliver(e, 0, this.log.offer(e.id)));
+      const r = this.inHandler.run(true, () => this.deliver(e, 0, this.log.offer(e)));
       return r ? this.track(e.symbol, r) : undefined;
     }
-    return this.track(e.symbol, prev.then(() => this.inHandler.run(true, () => this.deliver(e, 0, this.log.offer(e.id)))));
+    return this.track(e.symbol, prev.then(() => this.inHandler.run(true, () => this.deliver(e, 0, this.log.offer(e)))));
   }
 
   private track(symbol: string, next: Promise<void>): Promise<void> {
@@ -96,7 +94,7 @@ export class MemoryBus implements EventBus {
           () => {
             s.done++;
             if (timed) this.onTiming!(e.type, s.name, (performance.now() - t0) / 1000);
-            if (only !== null) this.log.succeededOn(e.id, s.name);
+            if (only !== null) this.log.succeededOn(e, s.name);
             return this.deliver(e, i + 1, only);
           },
           (error) => {
@@ -108,13 +106,13 @@ export class MemoryBus implements EventBus {
       }
       s.done++;
       if (timed) this.onTiming!(e.type, s.name, (performance.now() - t0) / 1000);
-      if (only !== null) this.log.succeededOn(e.id, s.name);
+      if (only !== null) this.log.succeededOn(e, s.name);
     }
   }
 
   /** A handler threw: forget the id (a redelivery must run it again) and report it; never throws. */
   private failed(s: Sub, e: Envelope, error: unknown): Promise<void> | void {
-    this.log.failedOn(e.id, s.name);
+    this.log.failedOn(e, s.name);
     try {
       const r = this.onError({ topic: e.type, handler: s.name, event: e, error });
       // The error sink itself may fail (e.g. the store is gone); nothing more can be done here

@@ -35,11 +35,16 @@ export function envelope<P>(
   p: { ts: number; correlation_id: string; idempotency_key?: string; source: string; symbol: string; payload: P },
 ): Envelope<P> {
   const idempotency_key = p.idempotency_key ?? `${p.correlation_id}:${type}`;
+  let id: string | undefined;
   return {
     // Deterministic: the same event (type, source, key) of a bar always gets the same id, so a
     // redelivery is recognised; different events of one bar (a fill and a bracket leg) differ.
-    // Time-ordered (event time first), so the audit table's key grows at its end.
-    id: timeId(p.ts, `${p.correlation_id}|${type}|${p.source}|${idempotency_key}`),
+    // Time-ordered (event time first), so the audit table's key grows at its end. Made on first
+    // read: most of a bar's events are handled in process and never stored or sent, and then
+    // nobody asks (an own enumerable accessor, so spreads, JSON and Avro see a plain string).
+    get id(): string {
+      return (id ??= timeId(p.ts, `${p.correlation_id}|${type}|${p.source}|${idempotency_key}`));
+    },
     type,
     ts: p.ts,
     correlation_id: p.correlation_id,
