@@ -107,6 +107,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  // A reader that stops early (`awet portals | head`) closes the pipe: that ends the command
+  // quietly, as with any Unix tool, instead of a stack trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   const code = await main(process.argv.slice(2));
   // `start` never returns normally; everything else exits with its code once output is flushed.
   process.exitCode = code;

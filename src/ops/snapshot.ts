@@ -6,7 +6,8 @@ import { OPEN_STATUSES, type Store } from "../store/port";
 import { recentOperatorEvents } from "./audit";
 
 /** The ops snapshot (runbook: make ops-snapshot), shared by the CLI and GET /api/ops/snapshot. */
-export async function opsSnapshot(s: Settings, store: Store) {
+/** `app`: the config as it is now (a running daemon passes its live config, so a `paper on` shows at once). */
+export async function opsSnapshot(s: Settings, store: Store, app = s.app) {
   const pending = [];
   for (const st of OPEN_STATUSES) pending.push(...(await store.listTrades({ status: st, limit: 1000 })));
   const positions = (await store.positions()).filter((p) => p.qty !== 0);
@@ -19,7 +20,7 @@ export async function opsSnapshot(s: Settings, store: Store) {
   const lastRec = await store.getState("last_reconcile");
   return {
     trading_state: await new TradingStateService(store).current(),
-    execution_dry_run: s.app.execution_dry_run,
+    execution_dry_run: app.execution_dry_run,
     approved: existsSync(s.paths.approvalFile),
     pending_orders: pending.map((t) => ({ ts: new Date(t.ts).toISOString(), symbol: t.symbol, side: t.side, qty: t.qty, status: t.status, client_order_id: t.client_order_id })),
     positions,

@@ -107,7 +107,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
       return { days: await pnlWeek(sup.store, await pnlToday(sup.store), days) };
     })
     .get("/api/positions", async () => ({ positions: (await sup.store.positions()).filter((p) => p.qty !== 0) }))
-    .get("/api/ops/snapshot", () => opsSnapshot(settings, sup.store))
+    .get("/api/ops/snapshot", () => opsSnapshot(settings, sup.store, sup.live.app))
     .get("/api/trade-chain/:correlation_id", async ({ params, set }) => {
       const c = await loadTradeChain(sup.store, { corr: params.correlation_id });
       if (!c) {
@@ -205,7 +205,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
         bus: sup.bus.kind,
         broker: { name: sup.broker.name, paper: sup.broker.isPaper },
         safety: {
-          execution_dry_run: s.app.execution_dry_run,
+          execution_dry_run: sup.live.app.execution_dry_run, // the running value: a `paper on` shows at once
           approval_file: s.paths.approvalFile,
           approved: existsSync(s.paths.approvalFile),
           trading_state: await sup.tradingState.current(),

@@ -262,7 +262,7 @@ export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
       const { start, end } = dayBounds(date);
       const fills = fillsFromTrades(await sup.store.listTrades({ limit: 1_000_000 })).filter((f) => f.ts < end);
       const curve = equityCurve(fills, await sup.store.barCloses(start, end), start, end - 1);
-      const snap = await opsSnapshot(sup.settings, sup.store);
+      const snap = await opsSnapshot(sup.settings, sup.store, sup.live.app);
       return { date, report: reportJson(report), curve, positions: snap.positions, exposure: snap.exposure, pending_orders: snap.pending_orders };
     }))
     .get("/api/dashboard/trades", guarded(async ({ query }) => {

@@ -77,6 +77,9 @@ describe("control API", () => {
     expect(text).toContain("# --- paper trading safety (runbook 8.1-8.3)");
     expect(text).toContain("max_orders_per_minute: 5          # max orders across all symbols per minute");
     expect(sup.live.app.execution_dry_run).toBe(false);
+    // the daemon's own reports show the running value at once, not the one it started with
+    expect(((await (await req("GET", "/api/status", { token: null })).json()) as any).safety.execution_dry_run).toBe(false);
+    expect(((await (await req("GET", "/api/ops/snapshot", { token: null })).json()) as any).execution_dry_run).toBe(false);
     r = await req("POST", "/api/paper/off");
     expect(((await r.json()) as any)).toMatchObject({ execution_dry_run: true, approved: false, trading_enabled: false });
     expect(readFileSync(file, "utf8")).toContain("execution_dry_run: true");
