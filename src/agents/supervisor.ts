@@ -112,8 +112,8 @@ export class Supervisor {
       o.bus ??
       (o.settings.app.bus === "kafka"
         ? new KafkaBus({
-            brokers: (process.env.KAFKA_BROKERS ?? "").split(",").map((x) => x.trim()).filter(Boolean),
-            schemaRegistryUrl: process.env.SCHEMA_REGISTRY_URL || undefined,
+            brokers: o.settings.kafka.brokers,
+            schemaRegistryUrl: o.settings.kafka.schemaRegistryUrl ?? undefined,
             partitions: o.settings.app.kafka_partitions,
             replicationFactor: o.settings.app.kafka_replication_factor,
             log: this.log,

@@ -12,6 +12,8 @@ export interface Settings {
   llm: LlmConfig;
   /** Where each value came from, for `awet config` and error messages. */
   sources: Record<string, string>;
+  /** Connections named by the environment (read here, once): the Kafka cluster and Schema Registry. */
+  kafka: { brokers: string[]; schemaRegistryUrl: string | null };
   paths: { db: string; approvalFile: string; logs: string; tmp: string; apiToken: string };
 }
 
@@ -221,6 +223,10 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
     app,
     llm,
     sources,
+    kafka: {
+      brokers: (env.KAFKA_BROKERS ?? "").split(",").map((x) => x.trim()).filter(Boolean),
+      schemaRegistryUrl: env.SCHEMA_REGISTRY_URL || null,
+    },
     paths: {
       db: join(home, ".awet", "awet.db"),
       approvalFile: join(tmp, "APPROVE_EXECUTION"),

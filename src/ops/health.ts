@@ -43,7 +43,7 @@ export async function healthChecks(s: Settings, daemonUrl: string): Promise<Chec
   }
   // bus
   if (s.app.bus === "kafka") {
-    const kafka = new Kafka({ clientId: "awet-health", brokers: (process.env.KAFKA_BROKERS ?? "").split(","), logLevel: logLevel.NOTHING, connectionTimeout: 3000, retry: { retries: 0 } });
+    const kafka = new Kafka({ clientId: "awet-health", brokers: s.kafka.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, retry: { retries: 0 } });
     const admin = kafka.admin();
     try {
       await withTimeout(admin.connect(), 5000, "kafka");

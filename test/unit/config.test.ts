@@ -113,3 +113,12 @@ describe("config", () => {
     }
   });
 });
+
+describe("connections named by the environment", () => {
+  test("KAFKA_BROKERS and SCHEMA_REGISTRY_URL are read once into settings.kafka", () => {
+    const s = loadSettings({ home: "/tmp/awet-kafka-env", env: { KAFKA_BROKERS: " k1:9092, k2:9092 ,", SCHEMA_REGISTRY_URL: "http://127.0.0.1:8081" } });
+    expect(s.kafka).toEqual({ brokers: ["k1:9092", "k2:9092"], schemaRegistryUrl: "http://127.0.0.1:8081" });
+    expect(s.app.bus).toBe("kafka");
+    expect(loadSettings({ home: "/tmp/awet-kafka-env", env: {} }).kafka).toEqual({ brokers: [], schemaRegistryUrl: null });
+  });
+});
