@@ -92,9 +92,10 @@ describe("safety invariants over random sequences (fast-check, real Execution ag
   test("with execution on: per-symbol-day limit, cooldown, caps and unique client ids always hold", async () => {
     let submitted = 0;
     let blockedByCap = 0;
+    let blockedByTotal = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 60 }), async (steps) => {
-        const r = await drive(steps, { AWET_EXECUTION_DRY_RUN: "false", AWET_COOLDOWN_SECONDS_PER_SYMBOL: "600", AWET_MAX_EXPOSURE_PER_SYMBOL_USD: "4000", AWET_MAX_TOTAL_EXPOSURE_USD: "9000" }, true);
+        const r = await drive(steps, { AWET_EXECUTION_DRY_RUN: "false", AWET_COOLDOWN_SECONDS_PER_SYMBOL: "600", AWET_MAX_EXPOSURE_PER_SYMBOL_USD: "4000", AWET_MAX_TOTAL_EXPOSURE_USD: "6000" }, true);
         const app = r.app;
         expect(r.rows.length).toBe(r.intents);
         expect(new Set(r.calls.map((c) => c.client_order_id)).size).toBe(r.calls.length);
@@ -117,11 +118,13 @@ describe("safety invariants over random sequences (fast-check, real Execution ag
         for (const row of r.rows) if (row.status === "blocked") expect(row.error_message).toBeTruthy();
         submitted += r.calls.length;
         blockedByCap += r.rows.filter((x) => x.error_message === "exposure_cap" || x.error_message === "symbol_exposure_cap").length;
+        blockedByTotal += r.rows.filter((x) => x.error_message === "exposure_cap").length;
       }),
       { numRuns: 25, seed: 20261124 },
     );
     // The property is not vacuous: orders went through and caps did bite.
     expect(submitted).toBeGreaterThan(10);
     expect(blockedByCap).toBeGreaterThan(0);
+    expect(blockedByTotal).toBeGreaterThan(0); // the total cap (below two symbols' caps) bit too, not only the per-symbol one
   });
 });
