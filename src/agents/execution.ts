@@ -9,8 +9,6 @@ import type { Portfolio } from "../portfolio/portfolio";
 import type { NewTrade } from "../store/port";
 import { AgentStatus, bump, type AgentContext } from "./context";
 
-export { limitsFrom } from "../portfolio/book";
-export { applyFillToPosition, mark } from "../portfolio/book";
 
 export type IntentKind = "entry" | "exit";
 

@@ -3,6 +3,7 @@ import { intentKey, timeId } from "../core/ids";
 import { evaluateExit, type ExitReason } from "../gates/exit";
 import { isMarketOpen } from "../market/calendar";
 import type { PortfolioView } from "../portfolio/portfolio";
+import { openSellQtyOf } from "../portfolio/book";
 import { OPEN_STATUSES, type Position, type Store, type TradeRow } from "../store/port";
 import type { BarDrivenBroker } from "../broker/port";
 import { AgentStatus, type AgentContext } from "./context";
@@ -103,7 +104,7 @@ function resultOf(t: TradeRow): ProcessResult {
 /** The book as the store has it, for an Exit agent in a process without Execution. */
 class StoreBookView implements PortfolioView {
   private pos: Position[] = [];
-  private openSells = new Map<string, number>();
+  private open: TradeRow[] = [];
 
   constructor(
     private store: Store,
@@ -112,10 +113,8 @@ class StoreBookView implements PortfolioView {
 
   async refresh(): Promise<void> {
     this.pos = (await this.store.positions()).filter((p) => p.qty !== 0);
-    this.openSells.clear();
-    for (const status of OPEN_STATUSES)
-      for (const t of await this.store.listTrades({ status, limit: 100_000 }))
-        if (t.side === "sell") this.openSells.set(t.symbol, (this.openSells.get(t.symbol) ?? 0) + t.qty - t.filled_qty);
+    this.open = [];
+    for (const status of OPEN_STATUSES) this.open.push(...(await this.store.listTrades({ status, limit: 100_000 })));
   }
 
   openPositions(): Position[] {
@@ -127,6 +126,6 @@ class StoreBookView implements PortfolioView {
   }
 
   openSellQty(symbol: string): number {
-    return (this.openSells.get(symbol) ?? 0) + this.broker.legQty(symbol);
+    return openSellQtyOf(this.open, symbol) + this.broker.legQty(symbol);
   }
 }

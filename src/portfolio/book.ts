@@ -107,3 +107,10 @@ export function orderStatsFrom(rows: Iterable<OrderStatsRow>, symbol: string, mi
 
 export const isOpenStatus = (s: string) => OPEN.has(s);
 export const isPlacedStatus = (s: string) => !NOT_PLACED.has(s);
+
+/** Pure: shares of a symbol in open sell orders (not yet filled), from trade rows. */
+export function openSellQtyOf(rows: Iterable<Pick<OrderStatsRow, "symbol" | "side" | "qty" | "filled_qty" | "status">>, symbol: string): number {
+  let q = 0;
+  for (const r of rows) if (r.symbol === symbol && r.side === "sell" && isOpenStatus(r.status)) q += r.qty - r.filled_qty;
+  return q;
+}

@@ -4,7 +4,7 @@ import { nyDate, nyDayStart } from "../core/time";
 import { deriveActivity, type Activity } from "../gates/activity";
 import { fillsFromTrades } from "../reports/pnl";
 import { OPEN_STATUSES, type NewTrade, type Position, type Store, type TradePatch, type TradeRow } from "../store/port";
-import { applyFillToPosition, isOpenStatus, isPlacedStatus, mark, orderStatsFrom } from "./book";
+import { applyFillToPosition, isOpenStatus, isPlacedStatus, mark, openSellQtyOf, orderStatsFrom } from "./book";
 import { FifoLots } from "./fifo";
 
 /** How far back placed orders are kept for the throttles and protections (PDT looks 5 business days back). */
@@ -188,9 +188,7 @@ export class Portfolio implements PortfolioView {
 
   /** Shares in open sell orders (market sells not filled yet) plus armed bracket legs. */
   openSellQty(symbol: string): number {
-    let q = 0;
-    for (const r of this.rows.values()) if (r.symbol === symbol && r.side === "sell" && isOpenStatus(r.status)) q += r.qty - r.filled_qty;
-    return q + this.broker.legQty(symbol);
+    return openSellQtyOf(this.rows.values(), symbol) + this.broker.legQty(symbol);
   }
 
   /** A row this book holds, by idempotency key (placed in the window, or open). */
