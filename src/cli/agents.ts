@@ -43,12 +43,12 @@ export async function agentsCommand(argv: string[]): Promise<number> {
     }
     if (sub === "runs") {
       if (p.flags.agent && !findJob(String(p.flags.agent))) throw new UsageError(`--agent: unknown agent '${p.flags.agent}'`);
-      const runs = await store.listAgentRuns({ agent: p.flags.agent as string | undefined, limit: intFlag(p, "limit", 20, 1, 1000) });
+      const runs = await store.listJobRuns({ job: p.flags.agent as string | undefined, limit: intFlag(p, "limit", 20, 1, 1000) });
       if (p.flags.json) out(JSON.stringify(runs.map((r) => ({ ...r, started_at: new Date(r.started_at).toISOString(), finished_at: r.finished_at && new Date(r.finished_at).toISOString() })), null, 2));
       else if (runs.length === 0) out("no agent runs yet");
       else
         for (const r of runs) {
-          out(`#${r.id} ${r.agent.padEnd(17)} ${r.trigger.padEnd(7)} ${new Date(r.started_at).toISOString()} ${r.status}${r.error ? ` — ${oneLine(r.error)}` : ""}`);
+          out(`#${r.id} ${r.job.padEnd(17)} ${r.trigger.padEnd(7)} ${new Date(r.started_at).toISOString()} ${r.status}${r.error ? ` — ${oneLine(r.error)}` : ""}`);
           for (const st of r.steps) out(`     ${st.ok ? "✓" : "✗"} ${st.name}: ${oneLine(st.output.slice(0, 140))}`);
         }
       return 0;

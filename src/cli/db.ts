@@ -60,7 +60,8 @@ export async function dbCommand(argv: string[]): Promise<number> {
       diff = { ...checkSqlite(s.paths.db), timescale: [] };
     }
     const missing = [
-      ...diff.missingTables.map((t) => `table ${t}`), ...diff.missingColumns.map((c) => `column ${c}`), ...diff.missingIndexes.map((i) => `index ${i}`),
+      ...diff.missingTables.map((t) => `table ${t}`), ...diff.missingColumns.map((c) => `column ${c}`), ...diff.columnTypes.map((c) => `column ${c}`),
+      ...diff.missingIndexes.map((i) => `index ${i}`),
       ...diff.timescale.map((t) => `timescaledb: ${t}`),
     ];
     if (p.flags.json) out(JSON.stringify({ store: s.app.store, ok: missing.length === 0, ...diff }, null, 2));

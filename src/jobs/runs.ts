@@ -1,8 +1,8 @@
 import { errorMessage } from "../core/errors";
 import type { Logger } from "../obs/log";
-import type { AgentRunRow, Store } from "../store/port";
+import type { JobRunRow, Store } from "../store/port";
 
-type Step = AgentRunRow["steps"][number];
+type Step = JobRunRow["steps"][number];
 
 /**
  * One run of a scheduled agent, recorded the way SuperAGI's APM tab shows runs: agent, trigger,
@@ -14,12 +14,12 @@ export class RunRecorder {
   constructor(
     private store: Store,
     readonly agent: string,
-    readonly trigger: AgentRunRow["trigger"],
+    readonly trigger: JobRunRow["trigger"],
     readonly log: Logger,
   ) {}
 
   async start(): Promise<this> {
-    this.id = await this.store.startAgentRun(this.agent, this.trigger, Date.now());
+    this.id = await this.store.startJobRun(this.agent, this.trigger, Date.now());
     this.log.info({ run_id: this.id, trigger: this.trigger }, `${this.agent} run started`);
     return this;
   }
@@ -41,10 +41,10 @@ export class RunRecorder {
     }
   }
 
-  async finish(status: AgentRunRow["status"], error: string | null = null): Promise<AgentRunRow> {
+  async finish(status: JobRunRow["status"], error: string | null = null): Promise<JobRunRow> {
     const finished_at = Date.now();
-    await this.store.finishAgentRun(this.id, { status, steps: this.steps, error, finished_at });
+    await this.store.finishJobRun(this.id, { status, steps: this.steps, error, finished_at });
     this.log.info({ run_id: this.id, status, error }, `${this.agent} run finished`);
-    return { id: this.id, agent: this.agent, trigger: this.trigger, started_at: 0, finished_at, status, steps: this.steps, error };
+    return { id: this.id, job: this.agent, trigger: this.trigger, started_at: 0, finished_at, status, steps: this.steps, error };
   }
 }

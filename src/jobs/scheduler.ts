@@ -3,7 +3,7 @@ import type { Supervisor } from "../agents/supervisor";
 import type { Settings } from "../config/load";
 import { errorMessage } from "../core/errors";
 import { makeLogger, type Logger } from "../obs/log";
-import type { AgentRunRow, Store } from "../store/port";
+import type { JobRunRow, Store } from "../store/port";
 import { JOBS, shouldRunAt, type Job } from "./jobs";
 import { RunRecorder } from "./runs";
 
@@ -26,7 +26,7 @@ export function nextEffectiveRun(job: Job, from: Date): Date | null {
 export interface RunOptions {
   settings: Settings;
   store: Store;
-  trigger: AgentRunRow["trigger"];
+  trigger: JobRunRow["trigger"];
   dryRun?: boolean;
   sup?: Supervisor;
   now?: number;
@@ -36,7 +36,7 @@ export interface RunOptions {
 }
 
 /** Run one job with its run record; never overlaps itself (a second start is recorded as skipped). */
-export async function runJob(job: Job, o: RunOptions): Promise<AgentRunRow> {
+export async function runJob(job: Job, o: RunOptions): Promise<JobRunRow> {
   const log = makeLogger({ logsDir: o.settings.paths.logs, level: o.settings.app.log_level, name: job.name, stderr: false });
   const rec = await new RunRecorder(o.store, job.name, o.trigger, log).start();
   const now = o.now ?? Date.now();
@@ -85,7 +85,7 @@ export class Scheduler {
       if (!job.cron) continue;
       const prev = new Cron(job.cron, { timezone: TZ, paused: true }).previousRuns(1, new Date(now))[0];
       if (!prev || !shouldRunAt(job, prev.getTime()).run) continue;
-      const last = (await this.o.store.listAgentRuns({ agent: job.name, limit: 1 }))[0];
+      const last = (await this.o.store.listJobRuns({ job: job.name, limit: 1 }))[0];
       if (!last) continue; // never ran here: nothing was "missed", this is a new home
       if (last.started_at < prev.getTime()) out.push({ job, due: prev });
     }

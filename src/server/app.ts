@@ -81,7 +81,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
       const limit = query.limit === undefined ? 20 : wholeNumber(query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return badRequest(set, "limit", `limit must be a whole number 1..1000; got '${query.limit}'`);
       if (query.agent !== undefined && !findJob(query.agent)) return badRequest(set, "agent", `no agent '${query.agent}' (${JOBS.map((j) => j.name).join(", ")})`);
-      const runs = await sup.store.listAgentRuns({ agent: query.agent, limit });
+      const runs = await sup.store.listJobRuns({ job: query.agent, limit });
       return { runs: runs.map((r) => ({ ...r, started_at: new Date(r.started_at).toISOString(), finished_at: r.finished_at && new Date(r.finished_at).toISOString() })) };
     })
     .get("/api/llm/traces", async ({ query, set }) => {

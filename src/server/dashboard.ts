@@ -192,7 +192,7 @@ export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
     .get("/api/dashboard/overview", guarded(async () => {
       const h = await sup.health();
       const app = sup.live.app;
-      const runs = await sup.store.listAgentRuns({ limit: 200 });
+      const runs = await sup.store.listJobRuns({ limit: 200 });
       const last = await sup.store.latestBarTs();
       const lagRows = await sup.store.listLag();
       return {
@@ -216,7 +216,7 @@ export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
           return { name, ...(a as object), lag: mine.length ? mine.reduce((s, r) => s + r.lag, 0) : null };
         }),
         jobs: JOBS.map((j) => {
-          const r = runs.find((x) => x.agent === j.name);
+          const r = runs.find((x) => x.job === j.name);
           return {
             name: j.name, cron: j.cron, next: nextEffectiveRun(j, new Date())?.toISOString() ?? null,
             last: r ? { status: r.status, trigger: r.trigger, finished_at: r.finished_at && new Date(r.finished_at).toISOString(), error: r.error } : null,

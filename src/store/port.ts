@@ -188,9 +188,10 @@ export interface ModelRow {
   params: unknown;
 }
 
-export interface AgentRunRow {
+/** One run of a scheduled job (night_trainer, morning_deployer, trade_watchdog, eod). */
+export interface JobRunRow {
   id: number;
-  agent: string;
+  job: string;
   trigger: "cron" | "manual" | "api" | "startup";
   started_at: number;
   finished_at: number | null;
@@ -230,18 +231,37 @@ export interface AuditRow {
   payload: unknown;
 }
 
-/**
- * The Store port. Agents call typed methods, never SQL. Hot-path appends (bars, audit events)
- * may be buffered and written in batches; `flush()` makes them durable, and every read of those
- * tables sees what was appended before it.
- */
-export interface Store {
-  readonly kind: "sqlite" | "postgres";
-  migrate(): Promise<string[]>;
-  /** Buffered appends: return at once (no promise) unless the writer must wait (back-pressure). */
+// --- repositories, one per concern --------------------------------------------------------
+// A caller that needs one concern takes that repository (e.g. `store: TradeRepository`); the Store
+// is all of them. Hot-path appends (bars, audit events, blocked trades) may be buffered and written
+// in batches; `flush()` makes them durable, and every read of those tables sees what was appended
+// before it.
+
+/** Market bars (time series). */
+export interface BarRepository {
+  /** Buffered: returns at once (no promise) unless the writer must wait (back-pressure). */
   appendBars(bars: Bar[], source: string): Promise<void> | void;
+  /** Closing prices of stored bars with from <= ts < to, in time order (marks for PnL). */
+  barCloses(from: number, to: number): Promise<{ symbol: string; ts: number; price: number }[]>;
+  /** Stored bars with from <= ts < to (all symbols), in time order. */
+  barsBetween(from: number, to: number): Promise<Bar[]>;
+  /** Time of the newest stored bar, or null. */
+  latestBarTs(): Promise<number | null>;
+}
+
+/** The audit trail: every event, keyed by event id. Rows of one time keep the order they were appended in. */
+export interface AuditRepository {
+  /** Buffered like appendBars; an event id already stored is skipped (at-least-once delivery). */
   appendAudit(events: Envelope[]): Promise<void> | void;
-  recordDeadLetter(d: DeadLetter): Promise<void>;
+  /** One correlation id's rows, oldest first. */
+  auditByCorrelation(correlationId: string): Promise<AuditRow[]>;
+  /** The newest audit rows of one correlation id (e.g. 'operator'), newest first. */
+  recentAudit(correlationId: string, limit: number): Promise<AuditRow[]>;
+  countAudit(eventType?: string): Promise<number>;
+}
+
+/** Trade rows (orders and blocked intents). */
+export interface TradeRepository {
   /** Write-ahead insert, committed before it returns. Returns null when the idempotency key already exists (nothing written). */
   insertTrade(t: NewTrade): Promise<TradeRow | null>;
   /**
@@ -250,49 +270,79 @@ export interface Store {
    * first writes what is buffered, so ids keep the order of the decisions.
    */
   appendTrades(ts: NewTrade[]): Promise<void> | void;
+  /** Fields left undefined are not changed; an unknown id is an error. */
   updateTrade(id: number, patch: TradePatch): Promise<void>;
   getTrade(id: number): Promise<TradeRow | null>;
   getTradeByKey(idempotencyKey: string): Promise<TradeRow | null>;
+  /** Newest first (100 unless limit says). */
   listTrades(f?: TradeFilter): Promise<TradeRow[]>;
   orderStats(symbol: string, minuteStart: number, dayStart: number): Promise<OrderStats>;
   /** Rows that reached the broker (not blocked, not rejected) with ts >= since, oldest first. */
   placedTradesSince(since: number): Promise<TradeRow[]>;
+}
+
+export interface PositionRepository {
+  /** By symbol. */
   positions(): Promise<Position[]>;
   getPosition(symbol: string): Promise<Position | null>;
   upsertPosition(p: Position): Promise<void>;
-  auditByCorrelation(correlationId: string): Promise<AuditRow[]>;
-  /** The newest audit rows of one correlation id (e.g. 'operator'), newest first. */
-  recentAudit(correlationId: string, limit: number): Promise<AuditRow[]>;
+}
+
+export interface LlmTraceRepository {
   recordLlmTrace(t: Omit<LlmTraceRow, "id">): Promise<void>;
-  /** Closing prices of stored bars with from <= ts < to, in time order (marks for PnL). */
-  barCloses(from: number, to: number): Promise<{ symbol: string; ts: number; price: number }[]>;
-  /** Time of the newest stored bar, or null. */
-  latestBarTs(): Promise<number | null>;
+  /** Newest first, unless afterId is given (then oldest first, for follow mode). */
+  listLlmTraces(f?: LlmTraceFilter): Promise<LlmTraceRow[]>;
+}
+
+/** The end-of-day PnL summaries. */
+export interface PnlRepository {
   /** One row per date; a re-run overwrites it. */
   saveDailyPnl(r: DailyPnlRow): Promise<void>;
+  /** Newest date first. */
   listDailyPnl(limit: number): Promise<DailyPnlRow[]>;
-  /** Stored bars with from <= ts < to (all symbols), in time order. */
-  barsBetween(from: number, to: number): Promise<Bar[]>;
+}
+
+/** The model registry. */
+export interface ModelRepository {
+  /** Insert, or update the status, promoted_at and metrics of a known version. */
   saveModel(m: ModelRow): Promise<void>;
+  /** Newest first. */
   listModels(): Promise<ModelRow[]>;
   /** Make `version` the only production model (the previous one becomes retired); atomic. */
   promoteModel(version: string, at: number): Promise<void>;
   setModelStatus(version: string, status: ModelRow["status"]): Promise<void>;
-  startAgentRun(agent: string, trigger: AgentRunRow["trigger"], at: number): Promise<number>;
-  finishAgentRun(id: number, patch: Pick<AgentRunRow, "status" | "steps" | "error" | "finished_at">): Promise<void>;
-  listAgentRuns(f: { agent?: string; limit?: number }): Promise<AgentRunRow[]>;
-  /** Newest first, unless afterId is given (then oldest first, for follow mode). */
-  listLlmTraces(f?: LlmTraceFilter): Promise<LlmTraceRow[]>;
-  countAudit(eventType?: string): Promise<number>;
+}
+
+/** The run history of the scheduled jobs. */
+export interface JobRunRepository {
+  startJobRun(job: string, trigger: JobRunRow["trigger"], at: number): Promise<number>;
+  finishJobRun(id: number, patch: Pick<JobRunRow, "status" | "steps" | "error" | "finished_at">): Promise<void>;
+  /** Newest first (20 unless limit says). */
+  listJobRuns(f: { job?: string; limit?: number }): Promise<JobRunRow[]>;
+}
+
+/** Replays stored as backtest runs (`awet runs`). */
+export interface BacktestRunRepository {
   /** Store a finished replay; its id must be new. */
   saveBacktestRun(r: BacktestRunRow): Promise<void>;
   getBacktestRun(id: string): Promise<BacktestRunRow | null>;
   /** Newest first. */
   listBacktestRuns(limit: number): Promise<BacktestRunRow[]>;
+}
+
+/** Small named values (the trading state and its reason, ...). */
+export interface StateRepository {
   getState(key: string): Promise<string | null>;
   setState(key: string, value: string, at: number): Promise<void>;
-  counts(): Promise<StoreCounts>;
-  ping(): Promise<void>;
+}
+
+/** Events a handler failed on. */
+export interface DeadLetterRepository {
+  recordDeadLetter(d: DeadLetter): Promise<void>;
+}
+
+/** What the Watchtower keeps about the deployment: process heartbeats and consumer lag. */
+export interface WatchRepository {
   /** Insert or replace this process's heartbeat row (keyed by process_id). */
   saveHeartbeat(h: Heartbeat): Promise<void>;
   /** Every process's heartbeat row, by process_id. */
@@ -301,13 +351,40 @@ export interface Store {
   deleteHeartbeat(processId: string): Promise<void>;
   /** Insert or replace consumer lag rows (keyed by group, topic, partition). */
   saveLag(rows: LagRecord[]): Promise<void>;
+  /** By group, topic and partition. */
   listLag(): Promise<LagRecord[]>;
   /** Forget heartbeats whose last beat, and lag rows observed, before `before` (gone for good). */
   pruneWatch(before: number): Promise<{ heartbeats: number; lag: number }>;
+}
+
+/** The store as a whole: schema, health and durability. */
+export interface StoreLifecycle {
+  readonly kind: "sqlite" | "postgres";
+  migrate(): Promise<string[]>;
+  counts(): Promise<StoreCounts>;
+  ping(): Promise<void>;
   /** Rows waiting to be written and whether writers are held back (PostgreSQL's bounded queue). */
   backlog?(): { queued: number; max: number; waiting: boolean; connected: boolean; lastError: string | null; retries: number };
   /** Problems that do not stop the store but an operator should see (e.g. a TimescaleDB policy not created). */
   warnings?(): string[];
+  /** Make every buffered append durable. */
   flush(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Every repository: what one adapter implements over one database. */
+export type Repositories = BarRepository &
+  AuditRepository &
+  TradeRepository &
+  PositionRepository &
+  LlmTraceRepository &
+  PnlRepository &
+  ModelRepository &
+  JobRunRepository &
+  BacktestRunRepository &
+  StateRepository &
+  DeadLetterRepository &
+  WatchRepository;
+
+/** The Store port: agents call typed methods, never SQL. */
+export type Store = StoreLifecycle & Repositories;

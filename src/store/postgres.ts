@@ -1,32 +1,12 @@
-import { clampTs } from "./bounds";
 import postgres, { type Sql } from "postgres";
-import type { Bar, Envelope } from "../core/events";
 import { StoreError, errorMessage } from "../core/errors";
-import { round6 } from "../core/money";
 import type { Logger } from "../obs/log";
+import { codecs, postgresDialect } from "./codec";
+import type { BatchTable, Db, Row } from "./db";
 import { loadMigrations } from "./migrations";
+import type { Repositories, Store, StoreCounts } from "./port";
+import { repositories, storeCounts } from "./repos";
 import { TIMESCALE_DEFAULTS, setupTimescale, type TimescaleOptions } from "./timescale";
-import {
-  OPEN_STATUSES,
-  type AuditRow,
-  type DeadLetter,
-  type NewTrade,
-  type OrderStats,
-  type Position,
-  type Store,
-  type StoreCounts,
-  type TradeFilter,
-  type TradePatch,
-  type TradeRow,
-  type LlmTraceFilter,
-  type DailyPnlRow,
-  type ModelRow,
-  type AgentRunRow,
-  type BacktestRunRow,
-  type LlmTraceRow,
-  type Heartbeat,
-  type LagRecord,
-} from "./port";
 
 export interface PostgresStoreOptions {
   url: string;
@@ -51,17 +31,6 @@ export interface Backlog {
   retries: number;
 }
 
-type Row = Record<string, any>;
-const num = (x: unknown) => (x === null || x === undefined ? null : round6(Number(x)));
-const ms = (d: unknown) => (d instanceof Date ? d.getTime() : Date.parse(String(d)));
-const msN = (d: unknown) => (d === null || d === undefined ? null : ms(d));
-const dt = (t: number) => new Date(t);
-const dtBound = (t: number) => new Date(clampTs(t)); // a filter bound (see bounds.ts)
-const dtN = (t: number | null) => (t === null ? null : new Date(t));
-
-/** Trade columns holding times. */
-const TRADE_TIME_KEYS = new Set(["filled_at", "updated_at", "submit_wall_at", "first_contact_wall_at", "last_contact_wall_at", "adopted_at"]);
-
 /** Errors after which the same statement may simply be tried again on a new connection. */
 export function isConnectionError(e: unknown): boolean {
   const c = String((e as { code?: unknown })?.code ?? "");
@@ -69,47 +38,13 @@ export function isConnectionError(e: unknown): boolean {
     || /connection|terminat|ECONN|socket/i.test(errorMessage(e));
 }
 
-const TRADE_COLUMNS = [
-  "ts", "correlation_id", "idempotency_key", "symbol", "side", "qty", "price", "status", "error_message", "alpaca_order_id", "client_order_id",
-  "alpaca_status", "filled_qty", "avg_fill_price", "filled_at", "updated_at", "paper_trade", "dry_run", "order_type", "take_profit_price",
-  "stop_loss_price", "exit_reason", "run_id",
-] as const;
-
-function tradeRow(t: NewTrade): Row {
-  return {
-    ts: dt(t.ts), correlation_id: t.correlation_id, idempotency_key: t.idempotency_key, symbol: t.symbol, side: t.side, qty: t.qty, price: num(t.price),
-    status: t.status, error_message: t.error_message, alpaca_order_id: t.alpaca_order_id, client_order_id: t.client_order_id, alpaca_status: t.alpaca_status,
-    filled_qty: t.filled_qty, avg_fill_price: num(t.avg_fill_price), filled_at: dtN(t.filled_at), updated_at: dt(t.updated_at), paper_trade: t.paper_trade,
-    dry_run: t.dry_run, order_type: t.order_type, take_profit_price: num(t.take_profit_price), stop_loss_price: num(t.stop_loss_price),
-    exit_reason: t.exit_reason, run_id: t.run_id,
-  };
+/** `?` placeholders (the repositories' SQL) as PostgreSQL's `$1, $2, ...`; no literal of theirs holds a `?`. */
+function numbered(sql: string): string {
+  let i = 0;
+  return sql.replace(/\?/g, () => `$${++i}`);
 }
 
-function tradeFromRow(r: Row): TradeRow {
-  return {
-    id: Number(r.id), ts: ms(r.ts), correlation_id: r.correlation_id, idempotency_key: r.idempotency_key, symbol: r.symbol, side: r.side,
-    qty: Number(r.qty), price: num(r.price), status: r.status, error_message: r.error_message, alpaca_order_id: r.alpaca_order_id,
-    client_order_id: r.client_order_id, alpaca_status: r.alpaca_status, filled_qty: Number(r.filled_qty), avg_fill_price: num(r.avg_fill_price),
-    filled_at: msN(r.filled_at), updated_at: ms(r.updated_at), paper_trade: r.paper_trade === true, dry_run: r.dry_run === true,
-    order_type: r.order_type, take_profit_price: num(r.take_profit_price), stop_loss_price: num(r.stop_loss_price), exit_reason: r.exit_reason, run_id: r.run_id,
-    submit_wall_at: msN(r.submit_wall_at), first_contact_wall_at: msN(r.first_contact_wall_at), last_contact_wall_at: msN(r.last_contact_wall_at), adopted_at: msN(r.adopted_at),
-  };
-}
-
-function positionFromRow(r: Row): Position {
-  return {
-    symbol: r.symbol, qty: Number(r.qty), avg_entry_price: num(r.avg_entry_price)!, last_price: num(r.last_price), market_value: num(r.market_value)!,
-    unrealized_pl: num(r.unrealized_pl)!, opened_at: msN(r.opened_at), updated_at: ms(r.updated_at),
-    ...(r.inherited === true ? { inherited: true } : {}), // present only when set, as positions built from fills have no flag
-  };
-}
-
-function backtestRunFromRow(r: Row): BacktestRunRow {
-  return {
-    id: r.id, label: r.label, started_at: ms(r.started_at), finished_at: ms(r.finished_at), symbols: r.symbols, range_from: r.range_from, range_to: r.range_to,
-    data_files: r.data_files, config: r.config, config_hash: r.config_hash, code_version: r.code_version, summary: r.summary, results: r.results,
-  };
-}
+export interface PostgresStore extends Repositories {}
 
 /**
  * The Store on PostgreSQL (TimescaleDB as store_timescale says) with the `postgres` package.
@@ -121,7 +56,7 @@ function backtestRunFromRow(r: Row): BacktestRunRow {
 export class PostgresStore implements Store {
   readonly kind = "postgres" as const;
   private client: Sql;
-  private queue: { kind: "bar" | "audit" | "trade"; row: Row }[] = [];
+  private queue: { table: BatchTable; row: Row }[] = [];
   private queuedTrades = 0;
   private flushing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -131,10 +66,34 @@ export class PostgresStore implements Store {
   /** Whether TimescaleDB is used (known after migrate). */
   timescale: boolean | null = null;
   private timescaleWarnings: string[] = [];
+  private readonly codec = codecs(postgresDialect((v) => this.sql.json(v as never)));
+  private readonly numbered = new Map<string, string>();
+  /** What the repositories run on: each statement retried on a lost connection. */
+  private readonly io: Db;
 
   constructor(private o: PostgresStoreOptions) {
     this.client = this.connect();
     this.state = { queued: 0, max: o.maxQueue ?? 10_000, waiting: false, connected: true, lastError: null, retries: 0 };
+    const text = (sql: string) => {
+      let t = this.numbered.get(sql);
+      if (t === undefined) this.numbered.set(sql, (t = numbered(sql)));
+      return t;
+    };
+    // prepare: named statements, as tagged templates get (unsafe's default is unnamed)
+    const exec = (op: string, sql: string, params: readonly unknown[] = []) => this.retry(op, () => this.sql.unsafe(text(sql), params as never[], { prepare: true }));
+    this.io = {
+      kind: "postgres",
+      codec: this.codec,
+      all: exec,
+      run: async (op, sql, params) => (await exec(op, sql, params)).count,
+      append: (t, rows) => this.enqueue(t, rows),
+      settle: (only) => (only !== "trades" || this.queuedTrades > 0 ? this.flush() : undefined),
+    };
+    Object.assign(this, repositories(this.io));
+  }
+
+  counts(): Promise<StoreCounts> {
+    return storeCounts(this.io);
   }
 
   /** The current client (a new one after the server dropped connections: see renew); a retried
@@ -237,10 +196,12 @@ export class PostgresStore implements Store {
   // --- batched hot-path writes -------------------------------------------------------------
 
   /** Queue rows for the flusher; returns a promise only when the queue is full and the caller must wait. */
-  private enqueue(items: { kind: "bar" | "audit" | "trade"; row: Row }[]): Promise<void> | void {
-    if (this.queue.length >= this.state.max && !this.closed) return this.enqueueWhenRoom(items);
+  private enqueue(table: BatchTable, rows: readonly object[]): Promise<void> | void {
+    if (this.queue.length >= this.state.max && !this.closed) return this.enqueueWhenRoom(table, rows);
     this.state.waiting = false;
-    this.queue.push(...items);
+    const c = this.codec(table);
+    for (const r of rows) this.queue.push({ table, row: c.record(r) });
+    if (table === "trades") this.queuedTrades += rows.length;
     if (this.queue.length >= (this.o.batchSize ?? 500)) this.kick();
     else if (!this.flushing && !this.timer)
       this.timer = setTimeout(() => {
@@ -249,13 +210,13 @@ export class PostgresStore implements Store {
       }, 20);
   }
 
-  private async enqueueWhenRoom(items: { kind: "bar" | "audit" | "trade"; row: Row }[]): Promise<void> {
+  private async enqueueWhenRoom(table: BatchTable, rows: readonly object[]): Promise<void> {
     while (this.queue.length >= this.state.max && !this.closed) {
       this.state.waiting = true; // back-pressure: the caller waits for the flusher
       this.kick();
       await new Promise<void>((r) => this.waiters.push(r));
     }
-    this.enqueue(items);
+    this.enqueue(table, rows);
   }
 
   private kick(): void {
@@ -265,9 +226,9 @@ export class PostgresStore implements Store {
   private async drainQueue(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.o.batchSize ?? 500);
-      const bars = batch.filter((b) => b.kind === "bar").map((b) => b.row);
-      const audit = batch.filter((b) => b.kind === "audit").map((b) => b.row);
-      const trades = batch.filter((b) => b.kind === "trade").map((b) => b.row);
+      const bars = batch.filter((b) => b.table === "market_bars").map((b) => b.row);
+      const audit = batch.filter((b) => b.table === "audit_events").map((b) => b.row);
+      const trades = batch.filter((b) => b.table === "trades").map((b) => b.row);
       // One statement per batch: it lands whole or not at all, and is retried whole. Rows leave
       // the queue only after it committed, so nothing is lost while the server is away.
       await this.retry("write batch", () => this.writeBatch(bars, audit, trades), Number.POSITIVE_INFINITY);
@@ -286,24 +247,15 @@ export class PostgresStore implements Store {
    */
   private async writeBatch(bars: Row[], audit: Row[], trades: Row[]): Promise<void> {
     const s = this.sql;
+    const cols = (t: BatchTable) => this.codec(t).insertColumns as string[];
     const parts = [
-      bars.length ? s`INSERT INTO market_bars ${s(bars, "symbol", "ts", "open", "high", "low", "close", "volume", "source")} ON CONFLICT DO NOTHING` : null,
-      audit.length ? s`INSERT INTO audit_events ${s(audit, "event_id", "ts", "correlation_id", "event_type", "source", "symbol", "payload")} ON CONFLICT DO NOTHING` : null,
-      trades.length ? s`INSERT INTO trades ${s(trades, ...TRADE_COLUMNS)} ON CONFLICT (idempotency_key) DO NOTHING` : null,
+      bars.length ? s`INSERT INTO market_bars ${s(bars, cols("market_bars"))} ON CONFLICT DO NOTHING` : null,
+      audit.length ? s`INSERT INTO audit_events ${s(audit, cols("audit_events"))} ON CONFLICT DO NOTHING` : null,
+      trades.length ? s`INSERT INTO trades ${s(trades, cols("trades"))} ON CONFLICT (idempotency_key) DO NOTHING` : null,
     ].filter((p) => p !== null);
     if (parts.length === 1) await parts[0]!;
     else if (parts.length === 2) await s`WITH w1 AS (${parts[0]!}) ${parts[1]!}`;
     else if (parts.length === 3) await s`WITH w1 AS (${parts[0]!}), w2 AS (${parts[1]!}) ${parts[2]!}`;
-  }
-
-  appendBars(bars: Bar[], source: string): Promise<void> | void {
-    return this.enqueue(bars.map((b) => ({ kind: "bar" as const, row: { symbol: b.symbol, ts: dt(b.ts), open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, source } })));
-  }
-
-  appendAudit(events: Envelope[]): Promise<void> | void {
-    return this.enqueue(
-      events.map((e) => ({ kind: "audit" as const, row: { event_id: e.id, ts: dt(e.ts), correlation_id: e.correlation_id, event_type: e.type, source: e.source, symbol: e.symbol, payload: this.sql.json(e.payload as any) } })),
-    );
   }
 
   async flush(): Promise<void> {
@@ -311,319 +263,6 @@ export class PostgresStore implements Store {
       this.kick();
       await this.flushing;
     }
-  }
-
-  // --- direct writes and reads ---------------------------------------------------------------
-
-  async recordDeadLetter(d: DeadLetter): Promise<void> {
-    await this.retry("recordDeadLetter", () => this.sql`INSERT INTO dead_letters (ts, topic, handler, event_id, correlation_id, event, error)
-      VALUES (${dt(d.ts)}, ${d.topic}, ${d.handler}, ${d.event.id}, ${d.event.correlation_id}, ${this.sql.json(d.event as any)}, ${d.error})`);
-  }
-
-  appendTrades(ts: NewTrade[]): Promise<void> | void {
-    this.queuedTrades += ts.length;
-    return this.enqueue(ts.map((t) => ({ kind: "trade" as const, row: tradeRow(t) })));
-  }
-
-  /** Write buffered trade rows before anything reads or inserts trades. */
-  private async tradesFirst(): Promise<void> {
-    if (this.queuedTrades > 0) await this.flush();
-  }
-
-  async insertTrade(t: NewTrade): Promise<TradeRow | null> {
-    await this.tradesFirst();
-    const rows = await this.retry("insertTrade", () => this.sql`INSERT INTO trades
-      (ts, correlation_id, idempotency_key, symbol, side, qty, price, status, error_message, alpaca_order_id, client_order_id, alpaca_status,
-       filled_qty, avg_fill_price, filled_at, updated_at, paper_trade, dry_run, order_type, take_profit_price, stop_loss_price, exit_reason, run_id,
-       submit_wall_at, first_contact_wall_at, last_contact_wall_at, adopted_at)
-      VALUES (${dt(t.ts)}, ${t.correlation_id}, ${t.idempotency_key}, ${t.symbol}, ${t.side}, ${t.qty}, ${num(t.price)}, ${t.status}, ${t.error_message},
-       ${t.alpaca_order_id}, ${t.client_order_id}, ${t.alpaca_status}, ${t.filled_qty}, ${num(t.avg_fill_price)}, ${dtN(t.filled_at)}, ${dt(t.updated_at)},
-       ${t.paper_trade}, ${t.dry_run}, ${t.order_type}, ${num(t.take_profit_price)}, ${num(t.stop_loss_price)}, ${t.exit_reason}, ${t.run_id},
-       ${dtN(t.submit_wall_at ?? null)}, ${dtN(t.first_contact_wall_at ?? null)}, ${dtN(t.last_contact_wall_at ?? null)}, ${dtN(t.adopted_at ?? null)})
-      ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`);
-    return rows[0] ? tradeFromRow(rows[0]) : null;
-  }
-
-  async updateTrade(id: number, patch: TradePatch): Promise<void> {
-    await this.tradesFirst();
-    const p: Row = {};
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === undefined) continue;
-      p[k] = TRADE_TIME_KEYS.has(k) ? dtN(v as number | null) : k === "avg_fill_price" ? num(v) : v;
-    }
-    if (Object.keys(p).length === 0) return;
-    const r = await this.retry("updateTrade", () => this.sql`UPDATE trades SET ${this.sql(p)} WHERE id = ${id}`);
-    if (r.count === 0) throw new StoreError(`trade ${id} not found`, "updateTrade");
-  }
-
-  async getTrade(id: number): Promise<TradeRow | null> {
-    await this.tradesFirst();
-    const r = await this.retry("getTrade", () => this.sql`SELECT * FROM trades WHERE id = ${id}`);
-    return r[0] ? tradeFromRow(r[0]) : null;
-  }
-
-  async getTradeByKey(key: string): Promise<TradeRow | null> {
-    await this.tradesFirst();
-    const r = await this.retry("getTradeByKey", () => this.sql`SELECT * FROM trades WHERE idempotency_key = ${key}`);
-    return r[0] ? tradeFromRow(r[0]) : null;
-  }
-
-  async listTrades(f: TradeFilter = {}): Promise<TradeRow[]> {
-    await this.tradesFirst();
-    const rows = await this.retry("listTrades", (s = this.sql) => s`SELECT * FROM trades WHERE TRUE
-      ${f.status ? s`AND status = ${f.status}` : s``} ${f.symbol ? s`AND symbol = ${f.symbol}` : s``}
-      ${f.correlation_id ? s`AND correlation_id = ${f.correlation_id}` : s``} ${f.since !== undefined ? s`AND ts >= ${dtBound(f.since)}` : s``}
-      ${f.alpaca_order_id ? s`AND alpaca_order_id = ${f.alpaca_order_id}` : s``} ${f.adopted ? s`AND adopted_at IS NOT NULL` : s``}
-      ORDER BY ts DESC, id DESC LIMIT ${f.limit ?? 100}`);
-    return rows.map(tradeFromRow);
-  }
-
-  async orderStats(symbol: string, minuteStart: number, dayStart: number): Promise<OrderStats> {
-    await this.tradesFirst();
-    // An array literal cast to text[] (fetch_types is off, so JS arrays are not serialized as arrays).
-    const open = `{${OPEN_STATUSES.join(",")}}`;
-    const [r] = await this.retry("orderStats", () => this.sql`SELECT
-        COUNT(*) FILTER (WHERE ts >= ${dt(minuteStart)}) AS orders_since,
-        COUNT(*) FILTER (WHERE symbol = ${symbol} AND ts >= ${dt(dayStart)}) AS symbol_since,
-        COUNT(*) FILTER (WHERE status = ANY(${open}::text[])) AS open_orders,
-        MAX(ts) FILTER (WHERE symbol = ${symbol}) AS last_symbol_ts,
-        COALESCE(SUM((qty - filled_qty) * price) FILTER (WHERE status = ANY(${open}::text[]) AND side = 'buy'), 0) AS pending_buy,
-        COALESCE(SUM((qty - filled_qty) * price) FILTER (WHERE status = ANY(${open}::text[]) AND side = 'buy' AND symbol = ${symbol}), 0) AS pending_symbol_buy
-      FROM trades WHERE status NOT IN ('blocked', 'rejected')`);
-    return {
-      ordersSince: Number(r!.orders_since), symbolOrdersSince: Number(r!.symbol_since), openOrders: Number(r!.open_orders),
-      lastSymbolOrderTs: r!.last_symbol_ts ? ms(r!.last_symbol_ts) : null, pendingBuyNotional: num(r!.pending_buy)!, pendingSymbolBuyNotional: num(r!.pending_symbol_buy)!,
-    };
-  }
-
-  async placedTradesSince(since: number): Promise<TradeRow[]> {
-    await this.tradesFirst();
-    const rows = await this.retry("placedTradesSince", () => this.sql`SELECT * FROM trades WHERE ts >= ${dtBound(since)} AND status NOT IN ('blocked', 'rejected') ORDER BY ts, id`);
-    return rows.map(tradeFromRow);
-  }
-
-  async positions(): Promise<Position[]> {
-    return (await this.retry("positions", () => this.sql`SELECT * FROM positions ORDER BY symbol`)).map(positionFromRow);
-  }
-
-  async getPosition(symbol: string): Promise<Position | null> {
-    const r = await this.retry("getPosition", () => this.sql`SELECT * FROM positions WHERE symbol = ${symbol}`);
-    return r[0] ? positionFromRow(r[0]) : null;
-  }
-
-  async upsertPosition(p: Position): Promise<void> {
-    await this.retry("upsertPosition", () => this.sql`INSERT INTO positions (symbol, qty, avg_entry_price, last_price, market_value, unrealized_pl, opened_at, updated_at, inherited)
-      VALUES (${p.symbol}, ${p.qty}, ${round6(p.avg_entry_price)}, ${num(p.last_price)}, ${round6(p.market_value)}, ${round6(p.unrealized_pl)}, ${dtN(p.opened_at)}, ${dt(p.updated_at)}, ${p.inherited === true})
-      ON CONFLICT (symbol) DO UPDATE SET qty = EXCLUDED.qty, avg_entry_price = EXCLUDED.avg_entry_price, last_price = EXCLUDED.last_price,
-        market_value = EXCLUDED.market_value, unrealized_pl = EXCLUDED.unrealized_pl, opened_at = EXCLUDED.opened_at, updated_at = EXCLUDED.updated_at,
-        inherited = EXCLUDED.inherited`);
-  }
-
-  async auditByCorrelation(correlationId: string): Promise<AuditRow[]> {
-    await this.flush();
-    const rows = await this.retry("auditByCorrelation", () => this.sql`SELECT * FROM audit_events WHERE correlation_id = ${correlationId} ORDER BY ts, seq`);
-    return rows.map((r) => ({ ts: ms(r.ts), event_id: r.event_id, correlation_id: r.correlation_id, event_type: r.event_type, source: r.source, symbol: r.symbol, payload: r.payload }));
-  }
-
-  async recentAudit(correlationId: string, limit: number): Promise<AuditRow[]> {
-    await this.flush();
-    const rows = await this.retry("recentAudit", () => this.sql`SELECT * FROM audit_events WHERE correlation_id = ${correlationId} ORDER BY ts DESC, seq DESC LIMIT ${limit}`);
-    return rows.map((r) => ({ ts: ms(r.ts), event_id: r.event_id, correlation_id: r.correlation_id, event_type: r.event_type, source: r.source, symbol: r.symbol, payload: r.payload }));
-  }
-
-  async recordLlmTrace(t: Omit<LlmTraceRow, "id">): Promise<void> {
-    await this.retry("recordLlmTrace", () => this.sql`INSERT INTO llm_traces (ts, correlation_id, agent_name, model, base_url, latency_ms, status, error_message, request, response, prompt_tokens, completion_tokens)
-      VALUES (${dt(t.ts)}, ${t.correlation_id}, ${t.agent_name}, ${t.model}, ${t.base_url}, ${t.latency_ms}, ${t.status}, ${t.error_message},
-        ${t.request === undefined || t.request === null ? null : this.sql.json(t.request as any)}, ${t.response === undefined || t.response === null ? null : this.sql.json(t.response as any)},
-        ${t.prompt_tokens}, ${t.completion_tokens})`);
-  }
-
-  async listLlmTraces(f: LlmTraceFilter = {}): Promise<LlmTraceRow[]> {
-    const rows = await this.retry("listLlmTraces", (s = this.sql) => s`SELECT * FROM llm_traces WHERE TRUE
-      ${f.agent ? s`AND agent_name = ${f.agent}` : s``} ${f.model ? s`AND model = ${f.model}` : s``} ${f.status ? s`AND status = ${f.status}` : s``}
-      ${f.since !== undefined ? s`AND ts >= ${dtBound(f.since)}` : s``} ${f.until !== undefined ? s`AND ts < ${dtBound(f.until)}` : s``}
-      ${f.correlation_id ? s`AND correlation_id = ${f.correlation_id}` : s``} ${f.afterId !== undefined ? s`AND id > ${f.afterId}` : s``}
-      ORDER BY ${f.afterId !== undefined ? s`id ASC` : s`ts DESC, id DESC`} LIMIT ${f.limit ?? 20}`);
-    return rows.map((r) => ({
-      id: Number(r.id), ts: ms(r.ts), correlation_id: r.correlation_id, agent_name: r.agent_name, model: r.model, base_url: r.base_url,
-      latency_ms: r.latency_ms === null ? null : Number(r.latency_ms), status: r.status, error_message: r.error_message, request: r.request, response: r.response,
-      prompt_tokens: r.prompt_tokens, completion_tokens: r.completion_tokens,
-    }));
-  }
-
-  async barCloses(from: number, to: number): Promise<{ symbol: string; ts: number; price: number }[]> {
-    await this.flush();
-    const rows = await this.retry("barCloses", () => this.sql`SELECT symbol, ts, close FROM market_bars WHERE ts >= ${dtBound(from)} AND ts < ${dtBound(to)} ORDER BY ts, symbol`);
-    return rows.map((r) => ({ symbol: r.symbol, ts: ms(r.ts), price: num(r.close)! }));
-  }
-
-  async barsBetween(from: number, to: number): Promise<Bar[]> {
-    await this.flush();
-    const rows = await this.retry("barsBetween", () => this.sql`SELECT * FROM market_bars WHERE ts >= ${dtBound(from)} AND ts < ${dtBound(to)} ORDER BY ts, symbol`);
-    return rows.map((r) => ({ symbol: r.symbol, ts: ms(r.ts), open: num(r.open)!, high: num(r.high)!, low: num(r.low)!, close: num(r.close)!, volume: Number(r.volume) }));
-  }
-
-  async saveModel(m: ModelRow): Promise<void> {
-    const j = (x: unknown) => (x === undefined || x === null ? null : this.sql.json(x as any));
-    await this.retry("saveModel", () => this.sql`INSERT INTO models (version, name, status, created_at, promoted_at, metrics, train_window, features, params)
-      VALUES (${m.version}, ${m.name}, ${m.status}, ${dt(m.created_at)}, ${dtN(m.promoted_at)}, ${j(m.metrics)}, ${j(m.train_window)}, ${j(m.features)}, ${j(m.params)})
-      ON CONFLICT (version) DO UPDATE SET status = EXCLUDED.status, promoted_at = EXCLUDED.promoted_at, metrics = EXCLUDED.metrics`);
-  }
-
-  async listModels(): Promise<ModelRow[]> {
-    const rows = await this.retry("listModels", () => this.sql`SELECT * FROM models ORDER BY created_at DESC, version DESC`);
-    return rows.map((r) => ({ version: r.version, name: r.name, status: r.status, created_at: ms(r.created_at), promoted_at: msN(r.promoted_at), metrics: r.metrics, train_window: r.train_window, features: r.features, params: r.params }));
-  }
-
-  async promoteModel(version: string, at: number): Promise<void> {
-    // One statement (atomic without sql.begin, see writeBatch): the version becomes production and
-    // every other production model is retired, only when the version exists.
-    const [r] = await this.retry("promoteModel", () => this.sql`WITH hit AS (SELECT 1 FROM models WHERE version = ${version}),
-      upd AS (UPDATE models SET status = CASE WHEN version = ${version} THEN 'production' ELSE 'retired' END,
-          promoted_at = CASE WHEN version = ${version} THEN ${dt(at)}::timestamptz ELSE promoted_at END
-        WHERE (version = ${version} OR status = 'production') AND EXISTS (SELECT 1 FROM hit) RETURNING 1)
-      SELECT (SELECT COUNT(*) FROM hit) AS found, (SELECT COUNT(*) FROM upd) AS updated`);
-    if (Number(r!.found) === 0) throw new StoreError(`no model version ${version}`, "promoteModel");
-  }
-
-  async setModelStatus(version: string, status: ModelRow["status"]): Promise<void> {
-    const r = await this.retry("setModelStatus", () => this.sql`UPDATE models SET status = ${status} WHERE version = ${version}`);
-    if (r.count === 0) throw new StoreError(`no model version ${version}`, "setModelStatus");
-  }
-
-  async startAgentRun(agent: string, trigger: AgentRunRow["trigger"], at: number): Promise<number> {
-    const r = await this.retry("startAgentRun", () => this.sql`INSERT INTO agent_runs (agent, trigger, started_at, status) VALUES (${agent}, ${trigger}, ${dt(at)}, 'running') RETURNING id`);
-    return Number(r[0]!.id);
-  }
-
-  async finishAgentRun(id: number, p: Pick<AgentRunRow, "status" | "steps" | "error" | "finished_at">): Promise<void> {
-    await this.retry("finishAgentRun", () => this.sql`UPDATE agent_runs SET status = ${p.status}, steps = ${this.sql.json(p.steps as any)}, error = ${p.error}, finished_at = ${dtN(p.finished_at)} WHERE id = ${id}`);
-  }
-
-  async listAgentRuns(f: { agent?: string; limit?: number }): Promise<AgentRunRow[]> {
-    const rows = await this.retry("listAgentRuns", (s = this.sql) => s`SELECT * FROM agent_runs WHERE TRUE ${f.agent ? s`AND agent = ${f.agent}` : s``} ORDER BY id DESC LIMIT ${f.limit ?? 20}`);
-    return rows.map((r) => ({ id: Number(r.id), agent: r.agent, trigger: r.trigger, started_at: ms(r.started_at), finished_at: msN(r.finished_at), status: r.status, steps: r.steps, error: r.error }));
-  }
-
-  async latestBarTs(): Promise<number | null> {
-    await this.flush();
-    const r = await this.retry("latestBarTs", () => this.sql`SELECT MAX(ts) AS t FROM market_bars`);
-    return r[0]!.t ? ms(r[0]!.t) : null;
-  }
-
-  async saveDailyPnl(r: DailyPnlRow): Promise<void> {
-    const row = { ...r, created_at: dt(r.created_at) };
-    await this.retry("saveDailyPnl", () => this.sql`INSERT INTO daily_pnl_summary ${this.sql(row as any)}
-      ON CONFLICT (report_date) DO UPDATE SET realized_pnl_usd = EXCLUDED.realized_pnl_usd, unrealized_pnl_usd = EXCLUDED.unrealized_pnl_usd,
-        total_pnl_usd = EXCLUDED.total_pnl_usd, win_rate = EXCLUDED.win_rate, num_trades = EXCLUDED.num_trades, num_buys = EXCLUDED.num_buys,
-        num_sells = EXCLUDED.num_sells, volume_usd = EXCLUDED.volume_usd, wins = EXCLUDED.wins, losses = EXCLUDED.losses, avg_win_usd = EXCLUDED.avg_win_usd,
-        avg_loss_usd = EXCLUDED.avg_loss_usd, max_drawdown_usd = EXCLUDED.max_drawdown_usd, best_symbol = EXCLUDED.best_symbol,
-        worst_symbol = EXCLUDED.worst_symbol, created_at = EXCLUDED.created_at`);
-  }
-
-  async listDailyPnl(limit: number): Promise<DailyPnlRow[]> {
-    const rows = await this.retry("listDailyPnl", () => this.sql`SELECT * FROM daily_pnl_summary ORDER BY report_date DESC LIMIT ${limit}`);
-    const n = (x: unknown) => (x === null ? null : Number(x));
-    return rows.map((r) => ({
-      report_date: r.report_date instanceof Date ? r.report_date.toISOString().slice(0, 10) : String(r.report_date), realized_pnl_usd: num(r.realized_pnl_usd)!,
-      unrealized_pnl_usd: num(r.unrealized_pnl_usd)!, total_pnl_usd: num(r.total_pnl_usd)!, win_rate: n(r.win_rate), num_trades: r.num_trades, num_buys: r.num_buys,
-      num_sells: r.num_sells, volume_usd: num(r.volume_usd)!, wins: r.wins, losses: r.losses, avg_win_usd: num(r.avg_win_usd), avg_loss_usd: num(r.avg_loss_usd),
-      max_drawdown_usd: num(r.max_drawdown_usd)!, best_symbol: r.best_symbol, worst_symbol: r.worst_symbol, created_at: ms(r.created_at),
-    }));
-  }
-
-  async saveBacktestRun(r: BacktestRunRow): Promise<void> {
-    const s = this.sql;
-    const j = (x: unknown) => s.json(x as any);
-    await this.retry("saveBacktestRun", (s = this.sql) => s`INSERT INTO backtest_runs (id, label, started_at, finished_at, symbols, range_from, range_to, data_files, config, config_hash, code_version, summary, results)
-      VALUES (${r.id}, ${r.label}, ${dt(r.started_at)}, ${dt(r.finished_at)}, ${j(r.symbols)}, ${r.range_from}, ${r.range_to}, ${j(r.data_files)}, ${j(r.config)}, ${r.config_hash}, ${r.code_version}, ${j(r.summary)}, ${j(r.results)})`);
-  }
-
-  async getBacktestRun(id: string): Promise<BacktestRunRow | null> {
-    const rows = await this.retry("getBacktestRun", () => this.sql`SELECT * FROM backtest_runs WHERE id = ${id}`);
-    return rows[0] ? backtestRunFromRow(rows[0]) : null;
-  }
-
-  async listBacktestRuns(limit: number): Promise<BacktestRunRow[]> {
-    const rows = await this.retry("listBacktestRuns", () => this.sql`SELECT * FROM backtest_runs ORDER BY started_at DESC, id DESC LIMIT ${limit}`);
-    return rows.map(backtestRunFromRow);
-  }
-
-  async countAudit(eventType?: string): Promise<number> {
-    await this.flush();
-    const r = eventType
-      ? await this.retry("countAudit", () => this.sql`SELECT COUNT(*) AS n FROM audit_events WHERE event_type = ${eventType}`)
-      : await this.retry("countAudit", () => this.sql`SELECT COUNT(*) AS n FROM audit_events`);
-    return Number(r[0]!.n);
-  }
-
-  async getState(key: string): Promise<string | null> {
-    const r = await this.retry("getState", () => this.sql`SELECT value FROM system_state WHERE key = ${key}`);
-    return r[0] ? (r[0].value as string) : null;
-  }
-
-  async setState(key: string, value: string, at: number): Promise<void> {
-    await this.retry("setState", () => this.sql`INSERT INTO system_state (key, value, updated_at) VALUES (${key}, ${value}, ${dt(at)})
-      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`);
-  }
-
-  async counts(): Promise<StoreCounts> {
-    await this.tradesFirst();
-    await this.flush();
-    const n = async (q: () => Promise<Row[]>) => Number((await this.retry("counts", q))[0]!.n);
-    const by: Record<string, number> = {};
-    for (const r of await this.retry("counts", () => this.sql`SELECT status, COUNT(*) AS n FROM trades GROUP BY status`)) by[r.status] = Number(r.n);
-    return {
-      market_bars: await n(() => this.sql`SELECT COUNT(*) AS n FROM market_bars`),
-      audit_events: await n(() => this.sql`SELECT COUNT(*) AS n FROM audit_events`),
-      trades: await n(() => this.sql`SELECT COUNT(*) AS n FROM trades`),
-      trades_by_status: by,
-      dead_letters: await n(() => this.sql`SELECT COUNT(*) AS n FROM dead_letters`),
-    };
-  }
-
-  async saveHeartbeat(h: Heartbeat): Promise<void> {
-    await this.retry("saveHeartbeat", () => this.sql`INSERT INTO process_heartbeats (process_id, host, pid, agents, consumer_groups, version, bus, store, url, started_at, last_beat)
-      VALUES (${h.process_id}, ${h.host}, ${h.pid}, ${this.sql.json(h.agents)}, ${this.sql.json(h.groups as any)}, ${h.version}, ${h.bus}, ${h.store}, ${h.url}, ${dt(h.started_at)}, ${dt(h.last_beat)})
-      ON CONFLICT (process_id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, agents = EXCLUDED.agents, consumer_groups = EXCLUDED.consumer_groups,
-        version = EXCLUDED.version, bus = EXCLUDED.bus, store = EXCLUDED.store, url = EXCLUDED.url, started_at = EXCLUDED.started_at, last_beat = EXCLUDED.last_beat`);
-  }
-
-  async listHeartbeats(): Promise<Heartbeat[]> {
-    const rows = await this.retry("listHeartbeats", () => this.sql`SELECT * FROM process_heartbeats ORDER BY process_id`);
-    return rows.map((r) => ({
-      process_id: r.process_id, host: r.host, pid: Number(r.pid), agents: r.agents, groups: r.consumer_groups, version: r.version,
-      bus: r.bus, store: r.store, url: r.url, started_at: ms(r.started_at), last_beat: ms(r.last_beat),
-    }));
-  }
-
-  async deleteHeartbeat(processId: string): Promise<void> {
-    await this.retry("deleteHeartbeat", () => this.sql`DELETE FROM process_heartbeats WHERE process_id = ${processId}`);
-  }
-
-  async saveLag(rows: LagRecord[]): Promise<void> {
-    if (rows.length === 0) return;
-    const vals = rows.map((r) => ({
-      group_id: r.group, topic: r.topic, partition_no: r.partition, committed: r.committed, end_offset: r.end, lag: r.lag,
-      above_since: dtN(r.above_since), observed_at: dt(r.observed_at), observed_by: r.observed_by,
-    }));
-    await this.retry("saveLag", () => this.sql`INSERT INTO consumer_lag ${this.sql(vals, "group_id", "topic", "partition_no", "committed", "end_offset", "lag", "above_since", "observed_at", "observed_by")}
-      ON CONFLICT (group_id, topic, partition_no) DO UPDATE SET committed = EXCLUDED.committed, end_offset = EXCLUDED.end_offset, lag = EXCLUDED.lag,
-        above_since = EXCLUDED.above_since, observed_at = EXCLUDED.observed_at, observed_by = EXCLUDED.observed_by`);
-  }
-
-  async listLag(): Promise<LagRecord[]> {
-    const rows = await this.retry("listLag", () => this.sql`SELECT * FROM consumer_lag ORDER BY group_id, topic, partition_no`);
-    return rows.map((r) => ({
-      group: r.group_id, topic: r.topic, partition: Number(r.partition_no), committed: r.committed === null ? null : Number(r.committed), end: Number(r.end_offset),
-      lag: Number(r.lag), above_since: msN(r.above_since), observed_at: ms(r.observed_at), observed_by: r.observed_by,
-    }));
-  }
-
-  async pruneWatch(before: number): Promise<{ heartbeats: number; lag: number }> {
-    const h = await this.retry("pruneWatch", () => this.sql`DELETE FROM process_heartbeats WHERE last_beat < ${dt(before)}`);
-    const l = await this.retry("pruneWatch", () => this.sql`DELETE FROM consumer_lag WHERE observed_at < ${dt(before)}`);
-    return { heartbeats: h.count, lag: l.count };
   }
 
   async ping(): Promise<void> {

@@ -187,7 +187,7 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect(await store.latestBarTs()).toBe(T0 + 60_000);
     });
 
-    test("model registry: one production version at a time; agent runs with steps", async () => {
+    test("model registry: one production version at a time; job runs with steps", async () => {
       const m = { name: "q", status: "candidate" as const, created_at: T0, promoted_at: null, metrics: { pinball_loss: 0.1 }, train_window: { n: 5 }, features: ["a"], params: { w: [1, 2] } };
       await store.saveModel({ ...m, version: "v1" });
       await store.saveModel({ ...m, version: "v2", created_at: T0 + 1 });
@@ -197,12 +197,12 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect(ms.map((x) => [x.version, x.status])).toEqual([["v2", "production"], ["v1", "retired"]]);
       expect(ms[0]!.params).toEqual({ w: [1, 2] });
       await expect(store.promoteModel("nope", T0)).rejects.toThrow(/no model version nope/);
-      const id = await store.startAgentRun("night_trainer", "manual", T0);
-      await store.finishAgentRun(id, { status: "ok", steps: [{ name: "train", input: "100 bars", output: "v3", duration_ms: 5, ok: true }], error: null, finished_at: T0 + 5 });
-      await store.startAgentRun("trade_watchdog", "cron", T0 + 10);
-      const runs = await store.listAgentRuns({ agent: "night_trainer" });
-      expect(runs).toEqual([{ id, agent: "night_trainer", trigger: "manual", started_at: T0, finished_at: T0 + 5, status: "ok", steps: [{ name: "train", input: "100 bars", output: "v3", duration_ms: 5, ok: true }], error: null }]);
-      expect((await store.listAgentRuns({})).length).toBe(2);
+      const id = await store.startJobRun("night_trainer", "manual", T0);
+      await store.finishJobRun(id, { status: "ok", steps: [{ name: "train", input: "100 bars", output: "v3", duration_ms: 5, ok: true }], error: null, finished_at: T0 + 5 });
+      await store.startJobRun("trade_watchdog", "cron", T0 + 10);
+      const runs = await store.listJobRuns({ job: "night_trainer" });
+      expect(runs).toEqual([{ id, job: "night_trainer", trigger: "manual", started_at: T0, finished_at: T0 + 5, status: "ok", steps: [{ name: "train", input: "100 bars", output: "v3", duration_ms: 5, ok: true }], error: null }]);
+      expect((await store.listJobRuns({})).length).toBe(2);
       await store.appendBars([{ symbol: "SPY", ts: T0, open: 1, high: 2, low: 0.5, close: 1.25, volume: 10 }], "t");
       expect(await store.barsBetween(T0, T0 + 1)).toEqual([{ symbol: "SPY", ts: T0, open: 1, high: 2, low: 0.5, close: 1.25, volume: 10 }]);
     });

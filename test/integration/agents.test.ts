@@ -30,7 +30,7 @@ describe("scheduled agents and the model lifecycle", () => {
       const d = await awet(h.home, "agents", "run", "morning_deployer");
       expect(d.code).toBe(0);
       const runs = JSON.parse((await awet(h.home, "agents", "runs", "--json")).out);
-      expect(runs.map((r: any) => r.agent)).toEqual(["morning_deployer", "night_trainer"]);
+      expect(runs.map((r: any) => r.job)).toEqual(["morning_deployer", "night_trainer"]);
       const promote = runs[0].steps.find((s: any) => s.name === "promote");
       expect(promote.output).toMatch(/^first production model: candidate pinball .* inside \[70%, 90%\]|^refused: candidate (pinball .* is not 1% below the best of random walk .*, rolling vol|coverage .* outside the band)/);
       // the decision and its figures are kept and listed

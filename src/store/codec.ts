@@ -1,0 +1,135 @@
+/**
+ * Row codecs derived from the table descriptions (tables.ts): how each column kind is written and
+ * read on each dialect, and per table the INSERT values, a single column's value (filters, patches)
+ * and the row type decoded from a result row. Pure.
+ */
+import { round6 } from "../core/money";
+import { TABLES, type Column, type Kind, type Table, type TableName } from "./tables";
+
+type Conv = (v: any) => unknown;
+export type Row = Record<string, any>;
+
+export interface Dialect {
+  readonly name: "sqlite" | "postgres";
+  /** JS value → SQL parameter. */
+  readonly enc: Readonly<Record<Kind, Conv>>;
+  /** Result value → JS value. */
+  readonly dec: Readonly<Record<Kind, Conv>>;
+}
+
+const nil = (f: Conv): Conv => (v) => (v === null || v === undefined ? null : f(v));
+const same = nil((v) => v);
+const iso = (t: number) => new Date(t).toISOString();
+const msOf = (d: unknown) => (d instanceof Date ? d.getTime() : Date.parse(String(d)));
+
+/** SQLite: ISO-8601 UTC text for times (sortable as text), 0/1 booleans, JSON as text. */
+export const SQLITE: Dialect = {
+  name: "sqlite",
+  enc: {
+    serial: same, text: same, time: nil(iso), date: same, money: nil(round6), number: same, int: same,
+    bool: (v) => (v ? 1 : 0), json: nil((v) => JSON.stringify(v)),
+  },
+  dec: {
+    serial: same, text: same, time: nil(msOf), date: same, money: nil(round6), number: same, int: same,
+    bool: (v) => v === 1, json: nil((v) => (typeof v === "string" ? JSON.parse(v) : v)),
+  },
+};
+
+/**
+ * PostgreSQL through the `postgres` package: Date for timestamptz, NUMERIC and BIGINT read as
+ * strings / BigInt and turned into numbers, JSONB written through the package's json parameter.
+ */
+export function postgresDialect(json: (v: unknown) => unknown): Dialect {
+  return {
+    name: "postgres",
+    enc: {
+      serial: same, text: same, time: nil((t: number) => new Date(t)), date: same, money: nil(round6), number: same, int: same,
+      bool: (v) => Boolean(v), json: nil(json),
+    },
+    dec: {
+      serial: nil(Number), text: same, time: nil(msOf), date: nil((d) => (d instanceof Date ? d.toISOString().slice(0, 10) : String(d))),
+      money: nil((x) => round6(Number(x))), number: nil(Number), int: nil(Number), bool: (v) => v === true, json: same,
+    },
+  };
+}
+
+export interface TableCodec<T = Row> {
+  readonly table: Table;
+  /** The columns an INSERT writes: all but the serial ones, which the database assigns. */
+  readonly insertColumns: readonly string[];
+  /** One row's INSERT parameters, in insertColumns order, from an object with the row type's fields. */
+  values(r: object): unknown[];
+  /** The same as {column: parameter} (PostgreSQL's multi-row helper). */
+  record(r: object): Row;
+  /** One column's parameter (a filter bound, a patched field); a column the table lacks is an error. */
+  value(column: string, v: unknown): unknown;
+  /** One column's value from a result (an aggregate over the column, e.g. MAX(ts)). */
+  read(column: string, v: unknown): unknown;
+  /** The row type from a result row of `SELECT *` (or of `columns`, with decoder(columns)). */
+  decode(row: Row): T;
+  /** A decoder of only these columns. */
+  decoder(columns: readonly string[]): (row: Row) => T;
+  kindOf(column: string): Kind | undefined;
+}
+
+function tableCodec<T>(table: Table, d: Dialect): TableCodec<T> {
+  const byName = new Map<string, Column>(table.columns.map((c) => [c.name, c]));
+  const ins = table.columns.filter((c) => c.kind !== "serial");
+  const insNames = ins.map((c) => c.name);
+  const insFields = ins.map((c) => c.field ?? c.name);
+  const insEnc = ins.map((c) => d.enc[c.kind]);
+  const n = ins.length;
+  const makeDecoder = (cols: readonly Column[]) => {
+    const names = cols.map((c) => c.name);
+    const fields = cols.map((c) => c.field ?? c.name);
+    const decs = cols.map((c) => d.dec[c.kind]);
+    const m = cols.length;
+    return (row: Row): T => {
+      const out: Row = {};
+      for (let i = 0; i < m; i++) out[fields[i]!] = decs[i]!(row[names[i]!]);
+      return out as T;
+    };
+  };
+  const col = (name: string): Column => {
+    const c = byName.get(name);
+    if (!c) throw new Error(`${table.name} has no column ${name}`);
+    return c;
+  };
+  const decoders = new Map<string, (row: Row) => T>();
+  return {
+    table,
+    insertColumns: insNames,
+    values(r) {
+      const o = r as Row;
+      const out = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) out[i] = insEnc[i]!(o[insFields[i]!]);
+      return out;
+    },
+    record(r) {
+      const o = r as Row;
+      const out: Row = {};
+      for (let i = 0; i < n; i++) out[insNames[i]!] = insEnc[i]!(o[insFields[i]!]);
+      return out;
+    },
+    value: (column, v) => d.enc[col(column).kind](v),
+    read: (column, v) => d.dec[col(column).kind](v),
+    decode: makeDecoder(table.columns.filter((c) => !c.internal)),
+    decoder(columns) {
+      const k = columns.join(",");
+      let f = decoders.get(k);
+      if (!f) decoders.set(k, (f = makeDecoder(columns.map(col))));
+      return f;
+    },
+    kindOf: (column) => byName.get(column)?.kind,
+  };
+}
+
+/** Every table's codec on one dialect, made on first use. */
+export function codecs(d: Dialect): <T = Row>(t: TableName) => TableCodec<T> {
+  const made = new Map<TableName, TableCodec<any>>();
+  return <T>(t: TableName) => {
+    let c = made.get(t);
+    if (!c) made.set(t, (c = tableCodec<T>(TABLES[t], d)));
+    return c as TableCodec<T>;
+  };
+}

@@ -1,0 +1,79 @@
+import { StoreError } from "../../core/errors";
+import { round6 } from "../../core/money";
+import { Where, valuesList, type Db } from "../db";
+import { OPEN_STATUSES, type OrderStats, type TradeRepository, type TradeRow } from "../port";
+
+const OPEN = OPEN_STATUSES.map((s) => `'${s}'`).join(", ");
+const PLACED = "status NOT IN ('blocked', 'rejected')";
+
+/**
+ * What the throttle gates need to know about past orders, in one pass over the placed rows. Plain
+ * CASE sums, which both dialects read the same way.
+ */
+const ORDER_STATS = `SELECT
+    SUM(CASE WHEN ts >= ? THEN 1 ELSE 0 END) AS orders_since,
+    SUM(CASE WHEN symbol = ? AND ts >= ? THEN 1 ELSE 0 END) AS symbol_since,
+    SUM(CASE WHEN status IN (${OPEN}) THEN 1 ELSE 0 END) AS open_orders,
+    MAX(CASE WHEN symbol = ? THEN ts END) AS last_symbol_ts,
+    SUM(CASE WHEN status IN (${OPEN}) AND side = 'buy' THEN (qty - filled_qty) * price ELSE 0 END) AS pending_buy,
+    SUM(CASE WHEN status IN (${OPEN}) AND side = 'buy' AND symbol = ? THEN (qty - filled_qty) * price ELSE 0 END) AS pending_symbol_buy
+  FROM trades WHERE ${PLACED}`;
+
+/** Trade rows: the write-ahead insert, buffered blocked rows, patches and the reads of the gates and reports. */
+export function tradeRepository(db: Db): TradeRepository {
+  const trades = db.codec<TradeRow>("trades");
+  const insert = `INSERT INTO trades (${trades.insertColumns.join(", ")}) VALUES ${valuesList(1, trades.insertColumns.length)}
+    ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`;
+  const n = (x: unknown) => Number(x ?? 0);
+  return {
+    async insertTrade(t) {
+      await db.settle("trades");
+      const [r] = await db.all("insertTrade", insert, trades.values(t));
+      return r ? trades.decode(r) : null;
+    },
+    appendTrades: (rows) => db.append("trades", rows),
+    async updateTrade(id, patch) {
+      await db.settle("trades");
+      const keys = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined && k !== "id");
+      if (keys.length === 0) return;
+      const params = keys.map((k) => trades.value(k, (patch as Record<string, unknown>)[k]));
+      const changed = await db.run("updateTrade", `UPDATE trades SET ${keys.map((k) => `${k} = ?`).join(", ")} WHERE id = ?`, [...params, id]);
+      if (changed === 0) throw new StoreError(`trade ${id} not found`, "updateTrade");
+    },
+    async getTrade(id) {
+      await db.settle("trades");
+      const [r] = await db.all("getTrade", "SELECT * FROM trades WHERE id = ?", [id]);
+      return r ? trades.decode(r) : null;
+    },
+    async getTradeByKey(key) {
+      await db.settle("trades");
+      const [r] = await db.all("getTradeByKey", "SELECT * FROM trades WHERE idempotency_key = ?", [key]);
+      return r ? trades.decode(r) : null;
+    },
+    async listTrades(f = {}) {
+      await db.settle("trades");
+      const w = new Where(trades)
+        .eq("status", f.status).eq("symbol", f.symbol).eq("correlation_id", f.correlation_id).eq("alpaca_order_id", f.alpaca_order_id)
+        .cmp("ts", ">=", f.since).when(f.adopted, "adopted_at IS NOT NULL");
+      return (await db.all("listTrades", `SELECT * FROM trades ${w} ORDER BY ts DESC, id DESC LIMIT ?`, [...w.params, f.limit ?? 100])).map(trades.decode);
+    },
+    async orderStats(symbol, minuteStart, dayStart): Promise<OrderStats> {
+      await db.settle("trades");
+      const ts = (t: number) => trades.value("ts", t);
+      const [r] = await db.all("orderStats", ORDER_STATS, [ts(minuteStart), symbol, ts(dayStart), symbol, symbol]);
+      return {
+        ordersSince: n(r!.orders_since),
+        symbolOrdersSince: n(r!.symbol_since),
+        openOrders: n(r!.open_orders),
+        lastSymbolOrderTs: (trades.read("ts", r!.last_symbol_ts) as number | null) ?? null,
+        pendingBuyNotional: round6(n(r!.pending_buy)),
+        pendingSymbolBuyNotional: round6(n(r!.pending_symbol_buy)),
+      };
+    },
+    async placedTradesSince(since) {
+      await db.settle("trades");
+      const w = new Where(trades).cmp("ts", ">=", since).when(true, PLACED);
+      return (await db.all("placedTradesSince", `SELECT * FROM trades ${w} ORDER BY ts, id`, w.params)).map(trades.decode);
+    },
+  };
+}
