@@ -4,7 +4,8 @@ import { checkPostgres } from "../../src/store/check";
 import { PostgresStore } from "../../src/store/postgres";
 import { HYPERTABLES, type TimescaleOptions } from "../../src/store/timescale";
 import { Supervisor } from "../../src/agents/supervisor";
-import { tempHome, testSettings } from "../helpers";
+import { T0, newTrade, tempHome, testSettings } from "../helpers";
+import { TcpProxy } from "../helpers/tcp-proxy";
 import { storeContract } from "./store";
 
 // AWET_TEST_PG_URL: any PostgreSQL (CI: plain PostgreSQL 15). The TimescaleDB cases run only where a
@@ -72,6 +73,32 @@ if (url) {
     const bad = (await pg.admin`SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'`).length === 0;
     await expect(pg.open(bad ? { mode: "on" } : { mode: "off" }, bad ? schema : `pg_${schema}`)).rejects.toThrow();
     expect((await pg.admin`SELECT 1 FROM pg_namespace WHERE nspname IN (${schema}, ${`pg_${schema}`})`).length).toBe(0);
+  });
+
+  test("every repository statement is retried on a lost connection, counts() included", async () => {
+    const u = new URL(url);
+    const proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
+    const schema = pg.name();
+    const s = new PostgresStore({ url: `${u.protocol}//${u.username ? u.username + "@" : ""}127.0.0.1:${proxy.port}${u.pathname}`, schema });
+    try {
+      await s.migrate();
+      await s.insertTrade(newTrade());
+      await s.setState("trading_state", "ACTIVE", T0);
+      // the server goes away; each read below starts while it is away and ends once it is back
+      for (const read of [() => s.counts(), () => s.listTrades({}), () => s.getState("trading_state"), () => s.listJobRuns({})]) {
+        proxy.cut();
+        const r = read();
+        await Bun.sleep(150);
+        proxy.restore();
+        expect(await r).toBeTruthy();
+      }
+      expect((await s.counts()).trades).toBe(1);
+      expect(s.backlog().retries).toBeGreaterThanOrEqual(4);
+    } finally {
+      await s.close();
+      proxy.stop();
+      await pg.drop(schema);
+    }
   });
 
   test("store_timescale auto / off never create the extension; on names the reason when the server cannot", async () => {

@@ -1,20 +1,58 @@
 import { describe, expect, test, beforeEach, afterEach } from "bun:test";
-import type { Store } from "../../src/store/port";
+import type {
+  AuditRepository, BacktestRunRepository, BarRepository, DeadLetterRepository, JobRunRepository, LlmTraceRepository, ModelRepository, PnlRepository,
+  PositionRepository, StateRepository, Store, StoreLifecycle, TradeRepository, WatchRepository,
+} from "../../src/store/port";
 import { envelope } from "../../src/core/events";
 import { newTrade, T0 } from "../helpers";
 
+type Methods<T> = { [K in keyof T]-?: NonNullable<T[K]> extends (...a: never[]) => unknown ? K : never }[keyof T];
+interface Concerns {
+  bars: BarRepository; audit: AuditRepository; trades: TradeRepository; positions: PositionRepository; llm: LlmTraceRepository; pnl: PnlRepository;
+  models: ModelRepository; jobRuns: JobRunRepository; backtests: BacktestRunRepository; state: StateRepository; deadLetters: DeadLetterRepository;
+  watch: WatchRepository; lifecycle: StoreLifecycle;
+}
+
+/** Every method of every repository of the port, which the contract must exercise on each adapter. */
+export const STORE_METHODS = {
+  bars: ["appendBars", "barCloses", "barsBetween", "latestBarTs"],
+  audit: ["appendAudit", "auditByCorrelation", "recentAudit", "countAudit"],
+  trades: ["insertTrade", "appendTrades", "updateTrade", "getTrade", "getTradeByKey", "listTrades", "orderStats", "placedTradesSince"],
+  positions: ["positions", "getPosition", "upsertPosition"],
+  llm: ["recordLlmTrace", "listLlmTraces"],
+  pnl: ["saveDailyPnl", "listDailyPnl"],
+  models: ["saveModel", "listModels", "promoteModel", "setModelStatus"],
+  jobRuns: ["startJobRun", "finishJobRun", "listJobRuns"],
+  backtests: ["saveBacktestRun", "getBacktestRun", "listBacktestRuns"],
+  state: ["getState", "setState"],
+  deadLetters: ["recordDeadLetter"],
+  watch: ["saveHeartbeat", "listHeartbeats", "deleteHeartbeat", "saveLag", "listLag", "pruneWatch"],
+  lifecycle: ["migrate", "counts", "ping", "backlog", "warnings", "flush", "close"],
+} as const satisfies { [C in keyof Concerns]: readonly Methods<Concerns[C]>[] };
+
+// A method added to a repository and missing above fails the typecheck, naming it.
+type Unlisted = { [C in keyof Concerns]: Exclude<Methods<Concerns[C]>, (typeof STORE_METHODS)[C][number]> }[keyof Concerns];
+const everyMethodListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyMethodListed;
+
 /**
  * The Store contract: every adapter must pass it unchanged. `make` returns a fresh, migrated,
- * empty store; `dispose` cleans it up.
+ * empty store; `dispose` cleans it up. Every method of the port must be called by some test here
+ * (checked after the suite).
  */
 export function storeContract(name: string, make: () => Promise<Store>, dispose: (s: Store) => Promise<void>) {
   describe(`Store contract: ${name}`, () => {
     let store: Store;
+    let raw: Store;
+    const used = new Set<string>();
+    const listed = new Set<string>(Object.values(STORE_METHODS).flat());
     beforeEach(async () => {
-      store = await make();
+      raw = await make();
+      // the tests see the store through a proxy that records which members they use
+      store = new Proxy(raw, { get: (t, k, r) => (typeof k === "string" && used.add(k), Reflect.get(t, k, r)) });
     });
     afterEach(async () => {
-      await dispose(store);
+      await dispose(raw);
     });
 
     test("migrate is idempotent: a second run applies nothing", async () => {
@@ -220,7 +258,7 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect(await store.getBacktestRun("nope")).toBeNull();
       expect((await store.listBacktestRuns(10)).map((r) => r.id)).toEqual(["r2", "r1"]);
       expect((await store.listBacktestRuns(1)).map((r) => r.id)).toEqual(["r2"]);
-      await expect(store.saveBacktestRun(run("r1", T0 + 5))).rejects.toThrow();
+      await expect(store.saveBacktestRun(run("r1", T0 + 5))).rejects.toThrow(/cannot store run r1: .*(UNIQUE constraint failed: backtest_runs.id|duplicate key value violates unique constraint "backtest_runs_pkey")/);
       expect((await store.getBacktestRun("r1"))!.started_at).toBe(T0);
     });
 
@@ -255,7 +293,7 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect((await store.listLag()).find((r) => r.partition === 2)).toMatchObject({ committed: null, above_since: T0 + 1 });
       expect(await store.pruneWatch(T0 + 1)).toEqual({ heartbeats: 0, lag: 1 });
       expect((await store.listLag()).map((r) => r.partition)).toEqual([1, 2]);
-      await expect(store.saveLag([{ ...base, partition: 3, committed: 5, end: 4, lag: -1, above_since: null, observed_at: T0 }])).rejects.toThrow();
+      await expect(store.saveLag([{ ...base, partition: 3, committed: 5, end: 4, lag: -1, above_since: null, observed_at: T0 }])).rejects.toThrow(/CHECK constraint failed: lag >= 0|violates check constraint "consumer_lag_lag_check"/);
     });
 
     test("getTradeByKey, placedTradesSince (not blocked or rejected, oldest first), countAudit and ping", async () => {
@@ -301,5 +339,56 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
     test("the trades table refuses a non-paper row", async () => {
       await expect(store.insertTrade(newTrade({ paper_trade: false }))).rejects.toThrow(/paper_trade/);
     });
+  test("audit rows of one time keep the order they were appended in, across batches (not the event ids' order)", async () => {
+      const ev = (id: string, i: number) => ({ ...envelope("audit", { ts: T0, correlation_id: "c-order", idempotency_key: `k${i}`, source: "t", symbol: "SPY", payload: { i } }), id });
+      await store.appendAudit([ev("e3", 1), ev("e1", 2)]);
+      await store.flush();
+      await store.appendAudit([ev("e2", 3), ev("e0", 4)]);
+      await store.appendAudit([envelope("audit", { ts: T0 - 1, correlation_id: "c-order", source: "t", symbol: "SPY", payload: { i: 0 } })]);
+      expect((await store.auditByCorrelation("c-order")).map((r) => (r.payload as { i: number }).i)).toEqual([0, 1, 2, 3, 4]);
+      expect((await store.recentAudit("c-order", 3)).map((r) => r.event_id)).toEqual(["e0", "e2", "e1"]);
+      expect((await store.auditByCorrelation("c-order"))[1]).toEqual({ ts: T0, event_id: "e3", correlation_id: "c-order", event_type: "audit", source: "t", symbol: "SPY", payload: { i: 1 } });
+    });
+
+    test("updateTrade leaves fields given as undefined alone and refuses a column trades lacks", async () => {
+      const row = (await store.insertTrade(newTrade({ status: "pending_submit", error_message: "ambiguous: timeout" })))!;
+      await store.updateTrade(row.id, { status: "submitted", error_message: undefined });
+      expect(await store.getTrade(row.id)).toMatchObject({ status: "submitted", error_message: "ambiguous: timeout" });
+      await expect(store.updateTrade(row.id, { "status = 'filled', qty": 1 } as never)).rejects.toThrow(/trades has no column status = 'filled', qty/);
+      expect((await store.getTrade(row.id))!.status).toBe("submitted");
+    });
+
+    test("bars come back as stored (6 decimals), without their source", async () => {
+      await store.appendBars([{ symbol: "SPY", ts: T0, open: 168.1234567, high: 169, low: 167.5, close: 168.25, volume: 1234.5 }], "replay");
+      expect(await store.barsBetween(T0, T0 + 1)).toEqual([{ symbol: "SPY", ts: T0, open: 168.123457, high: 169, low: 167.5, close: 168.25, volume: 1234.5 }]);
+    });
+
+    test("backlog and warnings, where the adapter has them; close is idempotent", async () => {
+      if (store.kind === "postgres") {
+        expect(store.backlog!()).toMatchObject({ queued: 0, waiting: false, connected: true, lastError: null });
+        expect(store.warnings!()).toEqual([]);
+      } else {
+        expect(store.backlog).toBeUndefined();
+        expect(store.warnings).toBeUndefined();
+      }
+      await store.appendBars([{ symbol: "SPY", ts: T0, open: 1, high: 1, low: 1, close: 1, volume: 1 }], "t");
+      await store.close();
+      await store.close();
+    });
+
+    // declared last: runs after every test above
+    test("every method of every repository was exercised above; the adapter has no other public method", () => {
+      const publicMethods = new Set<string>();
+      for (let o: object | null = raw; o && o !== Object.prototype; o = Object.getPrototypeOf(o))
+        for (const k of Object.getOwnPropertyNames(o)) if (k !== "constructor" && typeof (raw as never)[k] === "function") publicMethods.add(k);
+      expect([...listed].filter((m) => !used.has(m))).toEqual([]);
+      expect([...publicMethods].filter((m) => !listed.has(m) && !INTERNAL[raw.kind].has(m))).toEqual([]);
+    });
   });
 }
+
+/** Adapter members that are not the port's (used by the adapter itself or by `awet db`). */
+const INTERNAL: Record<Store["kind"], Set<string>> = {
+  sqlite: new Set(["codec", "q", "append", "flushSync"]),
+  postgres: new Set(["client", "sql", "codec", "connect", "renew", "retry", "setupTimescale", "enqueue", "enqueueWhenRoom", "kick", "drainQueue", "writeBatch"]),
+};
