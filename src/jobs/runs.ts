@@ -1,6 +1,6 @@
 import { errorMessage } from "../core/errors";
 import type { Logger } from "../obs/log";
-import type { JobRunRow, Store } from "../store/port";
+import type { JobRunRepository, JobRunRow } from "../store/port";
 
 type Step = JobRunRow["steps"][number];
 
@@ -12,7 +12,7 @@ export class RunRecorder {
   readonly steps: Step[] = [];
   id = 0;
   constructor(
-    private store: Store,
+    private store: JobRunRepository,
     readonly agent: string,
     readonly trigger: JobRunRow["trigger"],
     readonly log: Logger,
