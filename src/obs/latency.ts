@@ -6,11 +6,19 @@ export class LatencyHistogram {
   private static readonly MIN_MS = 1e-4;
   private static readonly GROWTH = Math.log(1.02);
   private readonly counts: Uint32Array;
+  /** Exact counts per coarse upper bound (`coarseMs`, ascending; the last slot is +Inf), for Prometheus. */
+  private readonly coarse: Float64Array;
   count = 0;
   max = 0;
+  /** Sum of all samples in ms. */
+  sum = 0;
 
-  constructor(private readonly buckets = 1100) {
+  constructor(
+    private readonly buckets = 1100,
+    readonly coarseMs: readonly number[] = [],
+  ) {
     this.counts = new Uint32Array(buckets);
+    this.coarse = new Float64Array(coarseMs.length + 1);
   }
 
   /** Record one sample in milliseconds. */
@@ -20,7 +28,20 @@ export class LatencyHistogram {
     if (i >= this.buckets) i = this.buckets - 1;
     this.counts[i]!++;
     this.count++;
+    this.sum += ms;
     if (ms > this.max) this.max = ms;
+    const c = this.coarseMs;
+    let j = 0;
+    while (j < c.length && ms > c[j]!) j++;
+    this.coarse[j]!++;
+  }
+
+  /** Cumulative counts at each coarse bound (samples ≤ bound), then the total: a Prometheus histogram's buckets. */
+  cumulative(): number[] {
+    const out: number[] = [];
+    let acc = 0;
+    for (let j = 0; j < this.coarse.length; j++) out.push((acc += this.coarse[j]!));
+    return out;
   }
 
   /** The p-th percentile (0..100) in ms: the upper edge of the bucket that holds it (0 when empty). */

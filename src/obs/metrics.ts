@@ -1,4 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { LatencyHistogram } from "./latency";
+
+/** Bucket bounds (seconds) of awet_decision_latency_seconds. */
+const DECISION_BOUNDS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5];
 
 /**
  * All Prometheus metrics of one daemon instance, on its own registry (not prom-client's global
@@ -12,7 +16,8 @@ export class Metrics {
   readonly barsRejected: Counter<"reason">;
   readonly orders: Counter<"status">;
   readonly gateBlocks: Counter<"reason">;
-  readonly decisionSeconds: Histogram;
+  /** Bar → decision wall time of every bar (ms), fixed size; awet_decision_latency_seconds is read from it. */
+  readonly decisionLatency = new LatencyHistogram(1100, DECISION_BOUNDS_S.map((b) => b * 1000));
   readonly pendingOrders: Gauge;
   readonly openPositions: Gauge;
   readonly portfolioValue: Gauge;
@@ -95,12 +100,24 @@ export class Metrics {
     this.barsRejected = new Counter({ name: "awet_bars_rejected_total", help: "Bars quarantined to market.rejected, by reason", labelNames: ["reason"], registers: r });
     this.orders = new Counter({ name: "awet_orders_total", help: "Trade rows written, by status", labelNames: ["status"], registers: r });
     this.gateBlocks = new Counter({ name: "awet_gate_blocks_total", help: "Order intents blocked, by gate reason", labelNames: ["reason"], registers: r });
-    this.decisionSeconds = new Histogram({
-      name: "awet_decision_latency_seconds",
-      help: "Wall time from bar ingestion to the execution decision",
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
-      registers: r,
-    });
+    // Recorded per bar into a fixed-size histogram with exact counts at these bounds, and exposed
+    // from it at each scrape (no prom-client call per bar).
+    const dl = this.decisionLatency;
+    const name = "awet_decision_latency_seconds";
+    const help = "Wall time from bar ingestion to the end of the bar's chain (the execution decision)";
+    const get = async () => {
+      const cum = dl.cumulative();
+      const les = [...DECISION_BOUNDS_S.map(String), "+Inf"];
+      return {
+        name, help, type: "histogram" as const, aggregator: "sum" as const,
+        values: [
+          ...les.map((le, i) => ({ metricName: `${name}_bucket`, labels: { le }, value: cum[i]! })),
+          { metricName: `${name}_sum`, labels: {}, value: dl.sum / 1000 },
+          { metricName: `${name}_count`, labels: {}, value: dl.count },
+        ],
+      };
+    };
+    this.registry.registerMetric({ name, help, type: "histogram", aggregator: "sum", get, reset() {} } as any);
     this.pendingOrders = new Gauge({ name: "pending_orders", help: "Orders not yet in a terminal state", registers: r });
     this.openPositions = new Gauge({ name: "open_positions", help: "Symbols with a non-zero position", registers: r });
     this.portfolioValue = new Gauge({ name: "portfolio_value_usd", help: "Market value of all open positions", registers: r });

@@ -15,6 +15,8 @@ export interface Dialect {
   readonly enc: Readonly<Record<Kind, Conv>>;
   /** Result value → JS value. */
   readonly dec: Readonly<Record<Kind, Conv>>;
+  /** JS value → an element of a PostgreSQL array literal (column-array batches), and the array's type. */
+  readonly arr?: { readonly enc: Readonly<Record<Kind, Conv>>; readonly type: Readonly<Record<Kind, string>> };
 }
 
 const nil = (f: Conv): Conv => (v) => (v === null || v === undefined ? null : f(v));
@@ -50,6 +52,16 @@ export function postgresDialect(json: (v: unknown) => unknown): Dialect {
       serial: nil(Number), text: same, time: nil(msOf), date: nil((d) => (d instanceof Date ? d.toISOString().slice(0, 10) : String(d))),
       money: nil((x) => round6(Number(x))), number: nil(Number), int: nil(Number), bool: (v) => v === true, json: same,
     },
+    arr: {
+      enc: {
+        serial: same, text: same, time: nil(iso), date: same, money: nil(round6), number: same, int: same,
+        bool: (v) => (v ? "true" : "false"), json: nil((v) => JSON.stringify(v)),
+      },
+      type: {
+        serial: "bigint[]", text: "text[]", time: "timestamptz[]", date: "date[]", money: "numeric[]", number: "numeric[]", int: "bigint[]",
+        bool: "boolean[]", json: "jsonb[]",
+      },
+    },
   };
 }
 
@@ -61,6 +73,10 @@ export interface TableCodec<T = Row> {
   values(r: object): unknown[];
   /** The same as {column: parameter} (PostgreSQL's multi-row helper). */
   record(r: object): Row;
+  /** One row's elements of column arrays, in insertColumns order (PostgreSQL's unnest batches). */
+  elements(r: object): unknown[];
+  /** The array type of each insert column (PostgreSQL's unnest batches). */
+  readonly arrayTypes: readonly string[];
   /** One column's parameter (a filter bound, a patched field); a column the table lacks is an error. */
   value(column: string, v: unknown): unknown;
   /** One column's value from a result (an aggregate over the column, e.g. MAX(ts)). */
@@ -78,6 +94,7 @@ function tableCodec<T>(table: Table, d: Dialect): TableCodec<T> {
   const insNames = ins.map((c) => c.name);
   const insFields = ins.map((c) => c.field ?? c.name);
   const insEnc = ins.map((c) => d.enc[c.kind]);
+  const insArr = ins.map((c) => (d.arr ?? d).enc[c.kind]);
   const n = ins.length;
   const makeDecoder = (cols: readonly Column[]) => {
     const names = cols.map((c) => c.name);
@@ -111,6 +128,13 @@ function tableCodec<T>(table: Table, d: Dialect): TableCodec<T> {
       for (let i = 0; i < n; i++) out[insNames[i]!] = insEnc[i]!(o[insFields[i]!]);
       return out;
     },
+    elements(r) {
+      const o = r as Row;
+      const out = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) out[i] = insArr[i]!(o[insFields[i]!]);
+      return out;
+    },
+    arrayTypes: ins.map((c) => d.arr?.type[c.kind] ?? ""),
     value: (column, v) => d.enc[col(column).kind](v),
     read: (column, v) => d.dec[col(column).kind](v),
     decode: makeDecoder(table.columns.filter((c) => !c.internal)),

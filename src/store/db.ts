@@ -22,6 +22,11 @@ export interface Db {
   run(op: string, sql: string, params?: readonly unknown[]): Promise<number> | number;
   /** Queue rows (objects with the row type's fields) for the batched writer; a promise only under back-pressure. */
   append(table: BatchTable, rows: readonly object[]): Promise<void> | void;
+  /**
+   * The write-ahead insert of one trade row (an object with TradeRow's fields), together with every
+   * buffered row, in one commit; the inserted row, or null when its idempotency key already exists.
+   */
+  writeAhead(trade: object): Promise<Row | null> | Row | null;
   /** Make buffered rows readable: every one, or with "trades" only when trade rows are waiting. */
   settle(only?: "trades"): Promise<void> | void;
 }

@@ -262,7 +262,11 @@ export interface AuditRepository {
 
 /** Trade rows (orders and blocked intents). */
 export interface TradeRepository {
-  /** Write-ahead insert, committed before it returns. Returns null when the idempotency key already exists (nothing written). */
+  /**
+   * Write-ahead insert, committed before it returns, together with everything appended before it
+   * (bars, audit rows, blocked trades: one commit, so an order's chain is durable with its row).
+   * Returns null when the idempotency key already exists (that row is not written again).
+   */
   insertTrade(t: NewTrade): Promise<TradeRow | null>;
   /**
    * Rows that need not be durable at once (blocked intents: no broker call follows), written with
@@ -333,7 +337,14 @@ export interface BacktestRunRepository {
 /** Small named values (the trading state and its reason, ...). */
 export interface StateRepository {
   getState(key: string): Promise<string | null>;
+  /** Stores with `watchState` announce every write to watchers (in this and other processes). */
   setState(key: string, value: string, at: number): Promise<void>;
+  /**
+   * Optional: be told when any process writes a state key (PostgreSQL: LISTEN/NOTIFY).
+   * `onListen` runs once the watch is live, and again after each reconnect (notifications may
+   * have been missed meanwhile). Returns the function that ends the watch.
+   */
+  watchState?(onChange: (key: string) => void, onListen: () => void): Promise<() => Promise<void>>;
 }
 
 /** Events a handler failed on. */

@@ -38,6 +38,32 @@ export function isConnectionError(e: unknown): boolean {
     || /connection|terminat|ECONN|socket/i.test(errorMessage(e));
 }
 
+/** The NOTIFY channel of state writes (payload: "<schema>:<key>"). */
+const STATE_CHANNEL = "awet_state";
+
+/** Rows per batch statement (bars and audit rows as column arrays: large batches are cheap). */
+const BATCH = 4000;
+
+/** Bars and audit rows queue as array elements (column arrays), trades as parameter records. */
+type Queued = { table: "market_bars" | "audit_events"; v: unknown[] } | { table: "trades"; row: Row };
+
+/**
+ * A PostgreSQL array literal ('{"a","b",NULL}') sent as ONE text parameter and cast server-side
+ * (`unnest($1::text[], ...)`): a batch of N rows is a statement with one parameter per column, not
+ * N per column, which the server parses and plans in a fraction of the time.
+ */
+export function arrayLiteral(xs: readonly unknown[]): string {
+  let s = "{";
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    if (i > 0) s += ",";
+    if (x === null || x === undefined) s += "NULL";
+    else if (typeof x === "number") s += Number.isFinite(x) ? String(x) : `"${String(x)}"`;
+    else s += '"' + String(x).replace(/[\\"]/g, "\\$&") + '"';
+  }
+  return s + "}";
+}
+
 /** `?` placeholders (the repositories' SQL) as PostgreSQL's `$1, $2, ...`; no literal of theirs holds a `?`. */
 function numbered(sql: string): string {
   let i = 0;
@@ -56,7 +82,7 @@ export interface PostgresStore extends Repositories {}
 export class PostgresStore implements Store {
   readonly kind = "postgres" as const;
   private client: Sql;
-  private queue: { table: BatchTable; row: Row }[] = [];
+  private queue: Queued[] = [];
   private queuedTrades = 0;
   private flushing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -87,9 +113,11 @@ export class PostgresStore implements Store {
       all: exec,
       run: async (op, sql, params) => (await exec(op, sql, params)).count,
       append: (t, rows) => this.enqueue(t, rows),
+      writeAhead: (t) => this.writeAhead(t),
       settle: (only) => (only !== "trades" || this.queuedTrades > 0 ? this.flush() : undefined),
     };
-    Object.assign(this, repositories(this.io));
+    // the state write is dialect here: it also notifies watchers (watchState)
+    Object.assign(this, repositories(this.io), { setState: (key: string, value: string, at: number) => this.setStateNotify(key, value, at) });
   }
 
   counts(): Promise<StoreCounts> {
@@ -200,9 +228,11 @@ export class PostgresStore implements Store {
     if (this.queue.length >= this.state.max && !this.closed) return this.enqueueWhenRoom(table, rows);
     this.state.waiting = false;
     const c = this.codec(table);
-    for (const r of rows) this.queue.push({ table, row: c.record(r) });
-    if (table === "trades") this.queuedTrades += rows.length;
-    if (this.queue.length >= (this.o.batchSize ?? 500)) this.kick();
+    if (table === "trades") {
+      for (const r of rows) this.queue.push({ table, row: c.record(r) });
+      this.queuedTrades += rows.length;
+    } else for (const r of rows) this.queue.push({ table, v: c.elements(r) });
+    if (this.queue.length >= (this.o.batchSize ?? BATCH)) this.kick();
     else if (!this.flushing && !this.timer)
       this.timer = setTimeout(() => {
         this.timer = null;
@@ -224,18 +254,27 @@ export class PostgresStore implements Store {
   }
 
   private async drainQueue(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, this.o.batchSize ?? 500);
-      const bars = batch.filter((b) => b.table === "market_bars").map((b) => b.row);
-      const audit = batch.filter((b) => b.table === "audit_events").map((b) => b.row);
-      const trades = batch.filter((b) => b.table === "trades").map((b) => b.row);
-      // One statement per batch: it lands whole or not at all, and is retried whole. Rows leave
-      // the queue only after it committed, so nothing is lost while the server is away.
-      await this.retry("write batch", () => this.writeBatch(bars, audit, trades), Number.POSITIVE_INFINITY);
-      this.queue.splice(0, batch.length);
-      this.queuedTrades -= trades.length;
-      for (const w of this.waiters.splice(0)) w();
-    }
+    while (this.queue.length > 0) await this.writeQueued(this.o.batchSize ?? BATCH);
+  }
+
+  /**
+   * Write the first `max` queued rows in one statement (plus `trade`, the write-ahead row, when
+   * given); they leave the queue only after it committed, so nothing is lost while the server is
+   * away. Returns the rows the statement inserted into trades.
+   */
+  private async writeQueued(max: number, trade?: Row): Promise<Row[]> {
+    const batch = this.queue.slice(0, max);
+    const bars: unknown[][] = [], audit: unknown[][] = [], trades: Row[] = [];
+    for (const q of batch)
+      if (q.table === "trades") trades.push(q.row);
+      else (q.table === "market_bars" ? bars : audit).push(q.v);
+    if (trade) trades.push(trade);
+    // One statement per batch: it lands whole or not at all, and is retried whole.
+    const rows = await this.retry(trade ? "insertTrade" : "write batch", () => this.writeBatch(bars, audit, trades), trade ? 6 : Number.POSITIVE_INFINITY);
+    this.queue.splice(0, batch.length);
+    this.queuedTrades -= trades.length - (trade ? 1 : 0);
+    for (const w of this.waiters.splice(0)) w();
+    return rows;
   }
 
   /**
@@ -244,18 +283,80 @@ export class PostgresStore implements Store {
    * connection inside a transaction — its ROLLBACK is written to the closed socket from a
    * setImmediate and the TypeError escapes every await (porsager/postgres #1066, #1154, #1208).
    * Plain pooled statements never take that path; the store uses no reserved connection at all.
+   * Bars and audit rows go in as column arrays (unnest: one parameter per column, the same
+   * statement text for any batch size); trades, few per batch, as a multi-row VALUES in decision
+   * order (ids follow it), returning what was inserted.
    */
-  private async writeBatch(bars: Row[], audit: Row[], trades: Row[]): Promise<void> {
+  private async writeBatch(bars: unknown[][], audit: unknown[][], trades: Row[]): Promise<Row[]> {
     const s = this.sql;
-    const cols = (t: BatchTable) => this.codec(t).insertColumns as string[];
+    const unnest = (t: "market_bars" | "audit_events", rows: unknown[][]) => {
+      const c = this.codec(t);
+      const arrays = c.insertColumns.map((_, i) => s`${arrayLiteral(rows.map((r) => r[i]))}::${s.unsafe(c.arrayTypes[i]!)}`);
+      const list = arrays.reduce((acc, a) => s`${acc}, ${a}`);
+      return s`INSERT INTO ${s(t)} (${s.unsafe(c.insertColumns.join(", "))}) SELECT * FROM unnest(${list}) ON CONFLICT DO NOTHING`;
+    };
     const parts = [
-      bars.length ? s`INSERT INTO market_bars ${s(bars, cols("market_bars"))} ON CONFLICT DO NOTHING` : null,
-      audit.length ? s`INSERT INTO audit_events ${s(audit, cols("audit_events"))} ON CONFLICT DO NOTHING` : null,
-      trades.length ? s`INSERT INTO trades ${s(trades, cols("trades"))} ON CONFLICT (idempotency_key) DO NOTHING` : null,
+      bars.length ? unnest("market_bars", bars) : null,
+      audit.length ? unnest("audit_events", audit) : null,
+      trades.length ? s`INSERT INTO trades ${s(trades, this.codec("trades").insertColumns as string[])} ON CONFLICT (idempotency_key) DO NOTHING RETURNING *` : null,
     ].filter((p) => p !== null);
-    if (parts.length === 1) await parts[0]!;
-    else if (parts.length === 2) await s`WITH w1 AS (${parts[0]!}) ${parts[1]!}`;
-    else if (parts.length === 3) await s`WITH w1 AS (${parts[0]!}), w2 AS (${parts[1]!}) ${parts[2]!}`;
+    // Data-modifying CTEs all run to completion within the statement; the last part is the main query.
+    if (parts.length === 1) return [...(await parts[0]!)];
+    if (parts.length === 2) return [...(await s`WITH w1 AS (${parts[0]!}) ${parts[1]!}`)];
+    if (parts.length === 3) return [...(await s`WITH w1 AS (${parts[0]!}), w2 AS (${parts[1]!}) ${parts[2]!}`)];
+    return [];
+  }
+
+  /**
+   * The write-ahead insert: everything queued before it (bars, audit rows, blocked trades) and this
+   * row in ONE statement, committed before this returns — one round trip per order, and the
+   * order's chain is durable with its row. Runs as the writer (no batch is in flight meanwhile).
+   */
+  private async writeAhead(t: object): Promise<Row | null> {
+    while (this.flushing) await this.flushing;
+    const row = this.codec("trades").record(t);
+    const job = (async () => {
+      while (this.queue.length > (this.o.batchSize ?? BATCH)) await this.writeQueued(this.o.batchSize ?? BATCH);
+      return this.writeQueued(this.queue.length, row);
+    })();
+    this.flushing = job.then(() => undefined, () => undefined).finally(() => {
+      this.flushing = null;
+      if (this.queue.length > 0) this.kick();
+    });
+    const rows = await job;
+    return rows.find((r) => r.idempotency_key === row.idempotency_key) ?? null;
+  }
+
+  /** PostgreSQL's setState: the write and its notification in one statement (NOTIFY is delivered at commit). */
+  private async setStateNotify(key: string, value: string, at: number): Promise<void> {
+    await this.retry("setState", () => this.sql`WITH w AS (INSERT INTO system_state (key, value, updated_at) VALUES (${key}, ${value}, ${new Date(at)})
+      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at RETURNING key)
+      SELECT pg_notify(${STATE_CHANNEL}, current_schema() || ':' || key) FROM w`);
+  }
+
+  /**
+   * LISTEN on the state channel over a client of its own (the main client is replaced after a
+   * dropped connection; this one reconnects by itself and runs `onListen` again each time).
+   * Notifications name the schema, so stores of other schemas on the same database are ignored.
+   */
+  async watchState(onChange: (key: string) => void, onListen: () => void): Promise<() => Promise<void>> {
+    const schema = this.o.schema ?? String((await this.retry("watchState", () => this.sql`SELECT current_schema() AS s`))[0]!.s);
+    const listener = postgres(this.o.url, {
+      max: 1, onnotice: () => {}, connect_timeout: 5, fetch_types: false, backoff: (n: number) => Math.min(0.02 * 2 ** n, 2),
+      connection: { application_name: `${this.o.applicationName ?? (process.env.PGAPPNAME || "awet")}-state` },
+    });
+    const prefix = `${schema}:`;
+    try {
+      await listener.listen(STATE_CHANNEL, (payload) => {
+        if (payload.startsWith(prefix)) onChange(payload.slice(prefix.length));
+      }, onListen);
+    } catch (e) {
+      await listener.end({ timeout: 0 }).catch(() => undefined);
+      throw new StoreError(`watchState failed: ${errorMessage(e)}`, "watchState", e);
+    }
+    return async () => {
+      await listener.end({ timeout: 1 }).catch(() => undefined);
+    };
   }
 
   async flush(): Promise<void> {

@@ -58,6 +58,9 @@ export class SqliteStore implements Store {
       all: (_op, sql, params = []) => this.q(sql).all(...(params as never[])) as Row[],
       run: (_op, sql, params = []) => this.q(sql).run(...(params as never[])).changes,
       append: (t, rows) => this.append(t, rows),
+      // every buffered row and the write-ahead row in ONE transaction: one commit per order, and the
+      // order's chain is on disk with it
+      writeAhead: (t) => this.flushSync(() => this.q(`${this.inserts.trades} RETURNING *`).get(...(this.codec("trades").values(t) as never[])) as Row | null) ?? null,
       settle: (only) => {
         if (only !== "trades" || this.buffers.trades.length) this.flushSync();
       },
@@ -117,24 +120,27 @@ export class SqliteStore implements Store {
     if (!this.timer) this.timer = setTimeout(() => this.flushSync(), this.opts.flushMs ?? 100);
   }
 
-  private flushSync(): void {
+  /** Write the buffered rows in one transaction; `also` runs last inside the same transaction. */
+  private flushSync<T = void>(also?: () => T): T | undefined {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.closed || this.queued === 0) return;
+    if (this.closed || this.queued === 0) return also ? this.db.transaction(also)() : undefined;
     const { market_bars, audit_events, trades } = this.buffers;
     const insBar = this.q(this.inserts.market_bars);
     const insAudit = this.q(this.inserts.audit_events);
     const insTrade = this.q(this.inserts.trades);
     // Buffers are swapped only after the commit, so a failed batch stays queued, not lost.
-    this.db.transaction(() => {
+    const out = this.db.transaction(() => {
       for (const r of market_bars) insBar.run(...(r as never[]));
       for (const r of audit_events) insAudit.run(...(r as never[]));
       for (const r of trades) insTrade.run(...(r as never[]));
+      return also?.();
     })();
     this.buffers = { market_bars: [], audit_events: [], trades: [] };
     this.queued = 0;
+    return out;
   }
 
   async ping(): Promise<void> {

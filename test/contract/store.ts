@@ -24,7 +24,7 @@ export const STORE_METHODS = {
   models: ["saveModel", "listModels", "promoteModel", "setModelStatus"],
   jobRuns: ["startJobRun", "finishJobRun", "listJobRuns"],
   backtests: ["saveBacktestRun", "getBacktestRun", "listBacktestRuns"],
-  state: ["getState", "setState"],
+  state: ["getState", "setState", "watchState"],
   deadLetters: ["recordDeadLetter"],
   watch: ["saveHeartbeat", "listHeartbeats", "deleteHeartbeat", "saveLag", "listLag", "pruneWatch"],
   lifecycle: ["migrate", "counts", "ping", "backlog", "warnings", "flush", "close"],
@@ -363,6 +363,26 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect(await store.barsBetween(T0, T0 + 1)).toEqual([{ symbol: "SPY", ts: T0, open: 168.123457, high: 169, low: 167.5, close: 168.25, volume: 1234.5 }]);
     });
 
+    test("watchState, where the adapter has it: every state write of this schema is announced", async () => {
+      if (!store.watchState) {
+        expect(store.kind).toBe("sqlite");
+        return;
+      }
+      const seen: string[] = [];
+      let listening = 0;
+      const stop = await store.watchState((k) => seen.push(k), () => listening++);
+      try {
+        expect(listening).toBe(1);
+        await store.setState("trading_state", "HALTED", T0);
+        await store.setState("trading_state_reason", "test", T0);
+        for (let i = 0; i < 100 && seen.length < 2; i++) await Bun.sleep(20);
+        expect(seen).toEqual(["trading_state", "trading_state_reason"]);
+        expect(await store.getState("trading_state")).toBe("HALTED");
+      } finally {
+        await stop();
+      }
+    });
+
     test("backlog and warnings, where the adapter has them; close is idempotent", async () => {
       if (store.kind === "postgres") {
         expect(store.backlog!()).toMatchObject({ queued: 0, waiting: false, connected: true, lastError: null });
@@ -390,5 +410,5 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
 /** Adapter members that are not the port's (used by the adapter itself or by `awet db`). */
 const INTERNAL: Record<Store["kind"], Set<string>> = {
   sqlite: new Set(["codec", "q", "append", "flushSync"]),
-  postgres: new Set(["client", "sql", "codec", "connect", "renew", "retry", "setupTimescale", "enqueue", "enqueueWhenRoom", "kick", "drainQueue", "writeBatch"]),
+  postgres: new Set(["client", "sql", "codec", "connect", "renew", "retry", "setupTimescale", "enqueue", "enqueueWhenRoom", "kick", "drainQueue", "writeQueued", "writeBatch", "writeAhead", "setStateNotify"]),
 };

@@ -1,6 +1,6 @@
 import { StoreError } from "../../core/errors";
 import { round6 } from "../../core/money";
-import { Where, valuesList, type Db } from "../db";
+import { Where, type Db } from "../db";
 import { OPEN_STATUSES, type OrderStats, type TradeRepository, type TradeRow } from "../port";
 
 const OPEN = OPEN_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -22,13 +22,10 @@ const ORDER_STATS = `SELECT
 /** Trade rows: the write-ahead insert, buffered blocked rows, patches and the reads of the gates and reports. */
 export function tradeRepository(db: Db): TradeRepository {
   const trades = db.codec<TradeRow>("trades");
-  const insert = `INSERT INTO trades (${trades.insertColumns.join(", ")}) VALUES ${valuesList(1, trades.insertColumns.length)}
-    ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`;
   const n = (x: unknown) => Number(x ?? 0);
   return {
     async insertTrade(t) {
-      await db.settle("trades");
-      const [r] = await db.all("insertTrade", insert, trades.values(t));
+      const r = await db.writeAhead(t);
       return r ? trades.decode(r) : null;
     },
     appendTrades: (rows) => db.append("trades", rows),
