@@ -84,7 +84,7 @@ describe("daemon end to end", () => {
       const row = db.query("SELECT COUNT(*) AS n FROM trades WHERE status = 'blocked' AND error_message = 'dry_run'").get() as { n: number };
       expect(row.n).toBe(status.stats.orders_blocked);
       const chain = db
-        .query("SELECT DISTINCT event_type FROM audit_events WHERE correlation_id = (SELECT correlation_id FROM trades LIMIT 1) ORDER BY id")
+        .query("SELECT DISTINCT event_type FROM audit_events WHERE correlation_id = (SELECT correlation_id FROM trades LIMIT 1) ORDER BY seq")
         .all()
         .map((r: any) => r.event_type);
       expect(chain).toEqual(["market.engineered", "predictions", "risk.approved", "execution.blocked"]);
