@@ -69,12 +69,15 @@ export interface TableCodec<T = Row> {
   readonly table: Table;
   /** The columns an INSERT writes: all but the serial ones, which the database assigns. */
   readonly insertColumns: readonly string[];
-  /** One row's INSERT parameters, in insertColumns order, from an object with the row type's fields. */
-  values(r: object): unknown[];
+  /**
+   * One row's INSERT parameters, in insertColumns order, from an object with the row type's fields;
+   * a field the row lacks is taken from `common` (what a batch's rows share, e.g. the bars' source).
+   */
+  values(r: object, common?: Row): unknown[];
   /** The same as {column: parameter} (PostgreSQL's multi-row helper). */
   record(r: object): Row;
-  /** One row's elements of column arrays, in insertColumns order (PostgreSQL's unnest batches). */
-  elements(r: object): unknown[];
+  /** One row's elements of column arrays, in insertColumns order (PostgreSQL's unnest batches); `common` as for values. */
+  elements(r: object, common?: Row): unknown[];
   /** The array type of each insert column (PostgreSQL's unnest batches). */
   readonly arrayTypes: readonly string[];
   /** One column's parameter (a filter bound, a patched field); a column the table lacks is an error. */
@@ -116,10 +119,14 @@ function tableCodec<T>(table: Table, d: Dialect): TableCodec<T> {
   return {
     table,
     insertColumns: insNames,
-    values(r) {
+    values(r, common) {
       const o = r as Row;
       const out = new Array<unknown>(n);
-      for (let i = 0; i < n; i++) out[i] = insEnc[i]!(o[insFields[i]!]);
+      for (let i = 0; i < n; i++) {
+        const f = insFields[i]!;
+        const v = o[f];
+        out[i] = insEnc[i]!(v === undefined && common ? common[f] : v);
+      }
       return out;
     },
     record(r) {
@@ -128,10 +135,14 @@ function tableCodec<T>(table: Table, d: Dialect): TableCodec<T> {
       for (let i = 0; i < n; i++) out[insNames[i]!] = insEnc[i]!(o[insFields[i]!]);
       return out;
     },
-    elements(r) {
+    elements(r, common) {
       const o = r as Row;
       const out = new Array<unknown>(n);
-      for (let i = 0; i < n; i++) out[i] = insArr[i]!(o[insFields[i]!]);
+      for (let i = 0; i < n; i++) {
+        const f = insFields[i]!;
+        const v = o[f];
+        out[i] = insArr[i]!(v === undefined && common ? common[f] : v);
+      }
       return out;
     },
     arrayTypes: ins.map((c) => d.arr?.type[c.kind] ?? ""),

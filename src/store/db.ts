@@ -20,8 +20,11 @@ export interface Db {
   all(op: string, sql: string, params?: readonly unknown[]): Promise<Row[]> | Row[];
   /** Run one statement; the number of rows it changed. */
   run(op: string, sql: string, params?: readonly unknown[]): Promise<number> | number;
-  /** Queue rows (objects with the row type's fields) for the batched writer; a promise only under back-pressure. */
-  append(table: BatchTable, rows: readonly object[]): Promise<void> | void;
+  /**
+   * Queue rows (objects with the row type's fields; `common` holds fields they all share) for the
+   * batched writer; a promise only under back-pressure.
+   */
+  append(table: BatchTable, rows: readonly object[], common?: Row): Promise<void> | void;
   /**
    * The write-ahead insert of one trade row (an object with TradeRow's fields), together with every
    * buffered row, in one commit; the inserted row, or null when its idempotency key already exists.

@@ -112,7 +112,7 @@ export class PostgresStore implements Store {
       codec: this.codec,
       all: exec,
       run: async (op, sql, params) => (await exec(op, sql, params)).count,
-      append: (t, rows) => this.enqueue(t, rows),
+      append: (t, rows, common) => this.enqueue(t, rows, common),
       writeAhead: (t) => this.writeAhead(t),
       settle: (only) => (only !== "trades" || this.queuedTrades > 0 ? this.flush() : undefined),
     };
@@ -224,14 +224,14 @@ export class PostgresStore implements Store {
   // --- batched hot-path writes -------------------------------------------------------------
 
   /** Queue rows for the flusher; returns a promise only when the queue is full and the caller must wait. */
-  private enqueue(table: BatchTable, rows: readonly object[]): Promise<void> | void {
-    if (this.queue.length >= this.state.max && !this.closed) return this.enqueueWhenRoom(table, rows);
+  private enqueue(table: BatchTable, rows: readonly object[], common?: Row): Promise<void> | void {
+    if (this.queue.length >= this.state.max && !this.closed) return this.enqueueWhenRoom(table, rows, common);
     this.state.waiting = false;
     const c = this.codec(table);
     if (table === "trades") {
       for (const r of rows) this.queue.push({ table, row: c.record(r) });
       this.queuedTrades += rows.length;
-    } else for (const r of rows) this.queue.push({ table, v: c.elements(r) });
+    } else for (const r of rows) this.queue.push({ table, v: c.elements(r, common) });
     if (this.queue.length >= (this.o.batchSize ?? BATCH)) this.kick();
     else if (!this.flushing && !this.timer)
       this.timer = setTimeout(() => {
@@ -240,13 +240,13 @@ export class PostgresStore implements Store {
       }, 20);
   }
 
-  private async enqueueWhenRoom(table: BatchTable, rows: readonly object[]): Promise<void> {
+  private async enqueueWhenRoom(table: BatchTable, rows: readonly object[], common?: Row): Promise<void> {
     while (this.queue.length >= this.state.max && !this.closed) {
       this.state.waiting = true; // back-pressure: the caller waits for the flusher
       this.kick();
       await new Promise<void>((r) => this.waiters.push(r));
     }
-    this.enqueue(table, rows);
+    this.enqueue(table, rows, common);
   }
 
   private kick(): void {

@@ -25,6 +25,7 @@ export class SqliteStore implements Store {
   private stmts = new Map<string, Statement>();
   private closed = false;
   private readonly inserts: Record<BatchTable, string>;
+  private readonly batchCodecs = { market_bars: this.codec("market_bars"), audit_events: this.codec("audit_events"), trades: this.codec("trades") };
   /** What the repositories run on. */
   private readonly io: Db;
 
@@ -57,7 +58,7 @@ export class SqliteStore implements Store {
       codec: this.codec,
       all: (_op, sql, params = []) => this.q(sql).all(...(params as never[])) as Row[],
       run: (_op, sql, params = []) => this.q(sql).run(...(params as never[])).changes,
-      append: (t, rows) => this.append(t, rows),
+      append: (t, rows, common) => this.append(t, rows, common),
       // every buffered row and the write-ahead row in ONE transaction: one commit per order, and the
       // order's chain is on disk with it
       writeAhead: (t) => this.flushSync(() => this.q(`${this.inserts.trades} RETURNING *`).get(...(this.codec("trades").values(t) as never[])) as Row | null) ?? null,
@@ -107,10 +108,10 @@ export class SqliteStore implements Store {
     return applied;
   }
 
-  private append(t: BatchTable, rows: readonly object[]): void {
-    const c = this.codec(t);
+  private append(t: BatchTable, rows: readonly object[], common?: Row): void {
+    const c = this.batchCodecs[t];
     const buf = this.buffers[t];
-    for (const r of rows) buf.push(c.values(r));
+    for (const r of rows) buf.push(c.values(r, common));
     this.queued += rows.length;
     const size = this.opts.batchSize ?? 2048;
     if (this.queued >= size) {

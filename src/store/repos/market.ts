@@ -9,7 +9,7 @@ export function barRepository(db: Db): BarRepository {
   const asClose = bars.decoder(["symbol", "ts", "close"]);
   const between = (from: number, to: number) => new Where(bars).cmp("ts", ">=", from).cmp("ts", "<", to);
   return {
-    appendBars: (rows, source) => db.append("market_bars", rows.map((b) => ({ ...b, source }))),
+    appendBars: (rows, source) => db.append("market_bars", rows, { source }),
     async barCloses(from, to) {
       await db.settle();
       const w = between(from, to);
