@@ -1,7 +1,7 @@
 import { Database, type Statement } from "bun:sqlite";
 import { chmodSync, existsSync } from "node:fs";
 import { ensurePrivateFile } from "../ops/trust";
-import { StoreError } from "../core/errors";
+import { StoreError, errorMessage } from "../core/errors";
 import { SQLITE, codecs } from "./codec";
 import type { BatchTable, Db, Row } from "./db";
 import { loadMigrations } from "./migrations";
@@ -9,6 +9,15 @@ import type { Repositories, Store, StoreCounts } from "./port";
 import { repositories, storeCounts } from "./repos";
 
 export interface SqliteStore extends Repositories {}
+
+/** A failed statement as a StoreError naming the operation, as on PostgreSQL. */
+function failsAs<T>(op: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new StoreError(`${op} failed: ${errorMessage(e)}`, op, e);
+  }
+}
 
 /**
  * bun:sqlite adapter (WAL). Bars, audit events and blocked trade rows are buffered and written in
@@ -56,12 +65,13 @@ export class SqliteStore implements Store {
     this.io = {
       kind: "sqlite",
       codec: this.codec,
-      all: (_op, sql, params = []) => this.q(sql).all(...(params as never[])) as Row[],
-      run: (_op, sql, params = []) => this.q(sql).run(...(params as never[])).changes,
+      all: (op, sql, params = []) => failsAs(op, () => this.q(sql).all(...(params as never[])) as Row[]),
+      run: (op, sql, params = []) => failsAs(op, () => this.q(sql).run(...(params as never[])).changes),
       append: (t, rows, common) => this.append(t, rows, common),
       // every buffered row and the write-ahead row in ONE transaction: one commit per order, and the
       // order's chain is on disk with it
-      writeAhead: (t) => this.flushSync(() => this.q(`${this.inserts.trades} RETURNING *`).get(...(this.codec("trades").values(t) as never[])) as Row | null) ?? null,
+      writeAhead: (t) =>
+        failsAs("insertTrade", () => this.flushSync(() => this.q(`${this.inserts.trades} RETURNING *`).get(...(this.batchCodecs.trades.values(t) as never[])) as Row | null) ?? null),
       settle: (only) => {
         if (only !== "trades" || this.buffers.trades.length) this.flushSync();
       },

@@ -4,6 +4,7 @@ import type {
   PositionRepository, StateRepository, Store, StoreLifecycle, TradeRepository, WatchRepository,
 } from "../../src/store/port";
 import { envelope } from "../../src/core/events";
+import { StoreError } from "../../src/core/errors";
 import { newTrade, T0 } from "../helpers";
 
 type Methods<T> = { [K in keyof T]-?: NonNullable<T[K]> extends (...a: never[]) => unknown ? K : never }[keyof T];
@@ -293,7 +294,7 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect((await store.listLag()).find((r) => r.partition === 2)).toMatchObject({ committed: null, above_since: T0 + 1 });
       expect(await store.pruneWatch(T0 + 1)).toEqual({ heartbeats: 0, lag: 1 });
       expect((await store.listLag()).map((r) => r.partition)).toEqual([1, 2]);
-      await expect(store.saveLag([{ ...base, partition: 3, committed: 5, end: 4, lag: -1, above_since: null, observed_at: T0 }])).rejects.toThrow(/CHECK constraint failed: lag >= 0|violates check constraint "consumer_lag_lag_check"/);
+      await expect(store.saveLag([{ ...base, partition: 3, committed: 5, end: 4, lag: -1, above_since: null, observed_at: T0 }])).rejects.toThrow(/^saveLag failed: .*(CHECK constraint failed: lag >= 0|violates check constraint "consumer_lag_lag_check")/);
     });
 
     test("getTradeByKey, placedTradesSince (not blocked or rejected, oldest first), countAudit and ping", async () => {
@@ -336,8 +337,12 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect(byV).toEqual({ v1: "retired", v2: "candidate" });
     });
 
-    test("the trades table refuses a non-paper row", async () => {
-      await expect(store.insertTrade(newTrade({ paper_trade: false }))).rejects.toThrow(/paper_trade/);
+    test("the trades table refuses a non-paper row: a StoreError naming the operation, nothing written", async () => {
+      const e = await store.insertTrade(newTrade({ paper_trade: false })).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(StoreError);
+      expect((e as StoreError).message).toMatch(/^insertTrade failed: .*paper_trade/);
+      expect((e as StoreError).op).toBe("insertTrade");
+      expect((await store.listTrades({})).length).toBe(0);
     });
   test("audit rows of one time keep the order they were appended in, across batches (not the event ids' order)", async () => {
       const ev = (id: string, i: number) => ({ ...envelope("audit", { ts: T0, correlation_id: "c-order", idempotency_key: `k${i}`, source: "t", symbol: "SPY", payload: { i } }), id });
