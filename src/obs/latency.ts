@@ -6,19 +6,17 @@ export class LatencyHistogram {
   private static readonly MIN_MS = 1e-4;
   private static readonly GROWTH = Math.log(1.02);
   private readonly counts: Uint32Array;
-  /** Exact counts per coarse upper bound (`coarseMs`, ascending; the last slot is +Inf), for Prometheus. */
-  private readonly coarse: Float64Array;
+  /** Exact counts at coarse bounds (seconds), for Prometheus. */
+  readonly coarse: CoarseHistogram;
   count = 0;
   max = 0;
-  /** Sum of all samples in ms. */
-  sum = 0;
 
   constructor(
     private readonly buckets = 1100,
-    readonly coarseMs: readonly number[] = [],
+    coarseBoundsS: readonly number[] = [],
   ) {
     this.counts = new Uint32Array(buckets);
-    this.coarse = new Float64Array(coarseMs.length + 1);
+    this.coarse = new CoarseHistogram(coarseBoundsS);
   }
 
   /** Record one sample in milliseconds. */
@@ -28,20 +26,8 @@ export class LatencyHistogram {
     if (i >= this.buckets) i = this.buckets - 1;
     this.counts[i]!++;
     this.count++;
-    this.sum += ms;
     if (ms > this.max) this.max = ms;
-    const c = this.coarseMs;
-    let j = 0;
-    while (j < c.length && ms > c[j]!) j++;
-    this.coarse[j]!++;
-  }
-
-  /** Cumulative counts at each coarse bound (samples ≤ bound), then the total: a Prometheus histogram's buckets. */
-  cumulative(): number[] {
-    const out: number[] = [];
-    let acc = 0;
-    for (let j = 0; j < this.coarse.length; j++) out.push((acc += this.coarse[j]!));
-    return out;
+    this.coarse.record(ms / 1000);
   }
 
   /** The p-th percentile (0..100) in ms: the upper edge of the bucket that holds it (0 when empty). */
@@ -54,5 +40,33 @@ export class LatencyHistogram {
       if (seen >= rank) return Math.min(this.max, LatencyHistogram.MIN_MS * Math.exp((i + 1) * LatencyHistogram.GROWTH));
     }
     return this.max;
+  }
+}
+
+/** Exact counts per upper bound (ascending; the last slot is beyond the last bound), their sum and count: a Prometheus histogram's state. */
+export class CoarseHistogram {
+  private readonly counts: Float64Array;
+  count = 0;
+  sum = 0;
+
+  constructor(readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  record(v: number): void {
+    const b = this.bounds;
+    let j = 0;
+    while (j < b.length && v > b[j]!) j++;
+    this.counts[j]!++;
+    this.count++;
+    this.sum += v;
+  }
+
+  /** Samples ≤ each bound, then the total (Prometheus's cumulative buckets, +Inf last). */
+  cumulative(): number[] {
+    const out: number[] = [];
+    let acc = 0;
+    for (let j = 0; j < this.counts.length; j++) out.push((acc += this.counts[j]!));
+    return out;
   }
 }

@@ -20,4 +20,20 @@ describe("awet_decision_latency_seconds", () => {
     expect(v("awet_decision_latency_seconds_sum")).toBeCloseTo(0.70465, 9);
     expect(m.decisionLatency.percentile(50)).toBeCloseTo(0.3, 1);
   });
+
+  test("awet_handler_duration_seconds: a series from the first scrape, then one per topic and handler", async () => {
+    const m = new Metrics();
+    expect(await m.registry.metrics()).toContain('awet_handler_duration_seconds_count{topic="market.raw",handler="none"} 0');
+    m.handlerTime("predictions", "Risk", 0.00003);
+    m.handlerTime("predictions", "Risk", 0.002);
+    m.handlerTime("market.raw", "FeatureEngineering", 2);
+    const text = await m.registry.metrics();
+    expect(text).toContain('awet_handler_duration_seconds_bucket{topic="predictions",handler="Risk",le="0.00005"} 1');
+    expect(text).toContain('awet_handler_duration_seconds_bucket{topic="predictions",handler="Risk",le="0.001"} 1');
+    expect(text).toContain('awet_handler_duration_seconds_bucket{topic="predictions",handler="Risk",le="0.0025"} 2');
+    expect(text).toContain('awet_handler_duration_seconds_count{topic="predictions",handler="Risk"} 2');
+    expect(text).toContain('awet_handler_duration_seconds_bucket{topic="market.raw",handler="FeatureEngineering",le="1"} 0');
+    expect(text).toContain('awet_handler_duration_seconds_bucket{topic="market.raw",handler="FeatureEngineering",le="+Inf"} 1');
+    expect(text).not.toContain('awet_handler_duration_seconds_count{topic="market.raw",handler="none"}');
+  });
 });
