@@ -73,11 +73,14 @@ function numbered(sql: string): string {
 export interface PostgresStore extends Repositories {}
 
 /**
- * The Store on PostgreSQL (TimescaleDB as store_timescale says) with the `postgres` package.
- * Bars and audit events go through a bounded queue written by one flusher in multi-row INSERTs,
- * one statement per batch: when the database is slow or down, appends wait (back-pressure, shown
- * by backlog()) instead of dropping anything, a batch that fails on a lost connection is retried
- * whole, and writing resumes where it stopped once the server is back.
+ * The Store on PostgreSQL (TimescaleDB as store_timescale says) with the `postgres` package. The
+ * repositories (src/store/repos/) hold the queries; this adapter keeps what is PostgreSQL's: the
+ * client and its renewal, the retry of every statement on a lost connection, migrations and
+ * TimescaleDB, the batched writer, state notifications. Bars, audit events and blocked trades go
+ * through a bounded queue written by one flusher, one statement per batch: when the database is
+ * slow or down, appends wait (back-pressure, shown by backlog()) instead of dropping anything, a
+ * batch that fails on a lost connection is retried whole, and writing resumes where it stopped
+ * once the server is back.
  */
 export class PostgresStore implements Store {
   readonly kind = "postgres" as const;
