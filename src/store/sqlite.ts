@@ -20,9 +20,10 @@ function failsAs<T>(op: string, f: () => T): T {
 }
 
 /**
- * bun:sqlite adapter (WAL). Bars, audit events and blocked trade rows are buffered and written in
- * one transaction per batch; write-ahead trade rows are written immediately, because they must be
- * durable before any broker call. The repositories (src/store/repos/) hold the queries.
+ * bun:sqlite adapter (WAL). The repositories (src/store/repos/) hold the queries; this adapter keeps
+ * what is SQLite's: the file, migrations, statements, the batched writer. Bars, audit events and
+ * blocked trade rows are buffered and written in one transaction per batch; a write-ahead trade row
+ * commits at once, with the buffered rows, because it must be durable before any broker call.
  */
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
@@ -52,15 +53,15 @@ export class SqliteStore implements Store {
     } catch (e) {
       throw new StoreError(`cannot open SQLite database ${path}: ${(e as Error).message}`, "open", e);
     }
-    const insert = (t: BatchTable, conflict: string) => {
-      const cols = this.codec(t).insertColumns;
-      return `INSERT INTO ${t} (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")}) ${conflict}`;
+    const insert = (verb: string, t: BatchTable, conflict = "") => {
+      const cols = this.batchCodecs[t].insertColumns;
+      return `${verb} INTO ${t} (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")}) ${conflict}`;
     };
     // a row already there (a replayed bar, a redelivered event, a known key) is skipped
     this.inserts = {
-      market_bars: insert("market_bars", "").replace("INSERT", "INSERT OR IGNORE"),
-      audit_events: insert("audit_events", "").replace("INSERT", "INSERT OR IGNORE"),
-      trades: insert("trades", "ON CONFLICT (idempotency_key) DO NOTHING"),
+      market_bars: insert("INSERT OR IGNORE", "market_bars"),
+      audit_events: insert("INSERT OR IGNORE", "audit_events"),
+      trades: insert("INSERT", "trades", "ON CONFLICT (idempotency_key) DO NOTHING"),
     };
     this.io = {
       kind: "sqlite",
