@@ -37,10 +37,13 @@ export const notFound = (message: string) => new ApiError(404, "not_found", mess
 
 const shown = (v: unknown) => (typeof v === "string" ? `'${v.length > 100 ? `${v.slice(0, 100)}…` : v}'` : v === undefined ? "nothing" : JSON.stringify(v)?.slice(0, 100));
 
+/** A schema's own words for what it accepts (a symbol key: kept out of the OpenAPI document). */
+export const EXPECT = Symbol.for("awet.expect");
+
 /** What a schema accepts, in words, for the message of a value it refused. */
 export function expectation(schema: Record<string | symbol, any> | undefined): string {
   if (!schema) return "valid";
-  if (typeof schema.expect === "string") return schema.expect; // set by the factories in schemas.ts
+  if (typeof schema[EXPECT] === "string") return schema[EXPECT]; // set by the factories in schemas.ts
   if (Array.isArray(schema.enum)) return `one of ${schema.enum.join(", ")}`;
   const options = schema.anyOf as { const?: unknown }[] | undefined;
   if (options?.length && options.every((o) => o.const !== undefined)) return `one of ${options.map((o) => String(o.const)).join(", ")}`;

@@ -4,7 +4,7 @@ import { isCalendarDate } from "../core/parse";
 import { SYMBOL_RE } from "../core/symbol";
 import { MAX_TS, MIN_TS } from "../store/bounds";
 import { TRADE_STATUSES, type TradeRow } from "../store/port";
-import { ApiError, ErrorBody } from "./errors";
+import { ApiError, ErrorBody, EXPECT } from "./errors";
 
 /**
  * The request and response types the routes share, each defined once. They validate what comes in
@@ -33,7 +33,7 @@ if (!TypeRegistry.Has("AwetTime"))
 export function Whole(o: { minimum: number; maximum: number; default?: number; description?: string }) {
   const expect = `a whole number ${o.minimum}..${o.maximum}`;
   return t
-    .Transform(t.Unsafe<string | number>({ [Kind]: "AwetWhole", type: "integer", ...o, description: o.description ? `${o.description} (${expect})` : expect, expect }))
+    .Transform(t.Unsafe<string | number>({ [Kind]: "AwetWhole", type: "integer", ...o, description: o.description ? `${o.description} (${expect})` : expect, [EXPECT]: expect }))
     .Decode((v) => Number(v))
     .Encode((n) => n);
 }
@@ -43,17 +43,17 @@ export const Limit = (dflt: number, max = 1000) => t.Optional(Whole({ minimum: 1
 
 /** A New York trading day YYYY-MM-DD that exists (no 2013-02-30). */
 export const CalendarDate = (description = "a New York trading day") =>
-  t.Unsafe<string>({ [Kind]: "AwetDate", type: "string", format: "date", description, expect: "a calendar date YYYY-MM-DD" });
+  t.Unsafe<string>({ [Kind]: "AwetDate", type: "string", format: "date", description, [EXPECT]: "a calendar date YYYY-MM-DD" });
 
 /** An ISO time in years 0001..9999, as epoch milliseconds for the handler. */
 export const IsoTime = (description: string) =>
   t
-    .Transform(t.Unsafe<string>({ [Kind]: "AwetTime", type: "string", format: "date-time", description, expect: "an ISO time in years 0001..9999" }))
+    .Transform(t.Unsafe<string>({ [Kind]: "AwetTime", type: "string", format: "date-time", description, [EXPECT]: "an ISO time in years 0001..9999" }))
     .Decode((v) => Date.parse(v))
     .Encode((ms) => new Date(ms).toISOString());
 
 /** A ticker as the daemon accepts it anywhere (core/symbol.ts). */
-export const Ticker = t.String({ pattern: SYMBOL_RE.source, description: "an upper-case ticker", expect: "an upper-case ticker" });
+export const Ticker = t.String({ pattern: SYMBOL_RE.source, description: "an upper-case ticker", [EXPECT]: "an upper-case ticker" });
 
 /**
  * One of a list of names; documented as a string enum. t.UnionEnum gives itself a default (the
