@@ -24,6 +24,7 @@ describe("HTTP API", () => {
       }),
     );
   const json = async (r: Response) => (await r.json()) as any;
+  const isErrorShape = (b: Record<string, unknown>) => typeof b.error === "string" && typeof b.message === "string";
 
   beforeEach(async () => {
     h = tempHome("awet-http-");
@@ -148,6 +149,24 @@ describe("HTTP API", () => {
       expect(await json(broken)).toEqual({ error: "internal_error", message: "disk gone under <home>/.awet" });
       for (const r of [refused, rebind, none, chain, job, broken]) expect(r.headers.get("content-type")).toStartWith("application/json");
     });
+  });
+
+  test("an unhealthy /health and /health/:agent keep their report and add the error fields, naming what failed", async () => {
+    expect((await req("/health")).status).toBe(200);
+    const risk = sup.agents.find((a) => a.status.name === "Risk")!;
+    risk.status.state = "failed";
+    const r = await req("/health");
+    expect(r.status).toBe(503);
+    const b = await json(r);
+    expect(b).toMatchObject({ status: "unhealthy", error: "unhealthy", message: "not healthy: agent Risk" });
+    expect(b.agents.Risk.state).toBe("failed");
+    expect(isErrorShape(b)).toBe(true);
+    const one = await req("/health/risk");
+    expect(one.status).toBe(503);
+    expect(await json(one)).toMatchObject({ agent: "Risk", state: "failed", error: "unhealthy", message: "agent Risk is failed" });
+    const none = await req("/health/nobody");
+    expect(none.status).toBe(404);
+    expect((await json(none)).message).toStartWith("no agent 'nobody' (agents: DataIngestion, ");
   });
 
   test("absent optional filters filter nothing: every status, every job", async () => {
