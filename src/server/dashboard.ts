@@ -13,7 +13,7 @@ import { TRADE_STATUSES, type TradeStatus } from "../store/port";
 import { clientScript, styleAsset, type Asset } from "./dashboard-assets";
 import { LiveBuffer, type LiveBatch } from "./live";
 import type { FeedInfo } from "./context";
-import { apiErrors, ErrorBody } from "./errors";
+import { apiErrors } from "./errors";
 import { Limit, Open, READ_ERRORS, Ticker, TradeJson, TradeStatusT, Whole, tradeJson } from "./schemas";
 import { MAX_TS } from "../store/bounds";
 
@@ -156,7 +156,7 @@ export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
     // every dashboard answer carries the same-origin CSP, errors included (set before validation)
     .onTransform(({ set }) => void Object.assign(set.headers, SECURITY_HEADERS))
     .get("/", () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache", ...SECURITY_HEADERS } }), {
-      response: { 200: t.String({ description: "text/html: the page; it carries no data and loads without a token" }), 421: ErrorBody },
+      response: { 200: t.String({ description: "text/html: the page; it carries no data and loads without a token" }), 421: "Error" },
       detail: { tags, summary: "The operator dashboard (HTML; its script and style under /assets/, same-origin CSP)" },
     })
     .get("/assets/app.js", async ({ request }) => serveAsset(request, await clientScript(), "text/javascript; charset=utf-8"), { detail: { hide: true } })

@@ -80,7 +80,9 @@ export interface ErrorOptions {
  * do), and the root's options — mounted first — win.
  */
 export function apiErrors(o: ErrorOptions = {}) {
-  return new Elysia({ name: "awet-errors" }).onError({ as: "global" }, ({ code, error, set, request }) => {
+  return new Elysia({ name: "awet-errors" })
+    .model({ Error: ErrorBody }) // routes answer `400: "Error"`: one component in the OpenAPI document
+    .onError({ as: "global" }, ({ code, error, set, request }) => {
     const e = error as unknown as Record<string, any>;
     let status: number;
     let body: ErrorBody;

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { Elysia, t } from "elysia";
-import { apiErrors, notFound, ErrorBody } from "./errors";
+import { apiErrors, notFound } from "./errors";
 import { Open, READ_ERRORS, RunStatsT } from "./schemas";
 import type { ServerContext } from "./context";
 
@@ -76,7 +76,7 @@ export function healthRoutes(c: ServerContext) {
         return { ...body, error: "unhealthy" as const, message: `not healthy: ${failing.join(", ") || "see the report"}` };
       },
       {
-        response: { 200: Health, 503: Health, 421: ErrorBody },
+        response: { 200: Health, 503: Health, 421: "Error" },
         detail: { tags: ["health"], summary: "Health of store, bus, broker, LLM and every agent, and (deployment) every process with its agents, last beat and lag; 503 when a part of this process, an expected agent with no live process, or consumer lag held above max_consumer_lag makes it unhealthy" },
       },
     )
@@ -92,7 +92,7 @@ export function healthRoutes(c: ServerContext) {
       },
       {
         params: t.Object({ agent: t.String({ description: "agent name, any case" }) }),
-        response: { 200: Open({ agent: t.String() }), 503: Open({ agent: t.String(), error: t.String(), message: t.String() }), 404: ErrorBody, 421: ErrorBody },
+        response: { 200: Open({ agent: t.String() }), 503: Open({ agent: t.String(), error: t.String(), message: t.String() }), 404: "Error", 421: "Error" },
         detail: { tags: ["health"], summary: "Health of one pipeline agent: 200 running, 503 failed or stopped" },
       },
     )
@@ -103,7 +103,7 @@ export function healthRoutes(c: ServerContext) {
         set.headers["content-type"] = sup.metrics.registry.contentType;
         return sup.metrics.registry.metrics();
       },
-      { response: { 200: t.String({ description: "Prometheus text exposition format" }), 421: ErrorBody }, detail: { tags: ["health"], summary: "Prometheus metrics" } },
+      { response: { 200: t.String({ description: "Prometheus text exposition format" }), 421: "Error" }, detail: { tags: ["health"], summary: "Prometheus metrics" } },
     )
     .get(
       "/api/status",

@@ -2,7 +2,7 @@ import { Elysia, t } from "elysia";
 import { JOBS, findJob } from "../jobs/jobs";
 import { nextEffectiveRun, runJob } from "../jobs/scheduler";
 import type { AgentRunRow } from "../store/port";
-import { apiErrors, ErrorBody, notFound } from "./errors";
+import { apiErrors, notFound } from "./errors";
 import { CONTROL_ERRORS, JSON_BODY, Limit, Open, READ_ERRORS, oneOf } from "./schemas";
 import type { ServerContext } from "./context";
 
@@ -60,7 +60,7 @@ export function jobRoutes(c: ServerContext) {
         ...JSON_BODY,
         params: t.Object({ name: t.String({ description: "a job name (GET /api/jobs)" }) }),
         body: t.Object({ dry_run: t.Optional(t.Boolean({ description: "run without side effects where the job supports it" })) }, { description: "optional" }),
-        response: { 200: JobRun, 404: ErrorBody, ...CONTROL_ERRORS },
+        response: { 200: JobRun, 404: "Error", ...CONTROL_ERRORS },
         detail: { tags: ["jobs"], summary: "Run a scheduled job now and answer with its run (steps, status)", security: [{ bearer: [] }] },
       },
     );

@@ -2,7 +2,7 @@ import { Elysia, t } from "elysia";
 import { AwetError } from "../core/errors";
 import { equityCurve, findRun, runJson, runListItem } from "../ops/runs";
 import type { Store } from "../store/port";
-import { apiErrors, ErrorBody, notFound } from "./errors";
+import { apiErrors, notFound } from "./errors";
 import { Limit, Open, READ_ERRORS } from "./schemas";
 
 /** An unknown run id is a 404 naming it; anything else is the handler's failure. */
@@ -40,14 +40,14 @@ export function runsRoutes(store: Store) {
     )
     .get("/api/runs/:id", async ({ params }) => runJson(await found(findRun(store, params.id))), {
       params: RunId,
-      response: { 200: Open({ id: t.String(), label: t.Nullable(t.String()), results: Open({}) }), 404: ErrorBody, ...READ_ERRORS },
+      response: { 200: Open({ id: t.String(), label: t.Nullable(t.String()), results: Open({}) }), 404: "Error", ...READ_ERRORS },
       detail: { tags: ["runs"], summary: "One run: data files and hashes, effective config and hash, code version, counts, results with the equity curve" },
     })
     .get("/api/runs/:id/equity", ({ params }) => found(equityCurve(store, params.id)), {
       params: RunId,
       response: {
         200: Open({ run_id: t.String(), label: t.Nullable(t.String()), starting_equity_usd: t.Number(), points: t.Array(t.Object({ time: t.String({ format: "date-time" }), t: t.Integer(), equity_usd: t.Number(), benchmark_usd: t.Nullable(t.Number()) })) }),
-        404: ErrorBody,
+        404: "Error",
         ...READ_ERRORS,
       },
       detail: { tags: ["runs"], summary: "The equity curve of a run against buy and hold, for charts" },

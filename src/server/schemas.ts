@@ -4,7 +4,7 @@ import { isCalendarDate } from "../core/parse";
 import { SYMBOL_RE } from "../core/symbol";
 import { MAX_TS, MIN_TS } from "../store/bounds";
 import { TRADE_STATUSES, type TradeRow } from "../store/port";
-import { ApiError, ErrorBody, EXPECT } from "./errors";
+import { ApiError, EXPECT } from "./errors";
 
 /**
  * The request and response types the routes share, each defined once. They validate what comes in
@@ -113,9 +113,9 @@ export const RunStatsT = Open(
   "this run's counters",
 );
 
-/** Responses every route may give besides its own: bad input, the guard's refusals. */
-export const READ_ERRORS = { 400: ErrorBody, 401: ErrorBody, 421: ErrorBody, 500: ErrorBody } as const;
-export const CONTROL_ERRORS = { 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 421: ErrorBody, 500: ErrorBody } as const;
+/** Responses every route may give besides its own: bad input, the guard's refusals ("Error": the model apiErrors() declares). */
+export const READ_ERRORS = { 400: "Error", 401: "Error", 421: "Error", 500: "Error" } as const;
+export const CONTROL_ERRORS = { 400: "Error", 401: "Error", 413: "Error", 421: "Error", 500: "Error" } as const;
 
 /** Largest POST body read: the controls take a few small fields. */
 export const MAX_BODY_BYTES = 16 * 1024;

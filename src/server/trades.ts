@@ -2,7 +2,7 @@ import { Elysia, t } from "elysia";
 import { loadTradeChain } from "../ops/chain";
 import { opsSnapshot } from "../ops/snapshot";
 import type { TradeStatus } from "../store/port";
-import { apiErrors, ErrorBody, notFound } from "./errors";
+import { apiErrors, notFound } from "./errors";
 import { Limit, Open, READ_ERRORS, Ticker, TradeJson, TradeStatusT, tradeJson } from "./schemas";
 import type { ServerContext } from "./context";
 
@@ -51,7 +51,7 @@ export function tradeRoutes(c: ServerContext) {
         params: t.Object({ correlation_id: t.String({ description: "the correlation id of a bar's chain (trades.correlation_id)" }) }),
         response: {
           200: Open({ correlation_id: t.String(), timeline: t.Array(Open({})), trades: t.Array(Open({})), llm_traces: t.Array(Open({})), audit: t.Array(Open({})), bar: t.Nullable(Open({})) }),
-          404: ErrorBody,
+          404: "Error",
           ...READ_ERRORS,
         },
         detail: { tags: ["trades"], summary: "Timeline of audit events, LLM calls (prompt and answer as stored, redacted), risk decision and trade of one correlation id" },

@@ -43,6 +43,8 @@ describe("HTTP API", () => {
       expect(r.status).toBe(200);
       const doc = await json(r);
       expect(doc.openapi).toStartWith("3.");
+      expect(Object.keys(doc.components.schemas.Error.properties)).toEqual(["error", "message", "field"]);
+      expect(doc.components.schemas.Error.required).toEqual(["error", "message"]);
       const hidden = new Set(["/openapi", "/assets/app.js", "/assets/app.css", "/assets/icon.svg"]);
       const routes = app.routes.filter((x) => !hidden.has(x.path));
       expect(routes.length).toBeGreaterThan(35);
@@ -59,7 +61,7 @@ describe("HTTP API", () => {
         if (hooks.body) expect([where, Object.keys(op.requestBody.content["application/json"].schema.properties).sort()]).toEqual([where, Object.keys(hooks.body.properties).sort()]);
         // every route documents its answer and the guard's refusal
         expect([where, Object.keys(op.responses ?? {}).includes("200")]).toEqual([where, true]);
-        expect([where, Object.keys(op.responses ?? {}).includes("421")]).toEqual([where, true]);
+        expect([where, op.responses?.["421"]?.content?.["application/json"]?.schema]).toEqual([where, { $ref: "#/components/schemas/Error" }]);
         if (route.method === "POST") expect([where, op.security]).toEqual([where, [{ bearer: [] }]]);
       }
     });
