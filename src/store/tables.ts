@@ -3,7 +3,8 @@
  * codecs of both adapters (src/store/codec.ts), `awet db check` (check.ts), `awet db
  * copy-to-postgres` (copy.ts) and the test that the migrations of both dialects create exactly
  * these columns (test/contract/store-schema.test.ts) are derived from it. Adding a column is: a
- * migration per dialect, a line here, and the field in the row type (port.ts). Pure data.
+ * migration per dialect (listed in src/embedded.ts), a line here, and the field in the row type
+ * (port.ts). Pure data.
  */
 
 /**
