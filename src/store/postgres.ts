@@ -44,8 +44,12 @@ const STATE_CHANNEL = "awet_state";
 /** Rows per batch statement (bars and audit rows as column arrays: large batches are cheap). */
 const BATCH = 4000;
 
-/** Bars and audit rows queue as array elements (column arrays), trades as parameter records. */
-type Queued = { table: "market_bars" | "audit_events"; v: unknown[] } | { table: "trades"; row: Row };
+/**
+ * Queued rows: bars as they came (immutable values: encoded by the flusher, off the per-bar path),
+ * audit rows as column-array elements (the payload is captured when appended), trades as
+ * parameter records.
+ */
+type Queued = { table: "market_bars"; bar: object; common: Row | undefined } | { table: "audit_events"; v: unknown[] } | { table: "trades"; row: Row };
 
 /**
  * A PostgreSQL array literal ('{"a","b",NULL}') sent as ONE text parameter and cast server-side
@@ -230,11 +234,12 @@ export class PostgresStore implements Store {
   private enqueue(table: BatchTable, rows: readonly object[], common?: Row): Promise<void> | void {
     if (this.queue.length >= this.state.max && !this.closed) return this.enqueueWhenRoom(table, rows, common);
     this.state.waiting = false;
-    const c = this.codec(table);
-    if (table === "trades") {
-      for (const r of rows) this.queue.push({ table, row: c.record(r) });
+    if (table === "market_bars") for (const bar of rows) this.queue.push({ table, bar, common });
+    else if (table === "audit_events") for (const r of rows) this.queue.push({ table, v: this.codec(table).elements(r, common) });
+    else {
+      for (const r of rows) this.queue.push({ table, row: this.codec(table).record(r) });
       this.queuedTrades += rows.length;
-    } else for (const r of rows) this.queue.push({ table, v: c.elements(r, common) });
+    }
     if (this.queue.length >= (this.o.batchSize ?? BATCH)) this.kick();
     else if (!this.flushing && !this.timer)
       this.timer = setTimeout(() => {
@@ -268,9 +273,11 @@ export class PostgresStore implements Store {
   private async writeQueued(max: number, trade?: Row): Promise<Row[]> {
     const batch = this.queue.slice(0, max);
     const bars: unknown[][] = [], audit: unknown[][] = [], trades: Row[] = [];
+    const barCodec = this.codec("market_bars");
     for (const q of batch)
-      if (q.table === "trades") trades.push(q.row);
-      else (q.table === "market_bars" ? bars : audit).push(q.v);
+      if (q.table === "market_bars") bars.push(barCodec.elements(q.bar, q.common));
+      else if (q.table === "audit_events") audit.push(q.v);
+      else trades.push(q.row);
     if (trade) trades.push(trade);
     // One statement per batch: it lands whole or not at all, and is retried whole.
     const rows = await this.retry(trade ? "insertTrade" : "write batch", () => this.writeBatch(bars, audit, trades), trade ? 6 : Number.POSITIVE_INFINITY);
