@@ -1,6 +1,6 @@
 import { safeUrl } from "../core/url";
 import { createHash } from "node:crypto";
-import { openBroker } from "../broker/open";
+import { openBroker } from "../compose/adapters";
 import { isReconcilable, type BarDrivenBroker } from "../broker/port";
 import { Reconciler, marketIsOpen, reconcileWindows } from "./reconciler";
 import { eventTimeOr } from "./reconcile-rules";
@@ -16,8 +16,8 @@ import { runTag } from "../core/ids";
 import type { MarketSource } from "../market/replay";
 import { silentLogger, type Logger } from "../obs/log";
 import { Metrics } from "../obs/metrics";
-import { makeStore } from "../store/open";
-import { LLMClient } from "../llm/client";
+import { makeStore } from "../compose/adapters";
+import { makeLlmClient } from "../compose/adapters";
 import type { Store } from "../store/port";
 import { AgentStatus, newStats, type AgentContext, type RunStats } from "./context";
 import { ExecutionAgent } from "./execution";
@@ -122,7 +122,7 @@ export class Supervisor {
           })
         : new MemoryBus(onError, onTiming));
     this.running = new Set(o.agents ?? AGENT_NAMES);
-    this.live = new LiveConfig(o.settings, process.env, this.log);
+    this.live = new LiveConfig(o.settings, this.log);
     this.tradingState = new TradingStateService(this.store, { metrics: this.metrics });
     this.portfolio = new Portfolio(this.store, this.broker);
     this.audit = new AuditTrail(this.store, o.settings.app.audit_level as AuditLevel);
@@ -144,7 +144,7 @@ export class Supervisor {
       emit: (e) => this.emit(e),
     };
     if (this.settings.llm.llm_enabled) {
-      const client = new LLMClient(this.settings.llm, { log: this.log, sink: this.store, metrics: this.metrics, now: () => this.clock.now() });
+      const client = makeLlmClient(this.settings, { log: this.log, sink: this.store, metrics: this.metrics, now: () => this.clock.now() });
       this.ctx.llm = { client, state: { enabled: true, reachable: false, detail: "not checked yet", checkedAt: null } };
     }
     // Without local ingestion, event time arrives with the bars on the bus: the replay clock

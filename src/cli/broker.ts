@@ -1,14 +1,12 @@
 import { Reconciler, marketIsOpen, reconcileWindows } from "../agents/reconciler";
-import { openBroker } from "../broker/open";
-import { AlpacaPaperBroker } from "../broker/alpaca";
+import { alpacaBroker, openBroker, openStore } from "../compose/adapters";
 import { isReconcilable } from "../broker/port";
 import { SystemClock } from "../core/clock";
 import { UsageError, errorMessage } from "../core/errors";
 import { fmtUsd } from "../core/money";
 import { safeUrl } from "../core/url";
-import { configSecrets, redactText } from "../llm/redact";
+import { redactText } from "../llm/redact";
 import { makeLogger } from "../obs/log";
-import { openStore } from "../store/open";
 import type { Store } from "../store/port";
 import { intFlag, parseArgs } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
@@ -139,21 +137,21 @@ export async function portfolioCommand(argv: string[]): Promise<number> {
 export async function verifyAlpacaCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["help", "json"], value: GLOBAL_VALUE_FLAGS });
   if (p.flags.help) return out(VERIFY_HELP), 0;
-  settingsFrom(p); // loads <home>/.env
-  const env = process.env;
-  const keyId = env.APCA_API_KEY_ID ?? "";
+  const s = settingsFrom(p); // with <home>/.env
+  const env = s.alpaca;
+  const keyId = env.keyId ?? "";
   const masked = keyId ? `${keyId.slice(0, 4)}…(${keyId.length} chars)` : "(not set)";
-  const report: Record<string, unknown> = { base_url: env.ALPACA_BASE_URL ? safeUrl(env.ALPACA_BASE_URL) : "(default paper host)", key_id: masked, secret: env.APCA_API_SECRET_KEY ? "set (not shown)" : "(not set)" };
+  const report: Record<string, unknown> = { base_url: env.baseUrl ? safeUrl(env.baseUrl) : "(default paper host)", key_id: masked, secret: env.secret ? "set (not shown)" : "(not set)" };
   let ok = false;
   try {
-    const b = new AlpacaPaperBroker({ baseUrl: env.ALPACA_BASE_URL, paper: env.ALPACA_PAPER, keyId: env.APCA_API_KEY_ID, secret: env.APCA_API_SECRET_KEY, allowLoopback: env.AWET_ALLOW_LOOPBACK_BROKER === "1" });
+    const b = alpacaBroker(s);
     report.trading_url = safeUrl(b.url);
     const a = await b.account();
     Object.assign(report, { account_id: a.id, account_status: a.status, equity: a.equity, buying_power: a.buying_power, pattern_day_trader: a.pattern_day_trader, currency: a.currency });
     ok = a.status === "ACTIVE";
     if (!ok) report.problem = `account status is ${a.status}, not ACTIVE`;
   } catch (e) {
-    report.problem = redactText(errorMessage(e), configSecrets());
+    report.problem = redactText(errorMessage(e), s.secrets);
   }
   if (p.flags.json) out(JSON.stringify({ ok, ...report }, null, 2));
   else {

@@ -1,4 +1,4 @@
-import { openStore } from "../store/open";
+import { openStore } from "../compose/adapters";
 import { UsageError } from "../core/errors";
 import { TradingStateService } from "../state/trading-state";
 import { approve, controlState, ensureApiToken, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState, type PaperStatus } from "../ops/control";
@@ -104,7 +104,7 @@ export async function resumeCommand(argv: string[]): Promise<number> {
 }
 
 async function daemonPost(s: Settings, path: string, port: number): Promise<unknown> {
-  const token = ensureApiToken(s, process.env, false);
+  const token = ensureApiToken(s, false);
   if (!token) throw new UsageError(`no API token: set AWET_API_TOKEN or start the daemon once (it writes ${s.paths.apiToken})`);
   const url = `http://${s.app.http_host}:${port}${path}`;
   let res: Response;

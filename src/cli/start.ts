@@ -71,8 +71,8 @@ export async function startCommand(argv: string[]): Promise<number> {
   // Open the input before anything listens, so a missing file or missing keys fail the start cleanly.
   const src: MarketSource | null = live
     ? new AlpacaBarSource({
-        keyId: process.env.APCA_API_KEY_ID, secret: process.env.APCA_API_SECRET_KEY, symbols: settings.app.symbols,
-        url: process.env.ALPACA_DATA_STREAM_URL || undefined, allowLoopback: process.env.AWET_ALLOW_LOOPBACK_BROKER === "1",
+        keyId: settings.alpaca.keyId ?? undefined, secret: settings.alpaca.secret ?? undefined, symbols: settings.app.symbols,
+        url: settings.alpaca.dataStreamUrl ?? undefined, allowLoopback: settings.alpaca.allowLoopback,
       })
     : replayPaths.length
       ? new ReplaySource(replayPaths, speed, undefined, resolveDataPath(settings.app.factor_files_dir, settings.home))

@@ -1,4 +1,4 @@
-import { openStore } from "../store/open";
+import { openStore } from "../compose/adapters";
 import type { TradeStatus } from "../store/port";
 import { TRADE_STATUSES, tradeJson } from "../server/app";
 import { UsageError } from "../core/errors";

@@ -6,6 +6,7 @@ import { FEATURE_NAMES } from "./dataset";
 import { buildPoints, buildSeries, splitPoints, windowOf, type Point, type Series } from "./series";
 import type { TftModel } from "./tft";
 import type { TftTrainOptions } from "./tft-train";
+import { preferredBackend, type BackendName } from "./tf-backend";
 import { asLinearSet, predictLinear, randomWalk, rollingVol, scoreMulti, type HorizonMetrics, type LinearSet, type Q3 } from "./walkforward";
 
 const ALL_TIME_END = Date.parse("9999-12-31T00:00:00Z");
@@ -23,7 +24,7 @@ export interface ProgressInfo {
 }
 export type Progress = (p: ProgressInfo) => void;
 
-type WorkerJob = { kind: "linear"; series: Series[]; points: Point[]; opts: { horizons: number[]; features: string[]; seed: number; epochs: number } } | { kind: "tft"; series: Series[]; points: Point[]; opts: TftTrainOptions };
+type WorkerJob = { kind: "linear"; series: Series[]; points: Point[]; opts: { horizons: number[]; features: string[]; seed: number; epochs: number } } | { kind: "tft"; series: Series[]; points: Point[]; opts: TftTrainOptions; prefer: BackendName };
 
 /**
  * In the single binary the worker is a further embedded entry point, addressed by its path
@@ -195,7 +196,7 @@ export async function trainOnData(store: Store | null, s: Settings, d: Data, opt
     const points = a.tft_train_stride > 1 ? d.train.filter((_, k) => k % a.tft_train_stride === 0) : d.train;
     const o: TftTrainOptions = { lookback: d.lookback, horizons: a.forecast_horizons_bars, hidden: a.tft_hidden, heads: a.tft_heads, features: [...FEATURE_NAMES], seed, epochs: opts.epochs ?? a.tft_epochs, patience: a.tft_patience };
     const sub = subsetHorizons(d, a.forecast_horizons_bars, points);
-    trained = await trainInWorker<TftModel>({ kind: "tft", series: d.series, points: sub, opts: o }, async () => {
+    trained = await trainInWorker<TftModel>({ kind: "tft", series: d.series, points: sub, opts: o, prefer: preferredBackend() }, async () => {
       const { ensureBackend } = await import("./tf");
       const { trainTft } = await import("./tft-train");
       const be = await ensureBackend();

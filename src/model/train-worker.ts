@@ -4,12 +4,13 @@
 import type { Point, Series } from "./series";
 import { trainLinearSet } from "./walkforward";
 import type { TftTrainOptions } from "./tft-train";
+import type { BackendName } from "./tf-backend";
 
 declare const self: Worker;
 
 type Job =
   | { kind: "linear"; series: Series[]; points: Point[]; opts: { horizons: number[]; features: string[]; seed: number; epochs: number } }
-  | { kind: "tft"; series: Series[]; points: Point[]; opts: TftTrainOptions };
+  | { kind: "tft"; series: Series[]; points: Point[]; opts: TftTrainOptions; prefer: BackendName };
 
 self.onmessage = async (ev: MessageEvent<Job>) => {
   try {
@@ -17,7 +18,7 @@ self.onmessage = async (ev: MessageEvent<Job>) => {
     if (job.kind === "tft") {
       const { ensureBackend } = await import("./tf");
       const { trainTft } = await import("./tft-train");
-      const be = await ensureBackend();
+      const be = await ensureBackend(job.prefer);
       postMessage({ type: "backend", note: be.note });
       const model = trainTft(job.series, job.points, { ...job.opts, backend: be.backend }, (p) => postMessage({ type: "progress", ...p }), Date.now);
       postMessage({ type: "done", model });

@@ -1,11 +1,11 @@
 import { statfsSync, existsSync, statSync } from "node:fs";
 import { Kafka, logLevel } from "kafkajs";
-import { openBroker } from "../broker/open";
+import { openBroker } from "../compose/adapters";
 import { loadSettings, type Settings } from "../config/load";
 import { errorMessage } from "../core/errors";
-import { LLMClient } from "../llm/client";
+import { makeLlmClient } from "../compose/adapters";
 import { silentLogger } from "../obs/log";
-import { makeStore } from "../store/open";
+import { makeStore } from "../compose/adapters";
 import { safeUrl } from "../core/url";
 import { homeTrust } from "./trust";
 import type { Store } from "../store/port";
@@ -65,7 +65,7 @@ export async function healthChecks(s: Settings, daemonUrl: string): Promise<Chec
   }
   // LLM
   if (s.llm.llm_enabled) {
-    const h = await new LLMClient(s.llm, { log: silentLogger }).health();
+    const h = await makeLlmClient(s, { log: silentLogger }).health();
     checks.push(h.ok ? { name: "llm", ok: true, verdict: `Ollama is running (${h.detail})` } : { name: "llm", ok: false, verdict: `Ollama ${h.detail}`, fix: `check it: curl ${safeUrl(s.llm.base_url)}/ ; set OLLAMA_HOST, or llm_enabled: false to run rule-only` });
   } else checks.push({ name: "llm", ok: true, verdict: "disabled (llm_enabled: false): risk runs rule-only" });
   // daemon: agents and scheduler

@@ -3,7 +3,7 @@ import { isMarketOpen, isTradingDay, nyTime } from "../market/calendar";
 import { dailyPnl, fillsFromTrades, type PnlReport } from "../reports/pnl";
 import type { DailyPnlRow, Store } from "../store/port";
 import { Reconciler, reconcileWindows } from "../agents/reconciler";
-import { openBroker } from "../broker/open";
+import { openBroker } from "../compose/adapters";
 import { isReconcilable } from "../broker/port";
 import type { Settings } from "../config/load";
 import type { Logger } from "../obs/log";

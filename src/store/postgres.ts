@@ -156,7 +156,7 @@ export class PostgresStore implements Store {
       // connection during it, is unhandled inside the package (an async function nobody awaits).
       fetch_types: false,
       types: { bigint: postgres.BigInt },
-      connection: { application_name: this.o.applicationName ?? (process.env.PGAPPNAME || "awet"), ...(this.o.schema ? { search_path: this.o.schema } : {}) },
+      connection: { application_name: this.o.applicationName ?? "awet", ...(this.o.schema ? { search_path: this.o.schema } : {}) },
     });
   }
 
