@@ -1,5 +1,5 @@
 import { BrokerTemporary } from "../broker/errors";
-import { TERMINAL_BROKER_STATUSES, type BrokerOrder, type ReconcilableBroker } from "../broker/port";
+import { TERMINAL_BROKER_STATUSES, type Broker, type BrokerOrder, type ReconcilableBroker } from "../broker/port";
 import { errorMessage } from "../core/errors";
 import { isMarketOpen } from "../market/calendar";
 import { round6 } from "../core/money";
@@ -344,11 +344,10 @@ export class Reconciler {
 }
 
 /** Is the market open now? The broker's clock when it answers, the NYSE calendar otherwise. */
-export async function marketIsOpen(broker: unknown, now: number): Promise<{ open: boolean; source: "broker" | "calendar" }> {
-  const b = broker as { clock?: () => Promise<{ is_open: boolean }> };
-  if (typeof b.clock === "function") {
+export async function marketIsOpen(broker: Broker, now: number): Promise<{ open: boolean; source: "broker" | "calendar" }> {
+  if (broker.clock) {
     try {
-      return { open: (await b.clock()).is_open, source: "broker" };
+      return { open: (await broker.clock()).is_open, source: "broker" };
     } catch {
       // fall through to the calendar
     }

@@ -14,6 +14,9 @@ import { opsSnapshot } from "../ops/snapshot";
 import type { Store } from "../store/port";
 import type { RunRecorder } from "./runs";
 
+/** What a job may use of the running daemon. */
+export type JobRuntime = Pick<Supervisor, "agents" | "stats" | "reconcileCycle" | "syncPositions">;
+
 export interface JobContext {
   settings: Settings;
   store: Store;
@@ -21,7 +24,7 @@ export interface JobContext {
   now: number;
   dryRun: boolean;
   /** Present inside the daemon (agent lag and error counts come from it). */
-  sup?: Supervisor;
+  sup?: JobRuntime;
   say?: (line: string) => void;
 }
 

@@ -1,10 +1,9 @@
 import { Cron } from "croner";
-import type { Supervisor } from "../agents/supervisor";
 import type { Settings } from "../config/load";
 import { errorMessage } from "../core/errors";
 import { makeLogger, type Logger } from "../obs/log";
 import type { AgentRunRow, Store } from "../store/port";
-import { JOBS, shouldRunAt, type Job } from "./jobs";
+import { JOBS, shouldRunAt, type Job, type JobRuntime } from "./jobs";
 import { RunRecorder } from "./runs";
 
 export const TZ = "America/New_York";
@@ -28,7 +27,7 @@ export interface RunOptions {
   store: Store;
   trigger: AgentRunRow["trigger"];
   dryRun?: boolean;
-  sup?: Supervisor;
+  sup?: JobRuntime;
   now?: number;
   say?: (l: string) => void;
   /** Check the trading-day / EOD-time rules (cron firings); manual runs always run. */
@@ -65,7 +64,7 @@ export async function runJob(job: Job, o: RunOptions): Promise<AgentRunRow> {
  */
 export class Scheduler {
   private crons: Cron[] = [];
-  constructor(private o: { settings: Settings; store: Store; log: Logger; sup?: Supervisor }) {}
+  constructor(private o: { settings: Settings; store: Store; log: Logger; sup?: JobRuntime }) {}
 
   start(): void {
     for (const job of JOBS) {

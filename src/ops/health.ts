@@ -136,8 +136,8 @@ export async function doctorChecks(home: string | undefined, configDir: string |
   } catch (e) {
     checks.push({ name: "disk", ok: false, verdict: errorMessage(e) });
   }
-  const b = openBroker(s) as { clock?: () => Promise<{ timestamp: number }> };
-  if (typeof b.clock === "function") {
+  const b = openBroker(s);
+  if (b.clock) {
     try {
       const t0 = Date.now();
       const c = await b.clock();

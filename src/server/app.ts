@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { Elysia } from "elysia";
-import type { Supervisor } from "../agents/supervisor";
+import type { Runtime } from "./runtime";
 import { TRADE_STATUSES, type TradeStatus } from "../store/port";
 import { approve, controlState, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState } from "../ops/control";
 import { audited, auditRefused, type Actor } from "../ops/audit";
@@ -43,7 +43,7 @@ function badRequest(set: { status?: number | string }, field: string, message: s
 }
 
 /** The HTTP face: health, metrics and the read API. Tested with app.handle(), no socket needed. */
-export function buildApp(sup: Supervisor, info: ServerInfo) {
+export function buildApp(sup: Runtime, info: ServerInfo) {
   const settings = sup.settings;
   const policy = info.policy ?? accessPolicy(settings, info.token, (r) => auditRefused(sup.store, sup.log, r));
   type Ctx = { request: Request; server: { requestIP(r: Request): { address: string } | null } | null };
@@ -107,7 +107,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
       return { days: await pnlWeek(sup.store, await pnlToday(sup.store), days) };
     })
     .get("/api/positions", async () => ({ positions: (await sup.store.positions()).filter((p) => p.qty !== 0) }))
-    .get("/api/ops/snapshot", () => opsSnapshot(settings, sup.store, sup.live.app))
+    .get("/api/ops/snapshot", () => opsSnapshot(settings, sup.store, sup.appConfig))
     .get("/api/trade-chain/:correlation_id", async ({ params, set }) => {
       const c = await loadTradeChain(sup.store, { corr: params.correlation_id });
       if (!c) {
@@ -121,12 +121,12 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
     .post("/api/revoke", (c) => act(c, "revoke", () => ({ approved: false, removed: revoke(settings) })), { parse: "none" })
     .post("/api/paper/on", (c) => act(c, "paper on", async () => {
       const st = await paperOn(settings, sup.store);
-      sup.live.refresh();
+      sup.reloadConfig();
       return st;
     }), { parse: "none" })
     .post("/api/paper/off", (c) => act(c, "paper off", async () => {
       const st = await paperOff(settings, sup.store);
-      sup.live.refresh();
+      sup.reloadConfig();
       return st;
     }), { parse: "none" })
     .post("/api/halt", async (c) => {
@@ -152,15 +152,15 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
       const run = await act(c, `agents run ${job.name}${b.value.dry_run === true ? " --dry-run" : ""}`, () => runJob(job, { settings, store: sup.store, trigger: "api", dryRun: b.value.dry_run === true, sup }), (r) => ({ status: r.status }));
       return { ...run, finished_at: run.finished_at && new Date(run.finished_at).toISOString() };
     }, { parse: "none" })
-    .post("/api/exit/run", (c) => act(c, "exit run", async () => ({ checks: await sup.exit.runOnce() }), (r) => ({ checks: r.checks.length })), { parse: "none" })
+    .post("/api/exit/run", (c) => act(c, "exit run", async () => ({ checks: await sup.runExitOnce() }), (r) => ({ checks: r.checks.length })), { parse: "none" })
     .post("/api/exit/on", (c) => act(c, "exit on", async () => {
       const file = await setExitLogic(settings, true);
-      sup.live.refresh();
+      sup.reloadConfig();
       return { enable_exit_logic: true, config_file: file };
     }), { parse: "none" })
     .post("/api/exit/off", (c) => act(c, "exit off", async () => {
       const file = await setExitLogic(settings, false);
-      sup.live.refresh();
+      sup.reloadConfig();
       return { enable_exit_logic: false, config_file: file };
     }), { parse: "none" })
     .get("/health", async ({ set }) => {
@@ -181,14 +181,14 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
       };
     })
     .get("/health/:agent", async ({ params, set }) => {
-      const a = sup.agents.find((x) => x.status.name.toLowerCase() === params.agent.toLowerCase());
+      const a = sup.agentStatus(params.agent);
       if (!a) {
         set.status = 404;
         return { error: "not_found", message: `no agent '${params.agent}' (agents: ${sup.agents.map((x) => x.status.name).join(", ")})` };
       }
-      const ok = a.status.state !== "failed" && a.status.state !== "stopped";
+      const ok = a.state !== "failed" && a.state !== "stopped";
       set.status = ok ? 200 : 503;
-      return { agent: a.status.name, ...a.status.toJSON() };
+      return { agent: a.name, ...a.toJSON() };
     })
     .get("/metrics", async ({ set }) => {
       await sup.refreshGauges();
@@ -205,7 +205,7 @@ export function buildApp(sup: Supervisor, info: ServerInfo) {
         bus: sup.bus.kind,
         broker: { name: sup.broker.name, paper: sup.broker.isPaper },
         safety: {
-          execution_dry_run: sup.live.app.execution_dry_run, // the running value: a `paper on` shows at once
+          execution_dry_run: sup.appConfig.execution_dry_run, // the running value: a `paper on` shows at once
           approval_file: s.paths.approvalFile,
           approved: existsSync(s.paths.approvalFile),
           trading_state: await sup.tradingState.current(),

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { Elysia } from "elysia";
-import type { Supervisor } from "../agents/supervisor";
+import type { Runtime } from "./runtime";
 import type { RunStats } from "../agents/context";
 import { isLoopbackHost, tokenMatches } from "../ops/control";
 import { dayBounds, pnlForDate, pnlToday } from "../ops/pnl";
@@ -110,7 +110,7 @@ const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect 
  * existing /api/* (an overview, candles with fills and forecast band, PnL with its curve, trades
  * by reason, and the live stream). Controls call the existing POST endpoints with the token.
  */
-export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
+export function dashboardPlugin(sup: Runtime, o: DashboardOptions) {
   const host = sup.settings.app.http_host;
   const feed: FeedInfo = o.feed ?? { kind: "none", total: null };
   const tickMs = o.tickMs ?? 500;
@@ -127,7 +127,7 @@ export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
   const enc = new TextEncoder();
 
   const stateNow = async (): Promise<LiveTick["state"]> => {
-    const app = sup.live.app;
+    const app = sup.appConfig;
     const ts = await sup.tradingState.info();
     return {
       trading_state: ts.state,
@@ -191,7 +191,7 @@ export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
     .get("/assets/icon.svg", () => new Response(ICON, { headers: { "content-type": "image/svg+xml", ...SECURITY_HEADERS } }))
     .get("/api/dashboard/overview", guarded(async () => {
       const h = await sup.health();
-      const app = sup.live.app;
+      const app = sup.appConfig;
       const runs = await sup.store.listAgentRuns({ limit: 200 });
       const last = await sup.store.latestBarTs();
       const lagRows = await sup.store.listLag();
@@ -262,7 +262,7 @@ export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
       const { start, end } = dayBounds(date);
       const fills = fillsFromTrades(await sup.store.listTrades({ limit: 1_000_000 })).filter((f) => f.ts < end);
       const curve = equityCurve(fills, await sup.store.barCloses(start, end), start, end - 1);
-      const snap = await opsSnapshot(sup.settings, sup.store, sup.live.app);
+      const snap = await opsSnapshot(sup.settings, sup.store, sup.appConfig);
       return { date, report: reportJson(report), curve, positions: snap.positions, exposure: snap.exposure, pending_orders: snap.pending_orders };
     }))
     .get("/api/dashboard/trades", guarded(async ({ query }) => {
