@@ -1,7 +1,6 @@
 import { BrokerTemporary } from "../broker/errors";
-import { TERMINAL_BROKER_STATUSES, type Broker, type BrokerOrder, type ReconcilableBroker } from "../broker/port";
+import { TERMINAL_BROKER_STATUSES, type BrokerOrder, type ReconcilableBroker } from "../broker/port";
 import { errorMessage } from "../core/errors";
-import { isMarketOpen } from "../market/calendar";
 import { round6 } from "../core/money";
 import type { Logger } from "../obs/log";
 import type { Metrics } from "../obs/metrics";
@@ -341,16 +340,4 @@ export class Reconciler {
     this.o.metrics?.portfolioValue.set(round6(open.reduce((s, p) => s + p.market_value, 0)));
     return { synced: held.length, zeroed, inherited };
   }
-}
-
-/** Is the market open now? The broker's clock when it answers, the NYSE calendar otherwise. */
-export async function marketIsOpen(broker: Broker, now: number): Promise<{ open: boolean; source: "broker" | "calendar" }> {
-  if (broker.clock) {
-    try {
-      return { open: (await broker.clock()).is_open, source: "broker" };
-    } catch {
-      // fall through to the calendar
-    }
-  }
-  return { open: isMarketOpen(now), source: "calendar" };
 }

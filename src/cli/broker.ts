@@ -1,4 +1,5 @@
-import { Reconciler, marketIsOpen, reconcileWindows } from "../agents/reconciler";
+import { Reconciler, reconcileWindows } from "../agents/reconciler";
+import { marketIsOpen } from "../market/open-now";
 import { alpacaBroker, openBroker, openStore } from "../compose/adapters";
 import { isReconcilable } from "../broker/port";
 import { SystemClock } from "../core/clock";

@@ -8,7 +8,7 @@ import { isLoopbackHost } from "../core/net";
 import { Scheduler } from "../jobs/scheduler";
 import { StartupError, errorMessage } from "../core/errors";
 import { ReplaySource, type MarketSource } from "../market/replay";
-import { AlpacaBarSource } from "../market/alpaca";
+import { alpacaBarSource } from "../compose/adapters";
 import { SystemClock } from "../core/clock";
 import { makeLogger } from "../obs/log";
 import { Metrics } from "../obs/metrics";
@@ -70,10 +70,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   const live = settings.app.market_source === "alpaca" && !(agents && !agents.includes("ingestion"));
   // Open the input before anything listens, so a missing file or missing keys fail the start cleanly.
   const src: MarketSource | null = live
-    ? new AlpacaBarSource({
-        keyId: settings.alpaca.keyId ?? undefined, secret: settings.alpaca.secret ?? undefined, symbols: settings.app.symbols,
-        url: settings.alpaca.dataStreamUrl ?? undefined, allowLoopback: settings.alpaca.allowLoopback,
-      })
+    ? alpacaBarSource(settings)
     : replayPaths.length
       ? new ReplaySource(replayPaths, speed, undefined, resolveDataPath(settings.app.factor_files_dir, settings.home))
       : null;

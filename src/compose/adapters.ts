@@ -12,6 +12,7 @@ import { MemoryBus } from "../bus/memory";
 import type { EventBus, HandlerErrorSink } from "../bus/port";
 import type { Topic } from "../core/events";
 import { LLMClient, type TraceSink } from "../llm/client";
+import { AlpacaBarSource } from "../market/alpaca";
 import type { Logger } from "../obs/log";
 import type { Metrics } from "../obs/metrics";
 import type { Store } from "../store/port";
@@ -60,6 +61,12 @@ export function openBroker(s: Settings): BarDrivenBroker {
 export function alpacaBroker(s: Settings): AlpacaPaperBroker {
   const a = s.alpaca;
   return new AlpacaPaperBroker({ baseUrl: a.baseUrl ?? undefined, paper: a.paper ?? undefined, keyId: a.keyId ?? undefined, secret: a.secret ?? undefined, allowLoopback: a.allowLoopback });
+}
+
+/** Live one-minute bars of the configured symbols from Alpaca's stream (keys and host from the settings). */
+export function alpacaBarSource(s: Settings): AlpacaBarSource {
+  const a = s.alpaca;
+  return new AlpacaBarSource({ keyId: a.keyId ?? undefined, secret: a.secret ?? undefined, symbols: s.app.symbols, url: a.dataStreamUrl ?? undefined, allowLoopback: a.allowLoopback });
 }
 
 /** The bus the settings name: Kafka (settings.kafka) or the in-process bus. */
