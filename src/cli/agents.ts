@@ -28,7 +28,7 @@ export async function agentsCommand(argv: string[]): Promise<number> {
     else for (const r of rows) out(`${r.name.padEnd(17)} ${(r.cron ?? "on demand").padEnd(20)} next ${r.next ?? "-"}`);
     return 0;
   }
-  return withStore(p, async (store) => {
+  return withStore(s, async (store) => {
     if (sub === "run") {
       const name = p.positionals[1];
       const job = name ? findJob(name) : undefined;

@@ -1,8 +1,6 @@
-import { Reconciler, reconcileWindows } from "../agents/reconciler";
+import { operatorReconciler, reconcilableBroker, reconcileLine } from "../ops/reconcile";
 import { marketIsOpen } from "../market/open-now";
-import { alpacaBroker, openBroker, openStore } from "../compose/adapters";
-import { isReconcilable } from "../broker/port";
-import { SystemClock } from "../core/clock";
+import { alpacaBroker, openStore } from "../compose/adapters";
 import { UsageError, errorMessage } from "../core/errors";
 import { fmtUsd } from "../core/money";
 import { safeUrl } from "../core/url";
@@ -38,9 +36,7 @@ Checks ALPACA_BASE_URL (must be Alpaca's paper host), the keys APCA_API_KEY_ID /
 (from the environment or <home>/.env) and the account against the API, and prints what it found.
 The secret is never printed; the key id is shown masked.`;
 
-function line(st: Record<string, number>): string {
-  return `RECONCILE_CYCLE pending_found=${st.pending_found} updated=${st.updated} became_terminal=${st.became_terminal} unchanged=${st.unchanged} errors=${st.errors} unknown=${st.became_unknown} linked=${st.linked} adopted=${st.adopted}`;
-}
+const line = reconcileLine;
 
 export async function reconcileCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["help", "once", "watch", "eod", "json"], value: [...GLOBAL_VALUE_FLAGS, "interval"] });
@@ -48,15 +44,14 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
   const modes = ["once", "watch", "eod"].filter((m) => p.flags[m]);
   if (modes.length !== 1) throw new UsageError("awet reconcile: give exactly one of --once, --watch, --eod");
   const s = settingsFrom(p);
-  const broker = openBroker(s);
-  if (!isReconcilable(broker)) {
-    out(`broker '${broker.name}' fills from the bar stream; nothing to reconcile (set broker: alpaca to use Alpaca's paper API)`);
+  const broker = reconcilableBroker(s);
+  if (!broker) {
+    out(`broker '${s.app.broker}' fills from the bar stream; nothing to reconcile (set broker: alpaca to use Alpaca's paper API)`);
     return 0;
   }
   const store = await openStore(s);
   const log = makeLogger({ logsDir: s.paths.logs, level: s.app.log_level, name: "reconcile" });
-  const clock = new SystemClock();
-  const r = new Reconciler({ store, broker, log, now: () => clock.now(), wallNow: () => clock.now(), ...reconcileWindows(s.app) });
+  const r = operatorReconciler(s, broker, store, log);
   try {
     if (p.flags.once || p.flags.eod) {
       if (p.flags.eod) out("EOD_JOB_STARTING");
@@ -100,16 +95,16 @@ export async function positionsCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["help", "watch", "json"], value: [...GLOBAL_VALUE_FLAGS, "interval"] });
   if (p.flags.help) return out(POSITIONS_HELP), 0;
   const s = settingsFrom(p);
-  const broker = openBroker(s);
+  const broker = reconcilableBroker(s);
   const store = await openStore(s);
   try {
-    if (!isReconcilable(broker)) {
-      out(`broker '${broker.name}': positions come from its fills; showing the book`);
+    if (!broker) {
+      out(`broker '${s.app.broker}': positions come from its fills; showing the book`);
       await printBook(store, Boolean(p.flags.json));
       return 0;
     }
     const log = makeLogger({ logsDir: s.paths.logs, level: s.app.log_level, name: "reconcile" });
-    const r = new Reconciler({ store, broker, log, now: () => Date.now(), ...reconcileWindows(s.app) });
+    const r = operatorReconciler(s, broker, store, log);
     const every = intFlag(p, "interval", s.app.positions_interval_seconds, 1, 86_400);
     for (;;) {
       const ps = await r.reconcilePositions();

@@ -49,8 +49,8 @@ export function outControl(seq: "clear"): void {
 }
 
 /** Open the configured store for one CLI command and close it afterwards. */
-export async function withStore<T>(p: Parsed, f: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(settingsFrom(p));
+export async function withStore<T>(s: Settings, f: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(s);
   try {
     return await f(store);
   } finally {

@@ -110,7 +110,7 @@ export async function modelCommand(argv: string[]): Promise<number> {
     if (p.flags.json) out(JSON.stringify({ data: path, horizons: d.horizons, lookback: d.lookback, train_window: base!.train_window, validation_window: base!.validation_window, baselines: base!.baselines, by_horizon_baselines: Object.fromEntries(Object.entries(base!.by_horizon).map(([h, b]) => [h, { random_walk: b.random_walk, rolling_vol: b.rolling_vol }])), models: res }, null, 2));
     return 0;
   }
-  return withStore(p, async (store) => {
+  return withStore(s, async (store) => {
     if (sub === "train") {
       const kind = kindFlag(p.flags.kind, s);
       const r = await trainCandidate(store, s, { kind, seed: intFlag(p, "seed", 42, 0, 2 ** 31), epochs: p.flags.epochs === undefined ? undefined : intFlag(p, "epochs", 1, 1, 1000), onProgress: progress, onNote: note });

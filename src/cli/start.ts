@@ -128,7 +128,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   log.info({ url: base, run_id: sup.runId }, "daemon started");
   scheduler.start();
   const st = scheduler.status();
-  out(`  jobs     ${Object.entries(st.jobs).filter(([, j]) => j.cron).map(([n, j]) => `${n} next ${j.next ?? "-"}`).join("; ")}`);
+  out(`  jobs     ${Object.entries(st.jobs).filter(([, j]) => j.cron || j.next).map(([n, j]) => `${n} next ${j.next ?? "-"}`).join("; ")}`);
   for (const l of await scheduler.catchUp()) out(`  missed   ${l}`);
 
   const abort = new AbortController();
@@ -151,17 +151,6 @@ export async function startCommand(argv: string[]): Promise<number> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
-  if (sup.reconciler) {
-    const cycle = async () => {
-      try {
-        if ((await sup.reconcileCycle()) === "market_closed") log.info("skipped_market_closed");
-      } catch (e) {
-        log.error({ err: errorMessage(e) }, "reconcile cycle failed");
-      }
-    };
-    setInterval(cycle, settings.app.reconcile_interval_seconds * 1000);
-    setInterval(() => void sup.syncPositions().catch((e) => log.error({ err: errorMessage(e) }, "positions sync failed")), settings.app.positions_interval_seconds * 1000);
-  }
   if (src) {
     const total = src.total === null ? "live" : src.total.toLocaleString("en-US");
     out(live ? `  market   live bars from Alpaca's stream for ${settings.app.symbols.join(", ")}` : `  replay   ${replayPaths.join(", ")} (${total} rows, speed ${speed})`);

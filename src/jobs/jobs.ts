@@ -1,6 +1,8 @@
 import { TradingStateService } from "../state/trading-state";
 import { runEod } from "../ops/pnl";
 import type { Settings } from "../config/load";
+import type { AppConfig } from "../config/schema";
+import { operatorReconciler, reconcilableBroker, reconcileLine } from "../ops/reconcile";
 import { nyDate } from "../core/time";
 import type { Supervisor } from "../agents/supervisor";
 import { makeLlmClient } from "../compose/adapters";
@@ -15,7 +17,7 @@ import type { Store } from "../store/port";
 import type { RunRecorder } from "./runs";
 
 /** What a job may use of the running daemon. */
-export type JobRuntime = Pick<Supervisor, "agents" | "stats" | "reconcileCycle" | "syncPositions">;
+export type JobRuntime = Pick<Supervisor, "agents" | "stats" | "reconciler" | "reconcileCycle" | "syncPositions">;
 
 export interface JobContext {
   settings: Settings;
@@ -31,8 +33,12 @@ export interface JobContext {
 export interface Job {
   name: string;
   description: string;
-  /** croner pattern, America/New_York; null = on demand only. */
+  /** croner pattern, America/New_York; null = on demand only, or on a period (`every`). */
   cron: string | null;
+  /** A job that repeats on a wall-clock period instead: its period in seconds, from the config. */
+  every?: (app: AppConfig) => number;
+  /** Scheduled only in a daemon whose broker is reconciled by asking it (Alpaca). */
+  needsReconciler?: boolean;
   /** Only on NYSE trading days (a cron firing on a holiday records a skipped run). */
   tradingDaysOnly: boolean;
   /** Run once at start when a scheduled run was missed while the daemon was down. */
@@ -198,6 +204,45 @@ export const JOBS: Job[] = [
         return { output: `${lines.join(" | ")}; total ${rep.total_pnl_usd}`, value: rep };
       });
       return `PnL for ${date}: ${r!.total_pnl_usd}`;
+    },
+  },
+  {
+    name: "reconcile",
+    description: "every reconcile_interval_seconds (Alpaca): retry a failed start-up reconciliation, else reconcile open orders while the market is open",
+    cron: null,
+    every: (app) => app.reconcile_interval_seconds,
+    needsReconciler: true,
+    tradingDaysOnly: false,
+    runMissed: false,
+    async run(ctx) {
+      if (ctx.dryRun) return "dry run: would reconcile open orders with the broker";
+      if (ctx.sup) {
+        const r = await ctx.sup.reconcileCycle(ctx.now);
+        if (r === "market_closed") ctx.log.info("skipped_market_closed");
+        return { none: "nothing to reconcile (the broker fills from bars)", startup: "start-up reconciliation retried", orders: "open orders reconciled", market_closed: "skipped: market closed" }[r];
+      }
+      const broker = reconcilableBroker(ctx.settings);
+      if (!broker) return "nothing to reconcile (the broker fills from bars)";
+      return reconcileLine((await operatorReconciler(ctx.settings, broker, ctx.store, ctx.log).reconcileOrders()) as unknown as Record<string, number>);
+    },
+  },
+  {
+    name: "positions_sync",
+    description: "every positions_interval_seconds (Alpaca): the broker's positions into the store and the book",
+    cron: null,
+    every: (app) => app.positions_interval_seconds,
+    needsReconciler: true,
+    tradingDaysOnly: false,
+    runMissed: false,
+    async run(ctx) {
+      if (ctx.dryRun) return "dry run: would sync positions from the broker";
+      let r: { synced: number; zeroed: number } | null;
+      if (ctx.sup) r = await ctx.sup.syncPositions();
+      else {
+        const broker = reconcilableBroker(ctx.settings);
+        r = broker ? await operatorReconciler(ctx.settings, broker, ctx.store, ctx.log).reconcilePositions() : null;
+      }
+      return r ? `positions synced: ${r.synced} (${r.zeroed} zeroed)` : "nothing to sync (the broker fills from bars)";
     },
   },
 ];

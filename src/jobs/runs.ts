@@ -11,15 +11,20 @@ type Step = AgentRunRow["steps"][number];
 export class RunRecorder {
   readonly steps: Step[] = [];
   id = 0;
+  private startedAt = 0;
   constructor(
     private store: Store,
     readonly agent: string,
     readonly trigger: AgentRunRow["trigger"],
     readonly log: Logger,
+    /** Record the run only when it fails (a job repeating every minute would drown the history otherwise). */
+    readonly failuresOnly = false,
   ) {}
 
   async start(): Promise<this> {
-    this.id = await this.store.startAgentRun(this.agent, this.trigger, Date.now());
+    this.startedAt = Date.now();
+    if (this.failuresOnly) return this;
+    this.id = await this.store.startAgentRun(this.agent, this.trigger, this.startedAt);
     this.log.info({ run_id: this.id, trigger: this.trigger }, `${this.agent} run started`);
     return this;
   }
@@ -43,6 +48,10 @@ export class RunRecorder {
 
   async finish(status: AgentRunRow["status"], error: string | null = null): Promise<AgentRunRow> {
     const finished_at = Date.now();
+    if (this.failuresOnly) {
+      if (status !== "error") return { id: 0, agent: this.agent, trigger: this.trigger, started_at: this.startedAt, finished_at, status, steps: this.steps, error };
+      this.id = await this.store.startAgentRun(this.agent, this.trigger, this.startedAt);
+    }
     await this.store.finishAgentRun(this.id, { status, steps: this.steps, error, finished_at });
     this.log.info({ run_id: this.id, status, error }, `${this.agent} run finished`);
     return { id: this.id, agent: this.agent, trigger: this.trigger, started_at: 0, finished_at, status, steps: this.steps, error };

@@ -15,15 +15,13 @@ import { loadTradeChain } from "../ops/chain";
 import { pnlForDate, pnlToday, pnlWeek } from "../ops/pnl";
 import { llmSummary } from "../ops/llm";
 import { opsSnapshot } from "../ops/snapshot";
+import { tradeJson } from "../ops/trades";
 import { reportJson } from "../reports/render";
 import { isSymbol } from "../core/symbol";
 import { isCalendarDate, wholeNumber } from "../core/parse";
 import { MAX_TS, MIN_TS } from "../store/bounds";
 import { runsRoutes } from "./runs";
 import { dashboardPlugin, type FeedInfo } from "./dashboard";
-
-/** Re-exported for the CLI; the list itself lives beside TradeStatus in store/port.ts. */
-export { TRADE_STATUSES };
 
 export interface ServerInfo {
   version: string;
@@ -231,12 +229,4 @@ export function buildApp(sup: Runtime, info: ServerInfo) {
       const trades = await sup.store.listTrades({ status: status as TradeStatus | undefined, limit, symbol });
       return { count: trades.length, trades: trades.map(tradeJson) };
     });
-}
-
-export function tradeJson(t: import("../store/port").TradeRow) {
-  const iso = (x: number | null) => (x === null ? null : new Date(x).toISOString());
-  return {
-    ...t, ts: iso(t.ts), filled_at: iso(t.filled_at), updated_at: iso(t.updated_at), submit_wall_at: iso(t.submit_wall_at),
-    first_contact_wall_at: iso(t.first_contact_wall_at), last_contact_wall_at: iso(t.last_contact_wall_at), adopted_at: iso(t.adopted_at),
-  };
 }

@@ -11,7 +11,8 @@ import { equityCurve } from "../reports/equity";
 import { fillsFromTrades } from "../reports/pnl";
 import { reportJson } from "../reports/render";
 import type { TradeStatus } from "../store/port";
-import { TRADE_STATUSES, tradeJson } from "./app";
+import { TRADE_STATUSES } from "../store/port";
+import { tradeJson } from "../ops/trades";
 import { clientScript, styleAsset, type Asset } from "./dashboard-assets";
 import { LiveBuffer, type LiveBatch } from "./live";
 
@@ -217,8 +218,9 @@ export function dashboardPlugin(sup: Runtime, o: DashboardOptions) {
         }),
         jobs: JOBS.map((j) => {
           const r = runs.find((x) => x.agent === j.name);
+          const st = o.scheduler?.status().jobs[j.name];
           return {
-            name: j.name, cron: j.cron, next: nextEffectiveRun(j, new Date())?.toISOString() ?? null,
+            name: j.name, cron: j.cron, every_seconds: j.every ? j.every(app) : null, next: st ? st.next : (nextEffectiveRun(j, new Date())?.toISOString() ?? null),
             last: r ? { status: r.status, trigger: r.trigger, finished_at: r.finished_at && new Date(r.finished_at).toISOString(), error: r.error } : null,
           };
         }),

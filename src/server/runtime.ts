@@ -9,5 +9,5 @@ export type Runtime = Pick<
   Supervisor,
   | "settings" | "store" | "log" | "metrics" | "bus" | "broker" | "runId" | "startedAt" | "processId" | "stats" | "observers" | "agents"
   | "tradingState" | "appConfig" | "reloadConfig" | "runExitOnce" | "agentStatus" | "watchtowerRound" | "health" | "refreshGauges"
-  | "reconcileCycle" | "syncPositions"
+  | "reconciler" | "reconcileCycle" | "syncPositions"
 >;
