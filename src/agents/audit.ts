@@ -34,9 +34,9 @@ export class AuditTrail {
       case "market.raw":
         return;
       case "market.engineered": {
-        const compact = { ...e, payload: { features: (e.payload as { features?: unknown }).features ?? null } };
-        if (this.level === "all" || this.decided.get(e.symbol) === e.correlation_id) return this.store.appendAudit([compact]);
-        this.heldFeatures.set(e.symbol, compact);
+        if (this.level === "all" || this.decided.get(e.symbol) === e.correlation_id) return this.store.appendAudit([featuresOnly(e)]);
+        // Held as it came (no copy, no id made): most bars decide nothing and are dropped unwritten.
+        this.heldFeatures.set(e.symbol, e);
         return;
       }
       case "predictions": {
@@ -59,7 +59,7 @@ export class AuditTrail {
     const out: Envelope[] = [];
     const f = this.heldFeatures.get(e.symbol);
     if (f && f.correlation_id === e.correlation_id) {
-      out.push(f);
+      out.push(featuresOnly(f));
       this.heldFeatures.delete(e.symbol);
     }
     const p = this.heldForecast.get(e.symbol);
@@ -71,4 +71,9 @@ export class AuditTrail {
     out.push(e);
     return this.store.appendAudit(out);
   }
+}
+
+/** market.engineered as audited: its features only (the bar is its market_bars row). */
+function featuresOnly(e: Envelope): Envelope {
+  return { ...e, payload: { features: (e.payload as { features?: unknown }).features ?? null } };
 }

@@ -166,6 +166,9 @@ export class Supervisor {
   /** Apply migrations and pick the run id (deterministic for the same data on a fresh home). */
   async init(runSeed: string): Promise<void> {
     const applied = await this.store.migrate();
+    // Trading-state reads between announced writes come from memory (PostgreSQL: LISTEN/NOTIFY);
+    // without a watch every order intent reads the store, as before.
+    await this.tradingState.watch().catch((e) => this.log.warn({ err: errorMessage(e) }, "trading-state watch not started; reading the state per order intent"));
     await this.bus.start();
     await this.refreshLlm();
     await this.prediction.reload();
@@ -377,6 +380,7 @@ export class Supervisor {
     this.heartbeat = null;
     await this.bus.close();
     for (const a of this.agents) a.status.state = "stopped";
+    await this.tradingState.close();
     await this.store.close();
   }
 }

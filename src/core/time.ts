@@ -78,18 +78,32 @@ export function nyParts(ts: number): NyParts {
   };
 }
 
+/** Per UTC hour: the New York date and the UTC ms of its midnight (a New York day starts on a UTC hour). */
+const dayCache = new Map<number, { date: string; start: number }>();
+
+function nyDay(ts: number): { date: string; start: number } {
+  const hourKey = Math.floor(ts / 3_600_000);
+  let d = dayCache.get(hourKey);
+  if (d === undefined) {
+    const p = nyParts(ts);
+    const guess = Date.UTC(p.year, p.month - 1, p.day) - nyOffsetMs(ts);
+    // A DST switch happens at 02:00, so midnight has the same offset as the rest of the morning
+    // only on ordinary days; correct once using the offset at the guessed midnight.
+    d = { date: p.date, start: Date.UTC(p.year, p.month - 1, p.day) - nyOffsetMs(guess) };
+    if (dayCache.size > 100_000) dayCache.clear();
+    dayCache.set(hourKey, d);
+  }
+  return d;
+}
+
 /** The New York trading date (YYYY-MM-DD) of an instant. */
 export function nyDate(ts: number): string {
-  return nyParts(ts).date;
+  return nyDay(ts).date;
 }
 
 /** UTC epoch ms of New York local midnight starting the day that contains `ts`. */
 export function nyDayStart(ts: number): number {
-  const p = nyParts(ts);
-  const guess = Date.UTC(p.year, p.month - 1, p.day) - nyOffsetMs(ts);
-  // A DST switch happens at 02:00, so midnight has the same offset as the rest of the morning
-  // only on ordinary days; correct once using the offset at the guessed midnight.
-  return Date.UTC(p.year, p.month - 1, p.day) - nyOffsetMs(guess);
+  return nyDay(ts).start;
 }
 
 /** Regular session 09:30–16:00 New York time, Monday to Friday (holidays come with the calendar). */

@@ -18,21 +18,77 @@ export interface TradingStateInfo {
 }
 
 /**
+ * How long a state read is trusted while the store's watch is live (wall ms). Notifications make a
+ * change by any process visible at once; this bounds what a silently broken watch connection could
+ * hide (the watch reconnects and re-reads, but notifications sent meanwhile are lost).
+ */
+export const STATE_CACHE_MS = 1000;
+
+/**
  * The trading state, in one place (ARCHITECTURE.md §5: ACTIVE / REDUCING / HALTED / RECONCILING).
  * It lives in the store, so a change made by one process (`awet halt`) is seen by a running daemon
  * on its next order intent. Every change records its reason and actor, is appended to the audit
  * trail as an `audit` event `trading_state`, and updates the awet_trading_state gauge when a
  * Metrics is attached. Everything else asks this service; nobody reads the raw key.
+ *
+ * Reads: by default every `current()` reads the store (SQLite: a few µs). After `watch()` on a
+ * store that announces state writes (PostgreSQL LISTEN/NOTIFY), a read is reused until a write by
+ * any process is announced, the watch reconnects, or STATE_CACHE_MS pass — no round trip per order
+ * intent, and a halt from another process still lands within milliseconds.
  */
 export class TradingStateService {
+  private cached: { state: TradingState; at: number } | null = null;
+  /** Bumped by every announced write: a read that overlapped one is not cached. */
+  private generation = 0;
+  private live = false;
+  private unwatch: (() => Promise<void>) | null = null;
+
   constructor(
     private store: Store,
-    private opts: { metrics?: Metrics } = {},
+    private opts: { metrics?: Metrics; now?: () => number } = {},
   ) {}
 
+  private wall(): number {
+    return this.opts.now ? this.opts.now() : performance.now();
+  }
+
+  /** Start trusting reads between announced writes; false on a store that cannot announce them. */
+  async watch(): Promise<boolean> {
+    if (this.unwatch || !this.store.watchState) return this.unwatch !== null;
+    this.unwatch = await this.store.watchState(
+      (key) => {
+        if (key === "trading_state") this.invalidate();
+      },
+      () => {
+        this.invalidate(); // (re)connected: whatever was announced while away is unknown
+        this.live = true;
+      },
+    );
+    return true;
+  }
+
+  /** End the watch (reads go to the store again). */
+  async close(): Promise<void> {
+    const u = this.unwatch;
+    this.unwatch = null;
+    this.live = false;
+    this.cached = null;
+    if (u) await u();
+  }
+
+  private invalidate(): void {
+    this.generation++;
+    this.cached = null;
+  }
+
   async current(): Promise<TradingState> {
+    const c = this.cached;
+    if (c !== null && this.live && this.wall() - c.at < STATE_CACHE_MS) return c.state;
+    const gen = this.generation;
+    const at = this.wall();
     const v = await this.store.getState("trading_state");
     const s = (v && (TRADING_STATES as string[]).includes(v) ? v : "ACTIVE") as TradingState;
+    if (this.live && gen === this.generation) this.cached = { state: s, at };
     this.opts.metrics?.tradingState.set(GAUGE[s]);
     return s;
   }
@@ -55,6 +111,7 @@ export class TradingStateService {
   async set(to: TradingState, reason: string, at: number, by: StateActor): Promise<{ from: TradingState; to: TradingState }> {
     if (!(TRADING_STATES as string[]).includes(to)) throw new RangeError(`unknown trading state ${JSON.stringify(to)} (one of ${TRADING_STATES.join(", ")})`);
     const from = await this.current();
+    this.invalidate();
     await this.store.setState("trading_state", to, at);
     await this.store.setState("trading_state_reason", JSON.stringify({ reason, by, at }), at);
     await this.store.appendAudit([

@@ -242,7 +242,11 @@ export interface Store {
   appendBars(bars: Bar[], source: string): Promise<void> | void;
   appendAudit(events: Envelope[]): Promise<void> | void;
   recordDeadLetter(d: DeadLetter): Promise<void>;
-  /** Write-ahead insert, committed before it returns. Returns null when the idempotency key already exists (nothing written). */
+  /**
+   * Write-ahead insert, committed before it returns, together with everything appended before it
+   * (bars, audit rows, blocked trades: one commit, so an order's chain is durable with its row).
+   * Returns null when the idempotency key already exists (that row is not written again).
+   */
   insertTrade(t: NewTrade): Promise<TradeRow | null>;
   /**
    * Rows that need not be durable at once (blocked intents: no broker call follows), written with
@@ -290,7 +294,14 @@ export interface Store {
   /** Newest first. */
   listBacktestRuns(limit: number): Promise<BacktestRunRow[]>;
   getState(key: string): Promise<string | null>;
+  /** Stores with `watchState` announce every write to watchers (in this and other processes). */
   setState(key: string, value: string, at: number): Promise<void>;
+  /**
+   * Optional: be told when any process writes a state key (PostgreSQL: LISTEN/NOTIFY).
+   * `onListen` runs once the watch is live, and again after each reconnect (notifications may
+   * have been missed meanwhile). Returns the function that ends the watch.
+   */
+  watchState?(onChange: (key: string) => void, onListen: () => void): Promise<() => Promise<void>>;
   counts(): Promise<StoreCounts>;
   ping(): Promise<void>;
   /** Insert or replace this process's heartbeat row (keyed by process_id). */

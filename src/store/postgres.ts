@@ -69,10 +69,19 @@ export function isConnectionError(e: unknown): boolean {
     || /connection|terminat|ECONN|socket/i.test(errorMessage(e));
 }
 
+/** The NOTIFY channel of state writes (payload: "<schema>:<key>"). */
+const STATE_CHANNEL = "awet_state";
+
+/** Rows per batch statement (bars and audit rows as column arrays: large batches are cheap). */
+const BATCH = 4000;
+
+interface QueuedAudit { kind: "audit"; id: string; ts: number; correlation_id: string; type: string; source: string; symbol: string; payload: string }
+type Queued = { kind: "bar"; bar: Bar; source: string } | QueuedAudit | { kind: "trade"; row: Row };
+
 const TRADE_COLUMNS = [
   "ts", "correlation_id", "idempotency_key", "symbol", "side", "qty", "price", "status", "error_message", "alpaca_order_id", "client_order_id",
   "alpaca_status", "filled_qty", "avg_fill_price", "filled_at", "updated_at", "paper_trade", "dry_run", "order_type", "take_profit_price",
-  "stop_loss_price", "exit_reason", "run_id",
+  "stop_loss_price", "exit_reason", "run_id", "submit_wall_at", "first_contact_wall_at", "last_contact_wall_at", "adopted_at",
 ] as const;
 
 function tradeRow(t: NewTrade): Row {
@@ -81,8 +90,26 @@ function tradeRow(t: NewTrade): Row {
     status: t.status, error_message: t.error_message, alpaca_order_id: t.alpaca_order_id, client_order_id: t.client_order_id, alpaca_status: t.alpaca_status,
     filled_qty: t.filled_qty, avg_fill_price: num(t.avg_fill_price), filled_at: dtN(t.filled_at), updated_at: dt(t.updated_at), paper_trade: t.paper_trade,
     dry_run: t.dry_run, order_type: t.order_type, take_profit_price: num(t.take_profit_price), stop_loss_price: num(t.stop_loss_price),
-    exit_reason: t.exit_reason, run_id: t.run_id,
+    exit_reason: t.exit_reason, run_id: t.run_id, submit_wall_at: dtN(t.submit_wall_at ?? null), first_contact_wall_at: dtN(t.first_contact_wall_at ?? null),
+    last_contact_wall_at: dtN(t.last_contact_wall_at ?? null), adopted_at: dtN(t.adopted_at ?? null),
   };
+}
+
+/**
+ * A PostgreSQL array literal ('{"a","b",NULL}') sent as ONE text parameter and cast server-side
+ * (`unnest($1::text[], ...)`): a batch of N rows is a statement with one parameter per column, not
+ * N per column, which the server parses and plans in a fraction of the time.
+ */
+export function arrayLiteral(xs: readonly (string | number | null | undefined)[]): string {
+  let s = "{";
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    if (i > 0) s += ",";
+    if (x === null || x === undefined) s += "NULL";
+    else if (typeof x === "number") s += Number.isFinite(x) ? String(x) : `"${String(x)}"`;
+    else s += '"' + x.replace(/[\\"]/g, "\\$&") + '"';
+  }
+  return s + "}";
 }
 
 function tradeFromRow(r: Row): TradeRow {
@@ -121,7 +148,7 @@ function backtestRunFromRow(r: Row): BacktestRunRow {
 export class PostgresStore implements Store {
   readonly kind = "postgres" as const;
   private client: Sql;
-  private queue: { kind: "bar" | "audit" | "trade"; row: Row }[] = [];
+  private queue: Queued[] = [];
   private queuedTrades = 0;
   private flushing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -237,11 +264,11 @@ export class PostgresStore implements Store {
   // --- batched hot-path writes -------------------------------------------------------------
 
   /** Queue rows for the flusher; returns a promise only when the queue is full and the caller must wait. */
-  private enqueue(items: { kind: "bar" | "audit" | "trade"; row: Row }[]): Promise<void> | void {
+  private enqueue(items: Queued[]): Promise<void> | void {
     if (this.queue.length >= this.state.max && !this.closed) return this.enqueueWhenRoom(items);
     this.state.waiting = false;
     this.queue.push(...items);
-    if (this.queue.length >= (this.o.batchSize ?? 500)) this.kick();
+    if (this.queue.length >= (this.o.batchSize ?? BATCH)) this.kick();
     else if (!this.flushing && !this.timer)
       this.timer = setTimeout(() => {
         this.timer = null;
@@ -249,7 +276,7 @@ export class PostgresStore implements Store {
       }, 20);
   }
 
-  private async enqueueWhenRoom(items: { kind: "bar" | "audit" | "trade"; row: Row }[]): Promise<void> {
+  private async enqueueWhenRoom(items: Queued[]): Promise<void> {
     while (this.queue.length >= this.state.max && !this.closed) {
       this.state.waiting = true; // back-pressure: the caller waits for the flusher
       this.kick();
@@ -263,18 +290,28 @@ export class PostgresStore implements Store {
   }
 
   private async drainQueue(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, this.o.batchSize ?? 500);
-      const bars = batch.filter((b) => b.kind === "bar").map((b) => b.row);
-      const audit = batch.filter((b) => b.kind === "audit").map((b) => b.row);
-      const trades = batch.filter((b) => b.kind === "trade").map((b) => b.row);
-      // One statement per batch: it lands whole or not at all, and is retried whole. Rows leave
-      // the queue only after it committed, so nothing is lost while the server is away.
-      await this.retry("write batch", () => this.writeBatch(bars, audit, trades), Number.POSITIVE_INFINITY);
-      this.queue.splice(0, batch.length);
-      this.queuedTrades -= trades.length;
-      for (const w of this.waiters.splice(0)) w();
-    }
+    while (this.queue.length > 0) await this.writeQueued(this.o.batchSize ?? BATCH);
+  }
+
+  /**
+   * Write the first `max` queued rows in one statement (plus `trade`, the write-ahead row, when
+   * given); they leave the queue only after it committed, so nothing is lost while the server is
+   * away. Returns the rows the statement inserted into trades.
+   */
+  private async writeQueued(max: number, trade?: Row): Promise<Row[]> {
+    const batch = this.queue.slice(0, max);
+    const bars: Bar[] = [], bsrc: string[] = [], audit: QueuedAudit[] = [], trades: Row[] = [];
+    for (const q of batch)
+      if (q.kind === "bar") (bars.push(q.bar), bsrc.push(q.source));
+      else if (q.kind === "audit") audit.push(q);
+      else trades.push(q.row);
+    if (trade) trades.push(trade);
+    // One statement per batch: it lands whole or not at all, and is retried whole.
+    const rows = await this.retry(trade ? "insertTrade" : "write batch", () => this.writeBatch(bars, bsrc, audit, trades), trade ? 6 : Number.POSITIVE_INFINITY);
+    this.queue.splice(0, batch.length);
+    this.queuedTrades -= trades.length - (trade ? 1 : 0);
+    for (const w of this.waiters.splice(0)) w();
+    return rows;
   }
 
   /**
@@ -283,26 +320,42 @@ export class PostgresStore implements Store {
    * connection inside a transaction — its ROLLBACK is written to the closed socket from a
    * setImmediate and the TypeError escapes every await (porsager/postgres #1066, #1154, #1208).
    * Plain pooled statements never take that path; the store uses no reserved connection at all.
+   * Bars and audit rows go in as column arrays (unnest: one parameter per column); trades, few per
+   * batch, as a multi-row VALUES in decision order (ids follow it), returning what was inserted.
    */
-  private async writeBatch(bars: Row[], audit: Row[], trades: Row[]): Promise<void> {
+  private async writeBatch(bars: Bar[], bsrc: string[], audit: QueuedAudit[], trades: Row[]): Promise<Row[]> {
     const s = this.sql;
     const parts = [
-      bars.length ? s`INSERT INTO market_bars ${s(bars, "symbol", "ts", "open", "high", "low", "close", "volume", "source")} ON CONFLICT DO NOTHING` : null,
-      audit.length ? s`INSERT INTO audit_events ${s(audit, "event_id", "ts", "correlation_id", "event_type", "source", "symbol", "payload")} ON CONFLICT DO NOTHING` : null,
-      trades.length ? s`INSERT INTO trades ${s(trades, ...TRADE_COLUMNS)} ON CONFLICT (idempotency_key) DO NOTHING` : null,
+      bars.length
+        ? s`INSERT INTO market_bars (symbol, ts, open, high, low, close, volume, source)
+            SELECT * FROM unnest(${arrayLiteral(bars.map((b) => b.symbol))}::text[], ${arrayLiteral(bars.map((b) => new Date(b.ts).toISOString()))}::timestamptz[],
+              ${arrayLiteral(bars.map((b) => b.open))}::numeric[], ${arrayLiteral(bars.map((b) => b.high))}::numeric[], ${arrayLiteral(bars.map((b) => b.low))}::numeric[],
+              ${arrayLiteral(bars.map((b) => b.close))}::numeric[], ${arrayLiteral(bars.map((b) => b.volume))}::numeric[], ${arrayLiteral(bsrc)}::text[])
+            ON CONFLICT DO NOTHING`
+        : null,
+      audit.length
+        ? s`INSERT INTO audit_events (event_id, ts, correlation_id, event_type, source, symbol, payload)
+            SELECT * FROM unnest(${arrayLiteral(audit.map((a) => a.id))}::text[], ${arrayLiteral(audit.map((a) => new Date(a.ts).toISOString()))}::timestamptz[],
+              ${arrayLiteral(audit.map((a) => a.correlation_id))}::text[], ${arrayLiteral(audit.map((a) => a.type))}::text[], ${arrayLiteral(audit.map((a) => a.source))}::text[],
+              ${arrayLiteral(audit.map((a) => a.symbol))}::text[], ${arrayLiteral(audit.map((a) => a.payload))}::jsonb[])
+            ON CONFLICT DO NOTHING`
+        : null,
+      trades.length ? s`INSERT INTO trades ${s(trades, ...TRADE_COLUMNS)} ON CONFLICT (idempotency_key) DO NOTHING RETURNING *` : null,
     ].filter((p) => p !== null);
-    if (parts.length === 1) await parts[0]!;
-    else if (parts.length === 2) await s`WITH w1 AS (${parts[0]!}) ${parts[1]!}`;
-    else if (parts.length === 3) await s`WITH w1 AS (${parts[0]!}), w2 AS (${parts[1]!}) ${parts[2]!}`;
+    // Data-modifying CTEs all run to completion within the statement; the last part is the main query.
+    if (parts.length === 1) return [...(await parts[0]!)];
+    if (parts.length === 2) return [...(await s`WITH w1 AS (${parts[0]!}) ${parts[1]!}`)];
+    if (parts.length === 3) return [...(await s`WITH w1 AS (${parts[0]!}), w2 AS (${parts[1]!}) ${parts[2]!}`)];
+    return [];
   }
 
   appendBars(bars: Bar[], source: string): Promise<void> | void {
-    return this.enqueue(bars.map((b) => ({ kind: "bar" as const, row: { symbol: b.symbol, ts: dt(b.ts), open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, source } })));
+    return this.enqueue(bars.map((bar) => ({ kind: "bar" as const, bar, source })));
   }
 
   appendAudit(events: Envelope[]): Promise<void> | void {
     return this.enqueue(
-      events.map((e) => ({ kind: "audit" as const, row: { event_id: e.id, ts: dt(e.ts), correlation_id: e.correlation_id, event_type: e.type, source: e.source, symbol: e.symbol, payload: this.sql.json(e.payload as any) } })),
+      events.map((e) => ({ kind: "audit" as const, id: e.id, ts: e.ts, correlation_id: e.correlation_id, type: e.type, source: e.source, symbol: e.symbol, payload: JSON.stringify(e.payload) })),
     );
   }
 
@@ -330,18 +383,24 @@ export class PostgresStore implements Store {
     if (this.queuedTrades > 0) await this.flush();
   }
 
+  /**
+   * The write-ahead insert: everything queued before it (bars, audit rows, blocked trades) and this
+   * row in ONE statement, committed before this returns — one round trip per order, and the
+   * order's chain is durable with its row. Runs as the writer (no batch is in flight meanwhile).
+   */
   async insertTrade(t: NewTrade): Promise<TradeRow | null> {
-    await this.tradesFirst();
-    const rows = await this.retry("insertTrade", () => this.sql`INSERT INTO trades
-      (ts, correlation_id, idempotency_key, symbol, side, qty, price, status, error_message, alpaca_order_id, client_order_id, alpaca_status,
-       filled_qty, avg_fill_price, filled_at, updated_at, paper_trade, dry_run, order_type, take_profit_price, stop_loss_price, exit_reason, run_id,
-       submit_wall_at, first_contact_wall_at, last_contact_wall_at, adopted_at)
-      VALUES (${dt(t.ts)}, ${t.correlation_id}, ${t.idempotency_key}, ${t.symbol}, ${t.side}, ${t.qty}, ${num(t.price)}, ${t.status}, ${t.error_message},
-       ${t.alpaca_order_id}, ${t.client_order_id}, ${t.alpaca_status}, ${t.filled_qty}, ${num(t.avg_fill_price)}, ${dtN(t.filled_at)}, ${dt(t.updated_at)},
-       ${t.paper_trade}, ${t.dry_run}, ${t.order_type}, ${num(t.take_profit_price)}, ${num(t.stop_loss_price)}, ${t.exit_reason}, ${t.run_id},
-       ${dtN(t.submit_wall_at ?? null)}, ${dtN(t.first_contact_wall_at ?? null)}, ${dtN(t.last_contact_wall_at ?? null)}, ${dtN(t.adopted_at ?? null)})
-      ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`);
-    return rows[0] ? tradeFromRow(rows[0]) : null;
+    while (this.flushing) await this.flushing;
+    const job = (async () => {
+      while (this.queue.length > (this.o.batchSize ?? BATCH)) await this.writeQueued(this.o.batchSize ?? BATCH);
+      return this.writeQueued(this.queue.length, tradeRow(t));
+    })();
+    this.flushing = job.then(() => undefined, () => undefined).finally(() => {
+      this.flushing = null;
+      if (this.queue.length > 0) this.kick();
+    });
+    const rows = await job;
+    const mine = rows.find((r) => r.idempotency_key === t.idempotency_key);
+    return mine ? tradeFromRow(mine) : null;
   }
 
   async updateTrade(id: number, patch: TradePatch): Promise<void> {
@@ -563,8 +622,35 @@ export class PostgresStore implements Store {
   }
 
   async setState(key: string, value: string, at: number): Promise<void> {
-    await this.retry("setState", () => this.sql`INSERT INTO system_state (key, value, updated_at) VALUES (${key}, ${value}, ${dt(at)})
-      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`);
+    // The write and its notification in one statement (NOTIFY is delivered at commit).
+    await this.retry("setState", () => this.sql`WITH w AS (INSERT INTO system_state (key, value, updated_at) VALUES (${key}, ${value}, ${dt(at)})
+      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at RETURNING key)
+      SELECT pg_notify(${STATE_CHANNEL}, current_schema() || ':' || key) FROM w`);
+  }
+
+  /**
+   * LISTEN on the state channel over a client of its own (the main client is replaced after a
+   * dropped connection; this one reconnects by itself and runs `onListen` again each time).
+   * Notifications name the schema, so stores of other schemas on the same database are ignored.
+   */
+  async watchState(onChange: (key: string) => void, onListen: () => void): Promise<() => Promise<void>> {
+    const schema = this.o.schema ?? String((await this.retry("watchState", () => this.sql`SELECT current_schema() AS s`))[0]!.s);
+    const listener = postgres(this.o.url, {
+      max: 1, onnotice: () => {}, connect_timeout: 5, fetch_types: false, backoff: (n: number) => Math.min(0.02 * 2 ** n, 2),
+      connection: { application_name: `${this.o.applicationName ?? (process.env.PGAPPNAME || "awet")}-state` },
+    });
+    const prefix = `${schema}:`;
+    try {
+      await listener.listen(STATE_CHANNEL, (payload) => {
+        if (payload.startsWith(prefix)) onChange(payload.slice(prefix.length));
+      }, onListen);
+    } catch (e) {
+      await listener.end({ timeout: 0 }).catch(() => undefined);
+      throw new StoreError(`watchState failed: ${errorMessage(e)}`, "watchState", e);
+    }
+    return async () => {
+      await listener.end({ timeout: 1 }).catch(() => undefined);
+    };
   }
 
   async counts(): Promise<StoreCounts> {

@@ -204,12 +204,13 @@ export class SqliteStore implements Store {
     if (!this.timer) this.timer = setTimeout(() => this.flushSync(), this.opts.flushMs ?? 100);
   }
 
-  private flushSync(): void {
+  /** Write the buffered rows in one transaction; `also` runs last inside the same transaction. */
+  private flushSync<T = void>(also?: () => T): T | undefined {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.closed || (this.barBuf.length === 0 && this.auditBuf.length === 0 && this.tradeBuf.length === 0)) return;
+    if (this.closed || (this.barBuf.length === 0 && this.auditBuf.length === 0 && this.tradeBuf.length === 0)) return also ? this.db.transaction(also)() : undefined;
     const bars = this.barBuf;
     const audit = this.auditBuf;
     const trades = this.tradeBuf;
@@ -221,14 +222,16 @@ export class SqliteStore implements Store {
     );
     const insTrade = this.q(`INSERT INTO trades (${TRADE_COLS.join(", ")}) VALUES (${TRADE_COLS.map(() => "?").join(", ")}) ON CONFLICT (idempotency_key) DO NOTHING`);
     // Buffers are swapped only after the commit, so a failed batch stays queued, not lost.
-    this.db.transaction(() => {
+    const out = this.db.transaction(() => {
       for (const r of bars) insBar.run(...(r as any[]));
       for (const r of audit) insAudit.run(...(r as any[]));
       for (const r of trades) insTrade.run(...(r as any[]));
+      return also?.();
     })();
     this.barBuf = [];
     this.auditBuf = [];
     this.tradeBuf = [];
+    return out;
   }
 
   async recordDeadLetter(d: DeadLetter): Promise<void> {
@@ -237,11 +240,15 @@ export class SqliteStore implements Store {
     ).run(iso(d.ts), d.topic, d.handler, d.event.id, d.event.correlation_id, JSON.stringify(d.event), d.error);
   }
 
+  /**
+   * The write-ahead insert: every buffered row (bars, audit, blocked trades) and this one in ONE
+   * transaction, committed before this returns — one commit per order, and the order's chain is on
+   * disk with it.
+   */
   async insertTrade(t: NewTrade): Promise<TradeRow | null> {
-    this.tradesFirst();
     const sql = `INSERT INTO trades (${TRADE_COLS.join(", ")}) VALUES (${TRADE_COLS.map(() => "?").join(", ")})
                  ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`;
-    const row = this.q(sql).get(...(tradeParams(t) as any[])) as Row | null;
+    const row = this.flushSync(() => this.q(sql).get(...(tradeParams(t) as any[])) as Row | null);
     return row ? tradeFromRow(row) : null;
   }
 
