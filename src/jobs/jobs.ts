@@ -8,8 +8,7 @@ import type { Supervisor } from "../agents/supervisor";
 import { makeLlmClient } from "../compose/adapters";
 import { withCorrelation } from "../llm/context";
 import { eodRunTime, isMarketOpen, isTradingDay } from "../market/calendar";
-import { promoteIfBetter, trainCandidate } from "../model/service";
-import { progressLine } from "../cli/model";
+import { progressLine, promoteIfBetter, trainCandidate } from "../ops/model";
 import { alpacaBackfillConfigured, backfillFromAlpaca } from "../market/backfill";
 import type { Logger } from "../obs/log";
 import { opsSnapshot } from "../ops/snapshot";
@@ -116,7 +115,7 @@ export const JOBS: Job[] = [
       const r = await rec.step("train", `${n} bars, ${ctx.settings.app.model_kind}, horizons ${ctx.settings.app.forecast_horizons_bars.join(",")}`, async () => {
         let last = "";
         let backend = "";
-        const t = await trainCandidate(ctx.store, ctx.settings, {
+        const t = await trainCandidate(ctx.store, ctx.settings, ctx.now, {
           onProgress: (p) => {
             last = progressLine(p);
             ctx.say?.(`  training ${last}`);
@@ -141,7 +140,7 @@ export const JOBS: Job[] = [
       });
       if (ctx.dryRun) return "dry run: would compare the candidate with production";
       const d = await rec.step("promote", `newest candidate vs production and the baselines: ${ctx.settings.app.promotion_margin_pct}% margin, coverage ${ctx.settings.app.promotion_coverage_min}-${ctx.settings.app.promotion_coverage_max}`, async () => {
-        const r = await promoteIfBetter(ctx.store, ctx.settings);
+        const r = await promoteIfBetter(ctx.store, ctx.settings, ctx.now);
         return { output: r.reason, value: r };
       });
       return d!.promoted ? `promoted ${d!.candidate}` : d!.reason;

@@ -534,6 +534,11 @@ export class PostgresStore implements Store {
     return rows.map((r) => ({ version: r.version, name: r.name, status: r.status, created_at: ms(r.created_at), promoted_at: msN(r.promoted_at), metrics: r.metrics, train_window: r.train_window, features: r.features, params: r.params }));
   }
 
+  async productionModelVersion(): Promise<string | null> {
+    const [r] = await this.retry("productionModelVersion", () => this.sql`SELECT version FROM models WHERE status = 'production' LIMIT 1`);
+    return r ? r.version : null;
+  }
+
   async promoteModel(version: string, at: number): Promise<void> {
     // One statement (atomic without sql.begin, see writeBatch): the version becomes production and
     // every other production model is retired, only when the version exists.

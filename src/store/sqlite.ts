@@ -422,6 +422,11 @@ export class SqliteStore implements Store {
     }));
   }
 
+  async productionModelVersion(): Promise<string | null> {
+    const r = this.q("SELECT version FROM models WHERE status = 'production' LIMIT 1").get() as Row | null;
+    return r ? r.version : null;
+  }
+
   async promoteModel(version: string, at: number): Promise<void> {
     this.db.transaction(() => {
       const hit = this.db.query("SELECT 1 FROM models WHERE version = ?").get(version);

@@ -83,8 +83,8 @@ describe("scheduled agents and the model lifecycle", () => {
       const run = await runJob(findJob("night_trainer")!, { settings, store: sup.store, trigger: "manual" });
       expect(run.status).toBe("ok");
       const version = (await sup.store.listModels())[0]!.version;
-      const { promote } = await import("../../src/model/service");
-      await promote(sup.store, version);
+      const { promote } = await import("../../src/ops/model");
+      await promote(sup.store, version, Date.now());
       await sup.prediction.reload();
       expect(sup.prediction.modelVersion).toBe(version);
       await sup.close();
