@@ -19,6 +19,17 @@ import { Watchtower } from "./watchtower";
 export { AGENT_NAMES };
 export type AgentName = (typeof AGENT_NAMES)[number];
 
+/** What each pipeline agent does, in one line (`awet agents`). */
+export const AGENT_DESCRIPTIONS: Record<AgentName, string> = {
+  ingestion: "DataIngestion: market bars (replay or Alpaca's stream), validated or quarantined, onto market.raw",
+  features: "FeatureEngineering: incremental indicators per bar onto market.engineered",
+  prediction: "Prediction: p10/p50/p90 per horizon from the production model (else the baseline) onto predictions",
+  risk: "Risk: sizing, session hours, then the LLM's only-tighten review, onto risk.approved / risk.rejected",
+  execution: "Execution: the gate chain, the write-ahead trade row, the paper broker, fills",
+  exit: "Exit: take-profit, stop-loss and time exits of open positions onto exit.signals",
+  watchtower: "Watchtower: heartbeats, consumer lag and the deployment's health across processes",
+};
+
 /** The agents of one process, wired on its bus. */
 export interface Pipeline {
   ingestion: DataIngestionAgent;

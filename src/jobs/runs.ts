@@ -5,7 +5,7 @@ import type { AgentRunRow, Store } from "../store/port";
 type Step = AgentRunRow["steps"][number];
 
 /**
- * One run of a scheduled agent, recorded the way SuperAGI's APM tab shows runs: agent, trigger,
+ * One run of a scheduled job, recorded the way SuperAGI's APM tab shows runs: job, trigger,
  * start and end, status, and each step with its input summary, output summary and duration.
  */
 export class RunRecorder {
@@ -14,7 +14,7 @@ export class RunRecorder {
   private startedAt = 0;
   constructor(
     private store: Store,
-    readonly agent: string,
+    readonly job: string,
     readonly trigger: AgentRunRow["trigger"],
     readonly log: Logger,
     /** Record the run only when it fails (a job repeating every minute would drown the history otherwise). */
@@ -24,8 +24,8 @@ export class RunRecorder {
   async start(): Promise<this> {
     this.startedAt = Date.now();
     if (this.failuresOnly) return this;
-    this.id = await this.store.startAgentRun(this.agent, this.trigger, this.startedAt);
-    this.log.info({ run_id: this.id, trigger: this.trigger }, `${this.agent} run started`);
+    this.id = await this.store.startAgentRun(this.job, this.trigger, this.startedAt);
+    this.log.info({ run_id: this.id, trigger: this.trigger }, `${this.job} run started`);
     return this;
   }
 
@@ -49,11 +49,11 @@ export class RunRecorder {
   async finish(status: AgentRunRow["status"], error: string | null = null): Promise<AgentRunRow> {
     const finished_at = Date.now();
     if (this.failuresOnly) {
-      if (status !== "error") return { id: 0, agent: this.agent, trigger: this.trigger, started_at: this.startedAt, finished_at, status, steps: this.steps, error };
-      this.id = await this.store.startAgentRun(this.agent, this.trigger, this.startedAt);
+      if (status !== "error") return { id: 0, agent: this.job, trigger: this.trigger, started_at: this.startedAt, finished_at, status, steps: this.steps, error };
+      this.id = await this.store.startAgentRun(this.job, this.trigger, this.startedAt);
     }
     await this.store.finishAgentRun(this.id, { status, steps: this.steps, error, finished_at });
-    this.log.info({ run_id: this.id, status, error }, `${this.agent} run finished`);
-    return { id: this.id, agent: this.agent, trigger: this.trigger, started_at: 0, finished_at, status, steps: this.steps, error };
+    this.log.info({ run_id: this.id, status, error }, `${this.job} run finished`);
+    return { id: this.id, agent: this.job, trigger: this.trigger, started_at: 0, finished_at, status, steps: this.steps, error };
   }
 }
