@@ -1,13 +1,13 @@
 import { safeUrl } from "../core/url";
 import { createHash } from "node:crypto";
-import { makeBus, makeLlmClient, makeStore, openBroker } from "../compose/adapters";
+import { makeBus, makeClock, makeLlmClient, makeStore, openBroker } from "../compose/adapters";
 import type { BarDrivenBroker } from "../broker/port";
 import type { Reconciler } from "./reconciler";
 import { marketIsOpen } from "../market/open-now";
 import type { EventBus, HandlerErrorSink } from "../bus/port";
 import type { Settings } from "../config/load";
 import type { AppConfig } from "../config/schema";
-import { ReplayClock, type Clock } from "../core/clock";
+import type { Clock } from "../core/clock";
 import { UsageError, errorMessage } from "../core/errors";
 import type { Envelope, Topic } from "../core/events";
 import type { TradingState } from "../gates/types";
@@ -97,7 +97,7 @@ export class Supervisor {
     this.log = o.log ?? silentLogger;
     this.metrics = o.metrics ?? new Metrics();
     this.store = o.store ?? makeStore(o.settings, this.log);
-    this.clock = o.clock ?? new ReplayClock();
+    this.clock = o.clock ?? makeClock("event");
     this.broker = o.broker ?? openBroker(o.settings);
     this.runId = o.runId ?? "pending";
     const onError = (info: Parameters<HandlerErrorSink>[0]) => this.onHandlerError(info);

@@ -8,8 +8,7 @@ import { isLoopbackHost } from "../core/net";
 import { Scheduler } from "../jobs/scheduler";
 import { StartupError, errorMessage } from "../core/errors";
 import { ReplaySource, type MarketSource } from "../market/replay";
-import { alpacaBarSource } from "../compose/adapters";
-import { SystemClock } from "../core/clock";
+import { alpacaBarSource, makeClock } from "../compose/adapters";
 import { makeLogger } from "../obs/log";
 import { Metrics } from "../obs/metrics";
 import { buildApp } from "../server/app";
@@ -76,7 +75,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       : null;
   // Live bars run on wall-clock time with a stable run tag, so a bar seen again after a restart
   // maps to the same idempotency key and cannot place a second order.
-  const sup = new Supervisor({ settings, log, metrics, agents, processId: name, ...(live ? { clock: new SystemClock(), runId: "live" } : {}) });
+  const sup = new Supervisor({ settings, log, metrics, agents, processId: name, ...(live ? { clock: makeClock("wall"), runId: "live" } : {}) });
   await sup.init(runSeed(replayPaths, settings));
   if (sup.reconciler) {
     const r = await sup.startupReconcile();

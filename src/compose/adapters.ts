@@ -10,6 +10,7 @@ import { SimBroker } from "../broker/sim";
 import { KafkaBus } from "../bus/kafka";
 import { MemoryBus } from "../bus/memory";
 import type { EventBus, HandlerErrorSink } from "../bus/port";
+import { ReplayClock, SystemClock, type Clock } from "../core/clock";
 import type { Topic } from "../core/events";
 import { LLMClient, type TraceSink } from "../llm/client";
 import { AlpacaBarSource } from "../market/alpaca";
@@ -19,6 +20,14 @@ import type { Store } from "../store/port";
 import { PostgresStore } from "../store/postgres";
 import { SqliteStore } from "../store/sqlite";
 import type { TimescaleMode, TimescaleOptions } from "../store/timescale";
+
+/**
+ * The pipeline's clock: event time (a replay's bars drive it, so a replay is deterministic and
+ * fast) or wall time (live bars).
+ */
+export function makeClock(kind: "event" | "wall"): Clock {
+  return kind === "wall" ? new SystemClock() : new ReplayClock();
+}
 
 /** store_timescale and the timescale_* policies of the settings. */
 export function timescaleOptions(s: Settings): TimescaleOptions {
