@@ -10,6 +10,11 @@ export interface MarketSource {
   /** Total items known up front, when the source knows it (replay), for progress. */
   readonly total: number | null;
   items(signal?: AbortSignal): AsyncIterable<CsvItem>;
+  /**
+   * Optional: the same items as a plain iterable when none of them needs waiting for (a replay at
+   * speed `max`), so the reader pays no promise per item; null when items() must be used.
+   */
+  itemsNow?(): Iterable<CsvItem> | null;
 }
 
 /** Expand files and directories into a sorted list of .csv files; a missing path is an error. */
@@ -112,6 +117,10 @@ export class ReplaySource implements MarketSource {
       else (e.bars++, (e.first = Math.min(e.first, it.bar.ts)), (e.last = Math.max(e.last, it.bar.ts)));
     }
     return m;
+  }
+
+  itemsNow(): Iterable<CsvItem> | null {
+    return this.speed === "max" ? this.merged : null;
   }
 
   async *items(signal?: AbortSignal): AsyncIterable<CsvItem> {

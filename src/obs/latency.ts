@@ -6,11 +6,17 @@ export class LatencyHistogram {
   private static readonly MIN_MS = 1e-4;
   private static readonly GROWTH = Math.log(1.02);
   private readonly counts: Uint32Array;
+  /** Exact counts at coarse bounds (seconds), for Prometheus. */
+  readonly coarse: CoarseHistogram;
   count = 0;
   max = 0;
 
-  constructor(private readonly buckets = 1100) {
+  constructor(
+    private readonly buckets = 1100,
+    coarseBoundsS: readonly number[] = [],
+  ) {
     this.counts = new Uint32Array(buckets);
+    this.coarse = new CoarseHistogram(coarseBoundsS);
   }
 
   /** Record one sample in milliseconds. */
@@ -21,6 +27,7 @@ export class LatencyHistogram {
     this.counts[i]!++;
     this.count++;
     if (ms > this.max) this.max = ms;
+    this.coarse.record(ms / 1000);
   }
 
   /** The p-th percentile (0..100) in ms: the upper edge of the bucket that holds it (0 when empty). */
@@ -33,5 +40,33 @@ export class LatencyHistogram {
       if (seen >= rank) return Math.min(this.max, LatencyHistogram.MIN_MS * Math.exp((i + 1) * LatencyHistogram.GROWTH));
     }
     return this.max;
+  }
+}
+
+/** Exact counts per upper bound (ascending; the last slot is beyond the last bound), their sum and count: a Prometheus histogram's state. */
+export class CoarseHistogram {
+  private readonly counts: Float64Array;
+  count = 0;
+  sum = 0;
+
+  constructor(readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  record(v: number): void {
+    const b = this.bounds;
+    let j = 0;
+    while (j < b.length && v > b[j]!) j++;
+    this.counts[j]!++;
+    this.count++;
+    this.sum += v;
+  }
+
+  /** Samples ≤ each bound, then the total (Prometheus's cumulative buckets, +Inf last). */
+  cumulative(): number[] {
+    const out: number[] = [];
+    let acc = 0;
+    for (let j = 0; j < this.counts.length; j++) out.push((acc += this.counts[j]!));
+    return out;
   }
 }

@@ -1,4 +1,28 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { CoarseHistogram, LatencyHistogram } from "./latency";
+
+/** Bucket bounds (seconds) of awet_decision_latency_seconds and awet_handler_duration_seconds. */
+const DECISION_BOUNDS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5];
+const HANDLER_BOUNDS_S = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1];
+
+/**
+ * A Prometheus histogram on `registry` whose series are read at each scrape from plain
+ * CoarseHistograms (recording costs a few comparisons, no prom-client call on the hot path).
+ */
+function registerHistogram(registry: Registry, name: string, help: string, series: () => { labels: Record<string, string>; h: CoarseHistogram }[]): void {
+  const get = async () => ({
+    name, help, type: "histogram" as const, aggregator: "sum" as const,
+    values: series().flatMap(({ labels, h }) => {
+      const cum = h.cumulative();
+      return [
+        ...[...h.bounds.map(String), "+Inf"].map((le, i) => ({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cum[i]! })),
+        { metricName: `${name}_sum`, labels, value: h.sum },
+        { metricName: `${name}_count`, labels, value: h.count },
+      ];
+    }),
+  });
+  registry.registerMetric({ name, help, type: "histogram", aggregator: "sum", get, reset() {} } as unknown as Parameters<Registry["registerMetric"]>[0]);
+}
 
 /**
  * All Prometheus metrics of one daemon instance, on its own registry (not prom-client's global
@@ -7,12 +31,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 export class Metrics {
   readonly registry = new Registry();
   readonly events: Counter<"topic">;
-  readonly handlerSeconds: Histogram<"topic" | "handler">;
   readonly handlerErrors: Counter<"topic" | "handler">;
   readonly barsRejected: Counter<"reason">;
   readonly orders: Counter<"status">;
   readonly gateBlocks: Counter<"reason">;
-  readonly decisionSeconds: Histogram;
+  /** Bar → decision wall time of every bar (ms), fixed size; awet_decision_latency_seconds is read from it. */
+  readonly decisionLatency = new LatencyHistogram(1100, DECISION_BOUNDS_S);
   readonly pendingOrders: Gauge;
   readonly openPositions: Gauge;
   readonly portfolioValue: Gauge;
@@ -50,13 +74,13 @@ export class Metrics {
     c.inc();
   }
 
-  private handlerBy = new Map<string, { observe(v: number): void }>();
-  /** awet_handler_duration_seconds{topic,handler}, through a handle bound once per pair. */
+  private handlerBy = new Map<string, { topic: string; handler: string; h: CoarseHistogram }>();
+  /** awet_handler_duration_seconds{topic,handler}: counted in a plain histogram per pair, exposed at each scrape. */
   handlerTime(topic: string, handler: string, seconds: number): void {
     const k = `${topic}|${handler}`;
-    let h = this.handlerBy.get(k);
-    if (!h) this.handlerBy.set(k, (h = this.handlerSeconds.labels({ topic, handler })));
-    h.observe(seconds);
+    let e = this.handlerBy.get(k);
+    if (!e) this.handlerBy.set(k, (e = { topic, handler, h: new CoarseHistogram(HANDLER_BOUNDS_S) }));
+    e.h.record(seconds);
   }
 
   /** awet_events_total{topic} +1 (a Map increment; the counter catches up at each scrape). */
@@ -79,12 +103,10 @@ export class Metrics {
         self.flushEventCounts();
       },
     });
-    this.handlerSeconds = new Histogram({
-      name: "awet_handler_duration_seconds",
-      help: "Time a subscriber took to handle one event (in-process bus: one delivery in 8 is timed)",
-      labelNames: ["topic", "handler"],
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
-      registers: r,
+    registerHistogram(this.registry, "awet_handler_duration_seconds", "Time a subscriber took to handle one event (in-process bus: one delivery in 8 is timed)", () => {
+      const rows = [...this.handlerBy.values()].map((e) => ({ labels: { topic: e.topic, handler: e.handler }, h: e.h }));
+      // the series exist from the first scrape (dashboards and alert rules never query a missing name)
+      return rows.length ? rows : [{ labels: { topic: "market.raw", handler: "none" }, h: new CoarseHistogram(HANDLER_BOUNDS_S) }];
     });
     this.handlerErrors = new Counter({
       name: "awet_handler_errors_total",
@@ -95,12 +117,11 @@ export class Metrics {
     this.barsRejected = new Counter({ name: "awet_bars_rejected_total", help: "Bars quarantined to market.rejected, by reason", labelNames: ["reason"], registers: r });
     this.orders = new Counter({ name: "awet_orders_total", help: "Trade rows written, by status", labelNames: ["status"], registers: r });
     this.gateBlocks = new Counter({ name: "awet_gate_blocks_total", help: "Order intents blocked, by gate reason", labelNames: ["reason"], registers: r });
-    this.decisionSeconds = new Histogram({
-      name: "awet_decision_latency_seconds",
-      help: "Wall time from bar ingestion to the execution decision",
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
-      registers: r,
-    });
+    // Recorded per bar into a fixed-size histogram with exact counts at these bounds, and exposed
+    // from it at each scrape (no prom-client call per bar).
+    registerHistogram(this.registry, "awet_decision_latency_seconds", "Wall time from bar ingestion to the end of the bar's chain (the execution decision)", () => [
+      { labels: {}, h: this.decisionLatency.coarse },
+    ]);
     this.pendingOrders = new Gauge({ name: "pending_orders", help: "Orders not yet in a terminal state", registers: r });
     this.openPositions = new Gauge({ name: "open_positions", help: "Symbols with a non-zero position", registers: r });
     this.portfolioValue = new Gauge({ name: "portfolio_value_usd", help: "Market value of all open positions", registers: r });
@@ -138,6 +159,5 @@ export class Metrics {
     }
     for (const status of ["ok", "error"]) this.llmCalls.inc({ agent: "RiskAgent", status }, 0);
     this.llmLatency.zero({ agent: "RiskAgent" });
-    this.handlerSeconds.zero({ topic: "market.raw", handler: "none" });
   }
 }
