@@ -6,8 +6,8 @@ import { $, fill, h, num, nyTime, throttle, usd, type Child } from "./dom";
 import { TRADE_STATUSES } from "../store/port";
 
 /**
- * The AWET operator dashboard: one page, sections for status, pipeline, market, positions and PnL,
- * orders, trade chain, LLM calls and controls. Live through the server-sent event stream; every
+ * The AWET operator dashboard: one page, sections for status, the pipeline's agents, the scheduled
+ * jobs, market, positions and PnL, orders, trade chain, LLM calls and controls. Live through the server-sent event stream; every
  * section is (re)loaded from the REST endpoints on start and whenever the stream reconnects.
  */
 
@@ -50,7 +50,7 @@ function layout(): void {
         h("span", { id: "stream", class: "pill", role: "status" }, "stream: connecting"),
       ),
       h("nav", { "aria-label": "Sections" },
-        ...[["controls", "Controls"], ["pipeline", "Pipeline"], ["market", "Market"], ["positions", "Positions & PnL"], ["orders", "Orders"], ["chain", "Trade chain"], ["llm", "LLM calls"]].map(([id, t]) => h("a", { href: `#${id}` }, t!)),
+        ...[["controls", "Controls"], ["pipeline", "Pipeline"], ["jobs", "Jobs"], ["market", "Market"], ["positions", "Positions & PnL"], ["orders", "Orders"], ["chain", "Trade chain"], ["llm", "LLM calls"]].map(([id, t]) => h("a", { href: `#${id}` }, t!)),
       ),
     ),
     h("div", { id: "banner", class: "banner", role: "alert", hidden: true }),
@@ -71,12 +71,8 @@ function layout(): void {
         ),
         h("p", { id: "ctl-result", role: "status", "aria-live": "polite" }),
       ),
-      section("pipeline", "Pipeline",
-        h("div", { class: "grid2" },
-          h("div", {}, h("h3", {}, "Agents"), h("table", { id: "agents" })),
-          h("div", {}, h("h3", {}, "Scheduled jobs"), h("table", { id: "jobs" })),
-        ),
-      ),
+      section("pipeline", "Pipeline", h("table", { id: "agents" })),
+      section("jobs", "Jobs", h("p", { class: "muted small" }, "Scheduled in New York time; each runs now with POST /api/jobs/NAME/run."), h("table", { id: "jobs-table" })),
       section("market", "Market",
         h("div", { class: "row" },
           h("label", { for: "symbol" }, "Symbol"),
@@ -147,7 +143,7 @@ function readError(e: unknown): void {
   } else banner(`Could not load: ${e instanceof Error ? e.message : String(e)}`);
 }
 
-// ---------------------------------------------------------------- status bar and pipeline
+// ---------------------------------------------------------------- status bar, pipeline and jobs
 
 function renderState(state: LiveTick["state"], extra: Json | null): void {
   const st = state.trading_state;
@@ -198,14 +194,14 @@ async function loadOverview(): Promise<void> {
   lastOverview = o;
   renderState(o.state, o);
   renderProgress({ kind: o.feed.kind, read: o.feed.read, total: o.feed.total }, o.feed.freshness_s);
-  table($("#agents"), "Agents", ["agent", "state", "processed", "errors", "lag", "last event", "idle"],
+  table($("#agents"), "Pipeline agents", ["agent", "state", "processed", "errors", "lag", "last event", "idle"],
     o.agents.map((a: Json) => [
       a.name, h("span", { class: `tag ${a.state}` }, a.state), num(a.processed), a.errors ? h("span", { class: "bad-text", title: a.last_error ?? "" }, num(a.errors)) : "0",
       // consumer lag from the Watchtower's last round (events queued for the agent's handlers)
       a.lag === null ? h("span", { class: "muted", title: "no Watchtower measurement yet" }, "—") : num(a.lag),
       nyTime(a.last_event_ts), a.idle_s === null ? "—" : `${a.idle_s}s`,
     ]));
-  table($("#jobs"), "Scheduled jobs", ["job", "schedule", "next run", "last result"],
+  table($("#jobs-table"), "Jobs", ["job", "schedule", "next run", "last result"],
     o.jobs.map((j: Json) => [
       j.name, j.cron ?? (j.every_seconds ? `every ${j.every_seconds} s` : "on demand"), nyTime(j.next),
       j.last ? h("span", { class: `tag ${j.last.status}`, title: j.last.error ?? "" }, `${j.last.status} ${nyTime(j.last.finished_at)}`) : h("span", { class: "muted" }, "never run"),

@@ -1,8 +1,7 @@
 import { existsSync } from "node:fs";
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { Runtime } from "./runtime";
 import type { RunStats } from "../agents/context";
-import { isLoopbackHost, tokenMatches } from "../ops/control";
 import { dayBounds, pnlForDate, pnlToday } from "../ops/pnl";
 import { opsSnapshot } from "../ops/snapshot";
 import { JOBS } from "../jobs/jobs";
@@ -10,22 +9,18 @@ import { nextEffectiveRun, type Scheduler } from "../jobs/scheduler";
 import { equityCurve } from "../reports/equity";
 import { fillsFromTrades } from "../reports/pnl";
 import { reportJson } from "../reports/render";
-import type { TradeStatus } from "../store/port";
-import { TRADE_STATUSES } from "../store/port";
-import { tradeJson } from "../ops/trades";
+import { TRADE_STATUSES, type TradeStatus } from "../store/port";
 import { clientScript, styleAsset, type Asset } from "./dashboard-assets";
 import { LiveBuffer, type LiveBatch } from "./live";
+import type { FeedInfo } from "./context";
+import { apiErrors } from "./errors";
+import { Limit, Open, READ_ERRORS, Ticker, TradeJson, TradeStatusT, Whole, tradeJson } from "./schemas";
+import { MAX_TS } from "../store/bounds";
 
-/** What the page shows about the market input: a replay (bars read of total) or live bars. */
-export interface FeedInfo {
-  kind: "replay" | "live" | "none";
-  total: number | null;
-}
+export type { FeedInfo };
 
 export interface DashboardOptions {
   version: string;
-  /** Bearer token of the control API; beyond loopback every dashboard read needs it too. */
-  token: string;
   scheduler?: Scheduler;
   feed?: FeedInfo;
   /** How often the live stream sends a batch (ms); the throttle that keeps a fast replay readable. */
@@ -58,27 +53,6 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 const END_OF_TIME = Date.parse("9999-01-01T00:00:00Z");
-const SYMBOL = /^[A-Z][A-Z0-9.]{0,9}$/;
-
-function bearerOf(request: Request): string | null {
-  const m = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "");
-  return m ? m[1]!.trim() : null;
-}
-
-/**
- * The read guard of the dashboard's data routes: open on loopback; beyond loopback (http_host is
- * not 127.0.0.1 / ::1 / localhost) a missing or wrong bearer token is 401. Uses the control API's
- * constant-time comparison, so one check can serve every /api/* read.
- */
-export function readAuthorized(request: Request, host: string, token: string): boolean {
-  return isLoopbackHost(host) || tokenMatches(bearerOf(request), token);
-}
-
-const unauthorized = () =>
-  new Response(JSON.stringify({ error: "unauthorized", message: "this daemon listens beyond loopback: reads need 'Authorization: Bearer <token>'" }), {
-    status: 401,
-    headers: { "content-type": "application/json", "www-authenticate": 'Bearer realm="awet"', ...SECURITY_HEADERS },
-  });
 
 function serveAsset(request: Request, a: Asset, type: string): Response {
   const headers = { "content-type": type, etag: a.etag, "cache-control": "no-cache", ...SECURITY_HEADERS };
@@ -109,10 +83,10 @@ const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect 
 /**
  * The operator dashboard: the page at `/`, its bundled assets, and the reads it needs beyond the
  * existing /api/* (an overview, candles with fills and forecast band, PnL with its curve, trades
- * by reason, and the live stream). Controls call the existing POST endpoints with the token.
+ * by reason, and the live stream). Controls call the existing POST endpoints with the token. Who
+ * may read is the access guard's decision (guard.ts), as for every /api/* route.
  */
 export function dashboardPlugin(sup: Runtime, o: DashboardOptions) {
-  const host = sup.settings.app.http_host;
   const feed: FeedInfo = o.feed ?? { kind: "none", total: null };
   const tickMs = o.tickMs ?? 500;
   const buffer = new LiveBuffer();
@@ -176,21 +150,19 @@ export function dashboardPlugin(sup: Runtime, o: DashboardOptions) {
     };
   };
 
-  const guarded = (handler: (ctx: { request: Request; query: Record<string, string | undefined> }) => unknown) =>
-    async ({ request, query }: { request: Request; query: Record<string, string | undefined> }) => {
-      if (!readAuthorized(request, host, o.token)) return unauthorized();
-      const r = await handler({ request, query });
-      if (r instanceof Response) return r;
-      return new Response(JSON.stringify(r), { status: (r as { error?: string })?.error === "bad_request" ? 400 : 200, headers: { "content-type": "application/json", ...SECURITY_HEADERS } });
-    };
-  const bad = (field: string, message: string) => ({ error: "bad_request", field, message });
-
+  const tags = ["dashboard"];
   return new Elysia({ name: "awet-dashboard" })
-    .get("/", () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache", ...SECURITY_HEADERS } }))
-    .get("/assets/app.js", async ({ request }) => serveAsset(request, await clientScript(), "text/javascript; charset=utf-8"))
-    .get("/assets/app.css", ({ request }) => serveAsset(request, styleAsset, "text/css; charset=utf-8"))
-    .get("/assets/icon.svg", () => new Response(ICON, { headers: { "content-type": "image/svg+xml", ...SECURITY_HEADERS } }))
-    .get("/api/dashboard/overview", guarded(async () => {
+    .use(apiErrors())
+    // every dashboard answer carries the same-origin CSP, errors included (set before validation)
+    .onTransform(({ set }) => void Object.assign(set.headers, SECURITY_HEADERS))
+    .get("/", () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache", ...SECURITY_HEADERS } }), {
+      response: { 200: t.String({ description: "text/html: the page; it carries no data and loads without a token" }), 421: "Error" },
+      detail: { tags, summary: "The operator dashboard (HTML; its script and style under /assets/, same-origin CSP)" },
+    })
+    .get("/assets/app.js", async ({ request }) => serveAsset(request, await clientScript(), "text/javascript; charset=utf-8"), { detail: { hide: true } })
+    .get("/assets/app.css", ({ request }) => serveAsset(request, styleAsset, "text/css; charset=utf-8"), { detail: { hide: true } })
+    .get("/assets/icon.svg", () => new Response(ICON, { headers: { "content-type": "image/svg+xml", ...SECURITY_HEADERS } }), { detail: { hide: true } })
+    .get("/api/dashboard/overview", async () => {
       const h = await sup.health();
       const app = sup.appConfig;
       const runs = await sup.store.listAgentRuns({ limit: 200 });
@@ -231,14 +203,17 @@ export function dashboardPlugin(sup: Runtime, o: DashboardOptions) {
         symbols: sup.settings.app.symbols,
         stats: sup.stats,
       };
-    }))
-    .get("/api/dashboard/market", guarded(async ({ query }) => {
-      const symbol = query.symbol ?? "";
-      if (!SYMBOL.test(symbol)) return bad("symbol", `symbol must be an upper-case ticker; got '${symbol}'`);
-      const since = query.since === undefined ? 0 : Number(query.since);
-      if (!Number.isFinite(since) || since < 0) return bad("since", `since must be epoch milliseconds; got '${query.since}'`);
-      const limit = query.limit === undefined ? 3000 : Number(query.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 20000) return bad("limit", `limit must be a whole number 1..20000; got '${query.limit}'`);
+    }, {
+      response: {
+        200: Open({ version: t.String(), run_id: t.String(), state: Open({ trading_state: t.String() }), feed: Open({ kind: t.String() }), agents: t.Array(Open({ name: t.String() })), jobs: t.Array(Open({ name: t.String() })), symbols: t.Array(t.String()) }),
+        ...READ_ERRORS,
+      },
+      detail: { tags, summary: "Status bar, pipeline agents and jobs: trading state, dry run, approval, broker, LLM, store, bus, feed progress, each agent's health and lag, each job's next run and last result" },
+    })
+    .get("/api/dashboard/market", async ({ query }) => {
+      const { symbol } = query;
+      const since = query.since ?? 0;
+      const limit = query.limit ?? 3000;
       const bars = (await sup.store.barsBetween(since, END_OF_TIME)).filter((b) => b.symbol === symbol).slice(-limit);
       const trades = await sup.store.listTrades({ symbol, limit: 100_000 });
       const byId = new Map(trades.map((t) => [t.id, t]));
@@ -257,8 +232,16 @@ export function dashboardPlugin(sup: Runtime, o: DashboardOptions) {
         bracket: bracket ? { trade_id: bracket.id, take_profit: bracket.take_profit_price, stop_loss: bracket.stop_loss_price } : null,
         forecasts: buffer.forecastsOf(symbol, bars[0]?.ts ?? since),
       };
-    }))
-    .get("/api/dashboard/pnl", guarded(async () => {
+    }, {
+      query: t.Object({
+        symbol: Ticker,
+        since: t.Optional(Whole({ minimum: 0, maximum: MAX_TS, default: 0, description: "epoch milliseconds: only bars from this time" })),
+        limit: t.Optional(Whole({ minimum: 1, maximum: 20000, default: 3000, description: "newest bars to return" })),
+      }),
+      response: { 200: Open({ symbol: t.String(), bars: t.Array(Open({ ts: t.Number() })), fills: t.Array(Open({})), position: t.Nullable(Open({})), bracket: t.Nullable(Open({})), forecasts: t.Array(Open({})) }), ...READ_ERRORS },
+      detail: { tags, summary: "Candles of one symbol with fills, the open position's bracket and the forecast p10–p90" },
+    })
+    .get("/api/dashboard/pnl", async () => {
       const date = await pnlToday(sup.store);
       const report = await pnlForDate(sup.store, date);
       const { start, end } = dayBounds(date);
@@ -266,25 +249,25 @@ export function dashboardPlugin(sup: Runtime, o: DashboardOptions) {
       const curve = equityCurve(fills, await sup.store.barCloses(start, end), start, end - 1);
       const snap = await opsSnapshot(sup.settings, sup.store, sup.appConfig);
       return { date, report: reportJson(report), curve, positions: snap.positions, exposure: snap.exposure, pending_orders: snap.pending_orders };
-    }))
-    .get("/api/dashboard/trades", guarded(async ({ query }) => {
-      const status = query.status || undefined;
-      if (status !== undefined && !TRADE_STATUSES.includes(status as TradeStatus)) return bad("status", `status must be one of ${TRADE_STATUSES.join(", ")}; got '${status}'`);
-      const symbol = query.symbol || undefined;
-      if (symbol !== undefined && !SYMBOL.test(symbol)) return bad("symbol", `symbol must be an upper-case ticker; got '${symbol}'`);
-      const reason = query.reason || undefined;
-      if (reason !== undefined && reason.length > 100) return bad("reason", "reason must be at most 100 characters");
-      const limit = query.limit === undefined ? 200 : Number(query.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return bad("limit", `limit must be a whole number 1..1000; got '${query.limit}'`);
+    }, {
+      response: { 200: Open({ date: t.String({ format: "date" }), report: Open({}), curve: t.Array(Open({})), positions: t.Array(Open({})), exposure: Open({}), pending_orders: t.Array(Open({})) }), ...READ_ERRORS },
+      detail: { tags, summary: "Today's FIFO PnL report (as `awet pnl today`), its curve, positions and exposure against the caps" },
+    })
+    .get("/api/dashboard/trades", async ({ query }) => {
+      const { status, symbol, reason } = query;
+      const limit = query.limit ?? 200;
       const reasonOf = (t: { error_message: string | null; exit_reason: string | null }) => t.error_message ?? t.exit_reason ?? "";
       let rows = await sup.store.listTrades({ status: status as TradeStatus | undefined, symbol, limit: reason ? 1_000_000 : limit });
       if (reason) rows = rows.filter((t) => reasonOf(t) === reason).slice(0, limit);
       const blocked: Record<string, number> = {};
       for (const t of await sup.store.listTrades({ status: "blocked", limit: 1_000_000 })) blocked[reasonOf(t) || "unknown"] = (blocked[reasonOf(t) || "unknown"] ?? 0) + 1;
-      return { count: rows.length, trades: rows.map(tradeJson), blocked_by_reason: blocked, statuses: TRADE_STATUSES };
-    }))
+      return { count: rows.length, trades: rows.map(tradeJson), blocked_by_reason: blocked, statuses: [...TRADE_STATUSES] };
+    }, {
+      query: t.Object({ status: t.Optional(TradeStatusT), symbol: t.Optional(Ticker), reason: t.Optional(t.String({ maxLength: 100, description: "a block or exit reason" })), limit: Limit(200) }),
+      response: { 200: t.Object({ count: t.Integer(), trades: t.Array(TradeJson), blocked_by_reason: t.Record(t.String(), t.Integer()), statuses: t.Array(TradeStatusT) }), ...READ_ERRORS },
+      detail: { tags, summary: "Trades filtered by status, symbol and reason, with blocked counts by reason" },
+    })
     .get("/api/dashboard/events", ({ request }) => {
-      if (!readAuthorized(request, host, o.token)) return unauthorized();
       let unsubscribe = () => {};
       const stream = new ReadableStream<Uint8Array>({
         start(ctrl) {
@@ -310,5 +293,8 @@ export function dashboardPlugin(sup: Runtime, o: DashboardOptions) {
         },
       });
       return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no", ...SECURITY_HEADERS } });
+    }, {
+      response: { 200: t.String({ description: "text/event-stream: `tick` events (LiveTick: progress, state, counters, events since the last tick)" }), ...READ_ERRORS },
+      detail: { tags, summary: "Server-sent events: one `tick` per interval at most (progress, state, counters, events since the last tick)" },
     });
 }

@@ -1,4 +1,6 @@
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
+import { apiErrors } from "./errors";
+import { Open, READ_ERRORS } from "./schemas";
 import type { Runtime } from "./runtime";
 import { deploymentView } from "../agents/watchtower";
 
@@ -9,7 +11,7 @@ import { deploymentView } from "../agents/watchtower";
  * built-in dashboard reads this; any process answers it.
  */
 export function watchtowerRoutes(sup: Runtime) {
-  return new Elysia({ name: "awet-watchtower" }).get("/api/watchtower", async () => {
+  return new Elysia({ name: "awet-watchtower" }).use(apiErrors()).get("/api/watchtower", async () => {
     const now = Date.now();
     const a = sup.settings.app;
     const { view, lag } = await deploymentView(sup.store, sup.settings, now);
@@ -31,5 +33,8 @@ export function watchtowerRoutes(sup: Runtime) {
         ? { runs_here: true, ...w, last_round: iso(w.last_round) }
         : { runs_here: false },
     };
+  }, {
+    response: { 200: Open({ process_id: t.String(), lag: t.Array(Open({})), limits: Open({}), watchtower: Open({ runs_here: t.Boolean() }) }), ...READ_ERRORS },
+    detail: { tags: ["watchtower"], summary: "Every process (agents, last beat, live/stale, lag), every consumer-lag row, the limits, and Watchtower's recent changes and LLM summary" },
   });
 }

@@ -88,6 +88,14 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in Chromium", () => {
     expect(await page.locator("#statusbar").textContent()).toContain("dry run");
     await page.waitForFunction(() => Number(document.querySelector<HTMLElement>("#chart")?.dataset.candles) > 0);
 
+    // --- pipeline and jobs: the agents in one section, the scheduled jobs in their own, named Jobs
+    await page.waitForFunction(() => document.querySelectorAll("#agents tbody tr").length > 1);
+    expect(await page.locator("#agents tbody").textContent()).toContain("Execution");
+    expect(await page.locator("nav a[href='#jobs']").textContent()).toBe("Jobs");
+    expect(await page.locator("#jobs h2").textContent()).toBe("Jobs");
+    const jobNames = ((await (await fetch(`${base}/api/jobs`)).json()) as any).jobs.map((j: any) => j.name);
+    expect(await page.locator("#jobs-table tbody tr td:first-child").allTextContents()).toEqual(jobNames);
+
     // --- live: the progress advances through the stream, without a reload
     const read0 = Number(await page.getAttribute("#progress-text", "data-read"));
     await page.waitForFunction((r0) => Number(document.querySelector<HTMLElement>("#progress-text")?.dataset.read) > r0, read0, { timeout: 30_000 });
@@ -120,7 +128,7 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in Chromium", () => {
     expect(await page.locator("#chain-body .timeline").textContent()).toContain("blocked: dry_run");
     await shot("chain", "#chain");
 
-    for (const [name, sel] of [["status", "header.top"], ["pipeline", "#pipeline"], ["market", "#market"], ["positions", "#positions"], ["llm", "#llm"]] as const) await shot(name, sel);
+    for (const [name, sel] of [["status", "header.top"], ["pipeline", "#pipeline"], ["jobs", "#jobs"], ["market", "#market"], ["positions", "#positions"], ["llm", "#llm"]] as const) await shot(name, sel);
     expect(consoleErrors).toEqual([]);
     expect(failed).toEqual([]);
     expect(httpErrors).toEqual([]);

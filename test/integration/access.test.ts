@@ -9,7 +9,7 @@ import { ROOT, tempHome, testSettings } from "../helpers";
 
 const TOKEN = "k".repeat(40);
 const READS = [
-  "/api/status", "/api/trades", "/api/positions", "/api/paper/status", "/api/agents", "/api/agents/runs", "/api/llm/traces",
+  "/api/status", "/api/trades", "/api/positions", "/api/paper/status", "/api/agents", "/api/jobs", "/api/jobs/runs", "/api/llm/traces",
   "/api/llm/summary", "/api/pnl", "/api/pnl/2013-10-07", "/api/ops/snapshot", "/api/trade-chain/c-1",
 ];
 

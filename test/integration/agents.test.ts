@@ -108,15 +108,15 @@ describe("scheduled jobs and the model lifecycle", () => {
       await sup.init("wd");
       await sup.store.upsertPosition({ symbol: "SPY", qty: 1000, avg_entry_price: 100, last_price: 100, market_value: 100_000, unrealized_pl: 0, opened_at: 0, updated_at: 0 });
       const app = buildApp(sup, { version: "t", token: "t".repeat(32) });
-      const no = await app.handle(new Request("http://localhost/api/agents/trade_watchdog/run", { method: "POST" }));
+      const no = await app.handle(new Request("http://localhost/api/jobs/trade_watchdog/run", { method: "POST" }));
       expect(no.status).toBe(401);
-      const res = await app.handle(new Request("http://localhost/api/agents/trade_watchdog/run", { method: "POST", headers: { authorization: `Bearer ${"t".repeat(32)}` } }));
+      const res = await app.handle(new Request("http://localhost/api/jobs/trade_watchdog/run", { method: "POST", headers: { authorization: `Bearer ${"t".repeat(32)}` } }));
       const run = (await res.json()) as any;
       expect(run.status).toBe("ok");
       expect(run.steps.find((s: any) => s.name === "switch_state").output).toBe("trading state → HALTED");
       expect(await sup.store.getState("trading_state")).toBe("HALTED");
       expect(await sup.store.getState("trading_state_reason")).toContain("over the cap 50000");
-      const runs = (await (await app.handle(new Request("http://localhost/api/agents/runs?agent=trade_watchdog"))).json()) as any;
+      const runs = (await (await app.handle(new Request("http://localhost/api/jobs/runs?job=trade_watchdog"))).json()) as any;
       expect(runs.runs[0].trigger).toBe("api");
       // a missed run while the daemon was down is reported; the watchdog is not re-run
       const sched = new Scheduler({ settings, store: sup.store, log: silentLogger });

@@ -103,8 +103,10 @@ describe("a deployment split across two daemons sharing one store", () => {
     expect(dep.verdict).toContain(`process ${idOf(B)} is stale`);
     expect(dep.processes.map((p: any) => [p.process_id, p.status])).toEqual([[idOf(A), "live"], [idOf(B), "stale"]].sort());
 
-    // Watchtower recorded the change in the audit trail
-    const w = (await (await fetch(`${a.base}/api/watchtower`)).json()) as any;
+    // Watchtower recorded the change in the audit trail (in its own round, which may come after the
+    // request above saw the stale heartbeat: /health judges on each request)
+    const w = await until("stale change audited", async () => (await (await fetch(`${a.base}/api/watchtower`)).json()) as any,
+      (x: any) => x.watchtower.changes.some((c: any) => c.state === "bad" && c.condition === `stale:${idOf(B)}`));
     expect(w.watchtower.runs_here).toBe(true);
     expect(w.watchtower.changes.map((c: any) => [c.state, c.condition])).toContainEqual(["bad", `stale:${idOf(B)}`]);
 

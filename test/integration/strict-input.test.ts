@@ -68,7 +68,7 @@ describe("strict numbers and dates from outside (issue 13.9)", () => {
     });
 
     test("limit=0x10, days=1e1 are 400; limit=16 is fine", async () => {
-      for (const p of ["/api/trades?limit=0x10", "/api/llm/traces?limit=0x10", "/api/agents/runs?limit=1e1", "/api/pnl?days=0x7", "/api/trades?limit=%2016"]) {
+      for (const p of ["/api/trades?limit=0x10", "/api/llm/traces?limit=0x10", "/api/jobs/runs?limit=1e1", "/api/pnl?days=0x7", "/api/trades?limit=%2016"]) {
         const r = await get(p);
         expect([p, r.status]).toEqual([p, 400]);
       }
