@@ -15,7 +15,7 @@ const row = (version: string, status: ModelRow["status"], promoted_at: number | 
 
 /**
  * A database as an older version left it: models with `statuses`, the `production_model` key naming
- * `key`, and migration 009 not applied yet (`unapply` removes its record with the dialect's SQL).
+ * `key`, and migration 010 not applied yet (`unapply` removes its record with the dialect's SQL).
  */
 async function oldDatabase(store: Store, unapply: () => Promise<void>, statuses: [string, ModelRow["status"], number | null][], key: string) {
   await store.migrate();
@@ -52,7 +52,7 @@ describe("one record of the production model: the models table's status", () => 
     await oldDatabase(old, async () => {
       await old.close();
       const db = new Database(settings.paths.db);
-      db.exec("DELETE FROM schema_migrations WHERE version = 9");
+      db.exec("DELETE FROM schema_migrations WHERE version = 10");
       db.close();
     }, statuses, key);
     const sup = new Supervisor({ settings });
@@ -93,7 +93,7 @@ describe("one record of the production model: the models table's status", () => 
       const old = new PostgresStore({ url: url!, schema });
       await oldDatabase(old, async () => {
         await old.close();
-        await admin.unsafe(`DELETE FROM "${schema}".schema_migrations WHERE version = 9`);
+        await admin.unsafe(`DELETE FROM "${schema}".schema_migrations WHERE version = 10`);
       }, [["v1", "candidate", null], ["v2", "retired", T0 + 2]], "v1");
       const sup = new Supervisor({ settings });
       try {
