@@ -15,6 +15,8 @@ import sqlite008 from "../sql/sqlite/008_audit_lean.sql" with { type: "text" };
 import postgres008 from "../sql/postgres/008_audit_lean.sql" with { type: "text" };
 import sqlite009 from "../sql/sqlite/009_job_runs.sql" with { type: "text" };
 import postgres009 from "../sql/postgres/009_job_runs.sql" with { type: "text" };
+import sqlite010 from "../sql/sqlite/010_production_model.sql" with { type: "text" };
+import postgres010 from "../sql/postgres/010_production_model.sql" with { type: "text" };
 import appYaml from "../config/app.yaml" with { type: "text" };
 import llmYaml from "../config/llm.yaml" with { type: "text" };
 import spy from "../data/minute/SPY.csv" with { type: "text" };
@@ -33,8 +35,14 @@ import avsc_audit from "../schemas/audit.avsc" with { type: "text" };
 import avsc_exit_signals from "../schemas/exit.signals.avsc" with { type: "text" };
 
 export const EMBEDDED_MIGRATIONS: Record<"sqlite" | "postgres", Record<string, string>> = {
-  sqlite: { "001_init.sql": sqlite001, "002_order_wall_times.sql": sqlite002, "005_backtest_runs.sql": sqlite005, "006_watchtower.sql": sqlite006, "008_audit_lean.sql": sqlite008, "009_job_runs.sql": sqlite009 },
-  postgres: { "001_init.sql": postgres001, "002_order_wall_times.sql": postgres002, "005_backtest_runs.sql": postgres005, "006_watchtower.sql": postgres006, "008_audit_lean.sql": postgres008, "009_job_runs.sql": postgres009 },
+  sqlite: {
+    "001_init.sql": sqlite001, "002_order_wall_times.sql": sqlite002, "005_backtest_runs.sql": sqlite005, "006_watchtower.sql": sqlite006, "008_audit_lean.sql": sqlite008,
+    "009_job_runs.sql": sqlite009, "010_production_model.sql": sqlite010,
+  },
+  postgres: {
+    "001_init.sql": postgres001, "002_order_wall_times.sql": postgres002, "005_backtest_runs.sql": postgres005, "006_watchtower.sql": postgres006, "008_audit_lean.sql": postgres008,
+    "009_job_runs.sql": postgres009, "010_production_model.sql": postgres010,
+  },
 };
 
 export const EMBEDDED_CONFIG: Record<string, string> = { "app.yaml": appYaml, "llm.yaml": llmYaml };

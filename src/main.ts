@@ -6,7 +6,9 @@ import { runsCommand } from "./cli/runs";
 import { startCommand } from "./cli/start";
 import { tradesCommand } from "./cli/trades";
 import { dbCommand } from "./cli/db";
-import { agentsCommand, modelCommand } from "./cli/agents";
+import { agentsCommand } from "./cli/agents";
+import { jobsCommand } from "./cli/jobs";
+import { modelCommand } from "./cli/model";
 import { pnlCommand } from "./cli/pnl";
 import { llmCommand, tradeChainCommand } from "./cli/llm";
 import { portfolioCommand, positionsCommand, reconcileCommand, verifyAlpacaCommand } from "./cli/broker";
@@ -39,7 +41,9 @@ Commands:
   verify-alpaca      check the Alpaca paper keys and account (the secret is never printed)
   db migrate|check|copy-to-postgres  schema migrations, schema check, move SQLite to PostgreSQL
   pnl today|week|watch|save|eod [--date D]  FIFO PnL reports and the end-of-day job
-  agents list|run NAME|runs  the scheduled agents (night_trainer, morning_deployer, trade_watchdog, orchestrator, eod)
+  jobs list|run NAME|runs  the scheduled jobs (night_trainer, morning_deployer, trade_watchdog, orchestrator, eod,
+                     reconcile, positions_sync)
+  agents             the pipeline's agents (ingestion, features, prediction, risk, execution, exit, watchtower)
   model train|eval|list|show|promote V|rollback|walkforward DIR  the forecasters (TFT, linear) and their registry
   llm last|follow|summary  LLM traces (--agent, --model, --since, --status, --json)
   trade-chain --corr ID | --order ID | --trade ID  from an order back to its bar and LLM prompt
@@ -74,6 +78,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   llm: llmCommand,
   pnl: pnlCommand,
   agents: agentsCommand,
+  jobs: jobsCommand,
   model: modelCommand,
   "trade-chain": tradeChainCommand,
 };

@@ -74,7 +74,7 @@ export class DataIngestionAgent {
     const { ctx } = this;
     const t0 = performance.now();
     const correlation_id = timeId(bar.ts, `${ctx.runId}|${bar.symbol}|${bar.ts}`);
-    if ("advanceTo" in ctx.clock) (ctx.clock as { advanceTo(ts: number): void }).advanceTo(bar.ts);
+    ctx.clock.advanceTo?.(bar.ts);
     const stored = ctx.store.appendBars([bar], ctx.runId);
     const go = (): Promise<void> | void => {
       ctx.stats.bars_processed++;

@@ -54,9 +54,9 @@ export class PredictionAgent {
     return this.active?.version ?? this.fallback?.version ?? "baseline-1";
   }
 
-  /** Load the production model named in the store (cheap when unchanged). */
+  /** Load the production model: the models row whose status is production (cheap when unchanged). */
   async reload(): Promise<void> {
-    const v = await this.ctx.store.getState("production_model");
+    const v = await this.ctx.store.productionModelVersion();
     if (!v || v === this.active?.version || v === this.failedVersion) return;
     const models = await this.ctx.store.listModels();
     const row = models.find((m) => m.version === v && m.status === "production");

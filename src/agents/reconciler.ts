@@ -1,7 +1,6 @@
 import { BrokerTemporary } from "../broker/errors";
 import { TERMINAL_BROKER_STATUSES, type BrokerOrder, type ReconcilableBroker } from "../broker/port";
 import { errorMessage } from "../core/errors";
-import { isMarketOpen } from "../market/calendar";
 import { round6 } from "../core/money";
 import type { Logger } from "../obs/log";
 import type { Metrics } from "../obs/metrics";
@@ -341,17 +340,4 @@ export class Reconciler {
     this.o.metrics?.portfolioValue.set(round6(open.reduce((s, p) => s + p.market_value, 0)));
     return { synced: held.length, zeroed, inherited };
   }
-}
-
-/** Is the market open now? The broker's clock when it answers, the NYSE calendar otherwise. */
-export async function marketIsOpen(broker: unknown, now: number): Promise<{ open: boolean; source: "broker" | "calendar" }> {
-  const b = broker as { clock?: () => Promise<{ is_open: boolean }> };
-  if (typeof b.clock === "function") {
-    try {
-      return { open: (await b.clock()).is_open, source: "broker" };
-    } catch {
-      // fall through to the calendar
-    }
-  }
-  return { open: isMarketOpen(now), source: "calendar" };
 }

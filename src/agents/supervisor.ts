@@ -1,14 +1,13 @@
 import { safeUrl } from "../core/url";
 import { createHash } from "node:crypto";
-import { openBroker } from "../broker/open";
-import { isReconcilable, type BarDrivenBroker } from "../broker/port";
-import { Reconciler, marketIsOpen, reconcileWindows } from "./reconciler";
-import { eventTimeOr } from "./reconcile-rules";
-import { MemoryBus } from "../bus/memory";
-import { KafkaBus } from "../bus/kafka";
+import { makeBus, makeClock, makeLlmClient, makeStore, openBroker } from "../compose/adapters";
+import type { BarDrivenBroker } from "../broker/port";
+import type { Reconciler } from "./reconciler";
+import { marketIsOpen } from "../market/open-now";
 import type { EventBus, HandlerErrorSink } from "../bus/port";
 import type { Settings } from "../config/load";
-import { ReplayClock, type Clock } from "../core/clock";
+import type { AppConfig } from "../config/schema";
+import type { Clock } from "../core/clock";
 import { UsageError, errorMessage } from "../core/errors";
 import type { Envelope, Topic } from "../core/events";
 import type { TradingState } from "../gates/types";
@@ -16,27 +15,21 @@ import { runTag } from "../core/ids";
 import type { MarketSource } from "../market/replay";
 import { silentLogger, type Logger } from "../obs/log";
 import { Metrics } from "../obs/metrics";
-import { makeStore } from "../store/open";
-import { LLMClient } from "../llm/client";
 import type { Store } from "../store/port";
 import { AgentStatus, newStats, type AgentContext, type RunStats } from "./context";
-import { ExecutionAgent } from "./execution";
-import { FillHandler } from "./fills";
+import type { ExecutionAgent } from "./execution";
 import { AuditTrail, type AuditLevel } from "./audit";
 import { LiveConfig } from "../config/live";
 import { Portfolio } from "../portfolio/portfolio";
 import { TradingStateService } from "../state/trading-state";
-import { ExitAgent } from "./exit";
-import { FeatureEngineeringAgent } from "./features";
-import { DataIngestionAgent, type IngestionProgress } from "./ingestion";
-import { PredictionAgent } from "./prediction";
-import { RiskAgent } from "./risk";
-import { AGENT_NAMES } from "../config/schema";
+import type { ExitAgent, ExitCheck } from "./exit";
+import type { DataIngestionAgent, IngestionProgress } from "./ingestion";
+import type { PredictionAgent } from "./prediction";
+import { AGENT_NAMES, wirePipeline, type AgentName } from "./pipeline";
 import type { DeploymentView } from "../obs/deployment";
-import { HeartbeatWriter, Watchtower, checkWatchConfig, defaultProcessId, deploymentView } from "./watchtower";
+import { HeartbeatWriter, type Watchtower, checkWatchConfig, defaultProcessId, deploymentView } from "./watchtower";
 
-export { AGENT_NAMES };
-export type AgentName = (typeof AGENT_NAMES)[number];
+export { AGENT_NAMES, type AgentName };
 
 export interface SupervisorOptions {
   settings: Settings;
@@ -61,8 +54,9 @@ export interface RunSummary extends RunStats {
 }
 
 /**
- * Builds the pipeline (DataIngestion → FeatureEngineering → Prediction → Risk → Execution) on the
- * configured adapters and keeps each agent's health. Every event goes through `emit`: counted in
+ * The runtime of one process: start and stop, `emit`, dead letters, health, gauges, run ids and
+ * the reconcile cycles. Its adapters are built from the settings in compose/adapters.ts (unless
+ * given) and its agents wired by agents/pipeline.ts. Every event goes through `emit`: counted in
  * /metrics, appended to audit_events, then published.
  */
 export class Supervisor {
@@ -103,26 +97,14 @@ export class Supervisor {
     this.log = o.log ?? silentLogger;
     this.metrics = o.metrics ?? new Metrics();
     this.store = o.store ?? makeStore(o.settings, this.log);
-    this.clock = o.clock ?? new ReplayClock();
+    this.clock = o.clock ?? makeClock("event");
     this.broker = o.broker ?? openBroker(o.settings);
     this.runId = o.runId ?? "pending";
     const onError = (info: Parameters<HandlerErrorSink>[0]) => this.onHandlerError(info);
     const onTiming = (topic: Topic, handler: string, seconds: number) => this.metrics.handlerTime(topic, handler, seconds);
-    this.bus =
-      o.bus ??
-      (o.settings.app.bus === "kafka"
-        ? new KafkaBus({
-            brokers: o.settings.kafka.brokers,
-            schemaRegistryUrl: o.settings.kafka.schemaRegistryUrl ?? undefined,
-            partitions: o.settings.app.kafka_partitions,
-            replicationFactor: o.settings.app.kafka_replication_factor,
-            log: this.log,
-            onError,
-            onTiming,
-          })
-        : new MemoryBus(onError, onTiming));
+    this.bus = o.bus ?? makeBus(o.settings, { log: this.log, onError, onTiming });
     this.running = new Set(o.agents ?? AGENT_NAMES);
-    this.live = new LiveConfig(o.settings, process.env, this.log);
+    this.live = new LiveConfig(o.settings, this.log);
     this.tradingState = new TradingStateService(this.store, { metrics: this.metrics });
     this.portfolio = new Portfolio(this.store, this.broker);
     this.audit = new AuditTrail(this.store, o.settings.app.audit_level as AuditLevel);
@@ -144,46 +126,18 @@ export class Supervisor {
       emit: (e) => this.emit(e),
     };
     if (this.settings.llm.llm_enabled) {
-      const client = new LLMClient(this.settings.llm, { log: this.log, sink: this.store, metrics: this.metrics, now: () => this.clock.now() });
+      const client = makeLlmClient(this.settings, { log: this.log, sink: this.store, metrics: this.metrics, now: () => this.clock.now() });
       this.ctx.llm = { client, state: { enabled: true, reachable: false, detail: "not checked yet", checkedAt: null } };
     }
-    // Without local ingestion, event time arrives with the bars on the bus: the replay clock
-    // follows them (first subscriber), so gates and exits see the bar's time, not 0.
-    if (!this.running.has("ingestion") && "advanceTo" in this.clock) {
-      const c = this.clock as unknown as { advanceTo(ts: number): void };
-      this.bus.subscribe("market.raw", "clock", (e) => c.advanceTo(e.ts));
-    }
-    // A bar's features are emitted where FeatureEngineering runs but decided on where Prediction
-    // runs: that process keeps them for the audit trail of the chains that reach a decision.
-    if (this.running.has("prediction") && !this.running.has("features")) this.bus.subscribe("market.engineered", "audit", (e) => this.audit.record(e));
-    // Subscription order matters: Execution's fill hook on market.raw runs before features.
-    // Agents not in `running` are built on a bus that is never started (they receive nothing).
-    const on = (n: AgentName) => this.running.has(n);
-    const idle = new MemoryBus(() => {});
-    const ctxFor = (n: AgentName): AgentContext => (on(n) ? this.ctx : { ...this.ctx, bus: idle });
-    const execution = (this.execution = new ExecutionAgent(ctxFor("execution"), this.portfolio));
-    new FillHandler(ctxFor("execution"), this.portfolio);
-    this.exit = new ExitAgent(ctxFor("exit"), on("execution") ? this.portfolio : null);
-    const features = new FeatureEngineeringAgent(ctxFor("features"));
-    const prediction = (this.prediction = new PredictionAgent(ctxFor("prediction")));
-    const risk = new RiskAgent(ctxFor("risk"), on("execution") ? this.portfolio : null);
-    this.ingestion = new DataIngestionAgent(ctxFor("ingestion"));
-    const all: [AgentName, { status: AgentStatus }][] = [["ingestion", this.ingestion], ["features", features], ["prediction", prediction], ["risk", risk], ["execution", execution], ["exit", this.exit]];
     this.processId = o.processId ?? defaultProcessId([...this.running], AGENT_NAMES);
-    this.watchtower = on("watchtower")
-      ? new Watchtower({ settings: this.settings, store: this.store, bus: this.bus, metrics: this.metrics, log: this.log, processId: this.processId, emit: (e) => this.emit(e), llm: this.ctx.llm })
-      : null;
-    if (this.watchtower) all.push(["watchtower", this.watchtower]);
-    this.agents = all.filter(([n]) => on(n)).map(([, a]) => a);
-    const app = this.settings.app;
-    this.reconciler = isReconcilable(this.broker)
-      ? new Reconciler({
-          // Windows run on the wall clock; event-time columns get the pipeline's clock, or the wall
-          // clock while a replay's clock still reads 0 (a start-up reconcile before the first bar).
-          store: this.store, broker: this.broker, log: this.log, metrics: this.metrics, now: () => eventTimeOr(this.clock.now(), Date.now()),
-          wallNow: () => Date.now(), ...reconcileWindows(app),
-        })
-      : null;
+    const p = wirePipeline(this.ctx, { running: this.running, portfolio: this.portfolio, audit: this.audit, processId: this.processId });
+    this.ingestion = p.ingestion;
+    this.execution = p.execution;
+    this.exit = p.exit;
+    this.prediction = p.prediction;
+    this.watchtower = p.watchtower;
+    this.reconciler = p.reconciler;
+    this.agents = p.agents;
   }
 
   /** Count, audit, publish. Returns a promise only when something along the way is still running. */
@@ -237,7 +191,7 @@ export class Supervisor {
     await this.store.setState("trading_state_before_reconcile", restore, Date.now());
     await this.tradingState.set("RECONCILING", "start-up reconciliation", Date.now(), "startup");
     try {
-      if ("account" in this.broker) await (this.broker as { account(): Promise<unknown> }).account();
+      await this.broker.account?.();
       await this.reconciler.reconcileOrders();
       await this.reconciler.reconcilePositions();
       await this.portfolio.restore();
@@ -365,6 +319,34 @@ export class Supervisor {
     llm.state.detail = h.detail;
     llm.state.checkedAt = Date.now();
     if (!h.ok) this.log.warn({ detail: h.detail }, "LLM degraded: risk runs rule-only");
+  }
+
+  // The operator surface the HTTP server uses (it never reaches into the agents).
+
+  /** The running app config (re-read when config/app.yaml changes; a `paper on` shows at once). */
+  get appConfig(): AppConfig {
+    return this.live.app;
+  }
+
+  /** Re-read config/app.yaml on the next access (after an in-process edit by a control action). */
+  reloadConfig(): void {
+    this.live.refresh();
+  }
+
+  /** One round of the Exit agent's checks now (`POST /api/exit/run`). */
+  runExitOnce(): Promise<ExitCheck[]> {
+    return this.exit.runOnce();
+  }
+
+  /** The status of one of this process's agents by name (case-insensitive), or null. */
+  agentStatus(name: string): AgentStatus | null {
+    return this.agents.find((a) => a.status.name.toLowerCase() === name.toLowerCase())?.status ?? null;
+  }
+
+  /** The Watchtower's last round when this process runs it (for GET /api/watchtower), else null. */
+  watchtowerRound(): { last_round: number | null; state: string; errors: number; last_error: string | null; lag_errors: Watchtower["lagErrors"]; changes: Watchtower["changes"]; last_summary: Watchtower["lastSummary"] } | null {
+    const w = this.watchtower;
+    return w ? { last_round: w.lastTick, state: w.status.state, errors: w.status.errors, last_error: w.status.lastError, lag_errors: w.lagErrors, changes: w.changes, last_summary: w.lastSummary } : null;
   }
 
   /** Refresh the gauges that mirror state (called before each /metrics scrape). */

@@ -1,7 +1,6 @@
 import { hostname } from "node:os";
 import type { Admin } from "kafkajs";
-import { kafkaLag, memoryLag, type ConsumerGroup } from "../bus/lag";
-import type { MemoryBus } from "../bus/memory";
+import { kafkaLag, memoryLag } from "../bus/lag";
 import type { EventBus } from "../bus/port";
 import type { Settings } from "../config/load";
 import { ConfigError, errorMessage } from "../core/errors";
@@ -58,10 +57,6 @@ async function recordLag(store: Store, rows: LagRow[], max: number, now: number,
   return recs;
 }
 
-type GroupedBus = EventBus & { groups(): ConsumerGroup[] };
-const hasGroups = (b: EventBus): b is GroupedBus => typeof (b as Partial<GroupedBus>).groups === "function";
-const isMemory = (b: EventBus): b is EventBus & Pick<MemoryBus, "offsets"> => typeof (b as { offsets?: unknown }).offsets === "function";
-const isKafka = (b: EventBus): b is GroupedBus & { admin(): Admin } => b.kind === "kafka" && typeof (b as { admin?: unknown }).admin === "function";
 
 export interface HeartbeatOptions {
   store: Store;
@@ -99,10 +94,10 @@ export class HeartbeatWriter {
     const o = this.o;
     try {
       await o.store.saveHeartbeat({
-        process_id: o.processId, host: hostname(), pid: process.pid, agents: o.agents, groups: hasGroups(o.bus) ? o.bus.groups() : [], version: o.version,
+        process_id: o.processId, host: hostname(), pid: process.pid, agents: o.agents, groups: o.bus.groups?.() ?? [], version: o.version,
         bus: o.bus.kind, store: o.store.kind, url: o.url, started_at: this.startedAt, last_beat: now,
       });
-      if (isMemory(o.bus)) await recordLag(o.store, memoryLag(o.bus), o.settings.app.max_consumer_lag, now, o.processId);
+      if (o.bus.offsets) await recordLag(o.store, memoryLag(o.bus.offsets()), o.settings.app.max_consumer_lag, now, o.processId);
       this.lastBeat = now;
       this.lastError = null;
     } catch (e) {
@@ -204,10 +199,10 @@ export class Watchtower {
 
   private async measure(): Promise<LagRow[]> {
     const bus = this.o.bus;
-    if (isKafka(bus)) {
+    if (bus.admin) {
       // Every group any process reported (stale ones too: a dead consumer's lag keeps growing).
       const groups = new Map<string, Set<string>>();
-      for (const g of [...(await this.o.store.listHeartbeats()).flatMap((h) => h.groups), ...bus.groups()]) {
+      for (const g of [...(await this.o.store.listHeartbeats()).flatMap((h) => h.groups), ...(bus.groups?.() ?? [])]) {
         const s = groups.get(g.group) ?? new Set<string>();
         for (const t of g.topics) s.add(t);
         groups.set(g.group, s);
@@ -230,7 +225,7 @@ export class Watchtower {
       }
     }
     this.lagErrors = [];
-    if (isMemory(bus)) return memoryLag(bus);
+    if (bus.offsets) return memoryLag(bus.offsets());
     return [];
   }
 

@@ -3,7 +3,7 @@ import { SafetyError } from "../core/errors";
 import { round6 } from "../core/money";
 import type { Bar } from "../core/events";
 import { BrokerAmbiguous, BrokerRejected, BrokerTemporary } from "./errors";
-import type { BarDrivenBroker, BrokerOrder, BrokerPosition, Fill, OrderAck, OrderRequest, ReconcilableBroker } from "./port";
+import type { BarDrivenBroker, BrokerAccount, BrokerOrder, MarketClock, BrokerPosition, Fill, OrderAck, OrderRequest, ReconcilableBroker } from "./port";
 import { safeUrl } from "../core/url";
 
 export const ALPACA_PAPER_HOST = "paper-api.alpaca.markets";
@@ -168,7 +168,7 @@ export class AlpacaPaperBroker implements BarDrivenBroker, ReconcilableBroker {
     }));
   }
 
-  async account(): Promise<{ id: string; status: string; equity: number; buying_power: number; pattern_day_trader: boolean; currency: string }> {
+  async account(): Promise<BrokerAccount> {
     const a: any = await this.read("account", () => this.client.trading.account.getAccount());
     this.lastEquity = Number(a.equity ?? 0);
     return {
@@ -177,7 +177,7 @@ export class AlpacaPaperBroker implements BarDrivenBroker, ReconcilableBroker {
     };
   }
 
-  async clock(): Promise<{ timestamp: number; is_open: boolean; next_open: number | null; next_close: number | null }> {
+  async clock(): Promise<MarketClock> {
     const c: any = await this.read("clock", () => this.client.trading.clock.legacyClock());
     const t = (x: unknown) => (x instanceof Date ? x.getTime() : typeof x === "string" ? Date.parse(x) : null);
     return { timestamp: t(c.timestamp) ?? Date.now(), is_open: Boolean(c.isOpen), next_open: t(c.nextOpen), next_close: t(c.nextClose) };

@@ -28,12 +28,34 @@ export interface Fill {
   leg?: "take_profit" | "stop_loss";
 }
 
+/** The trading account as a venue reports it. */
+export interface BrokerAccount {
+  id: string;
+  status: string;
+  equity: number;
+  buying_power: number;
+  pattern_day_trader: boolean;
+  currency: string;
+}
+
+/** The venue's market clock (times in epoch ms). */
+export interface MarketClock {
+  timestamp: number;
+  is_open: boolean;
+  next_open: number | null;
+  next_close: number | null;
+}
+
 /** The Broker port. Every implementation is a paper broker; `isPaper` is checked by the gates anyway. */
 export interface Broker {
   readonly name: string;
   readonly isPaper: boolean;
   submit(o: OrderRequest, now?: number): Promise<OrderAck>;
   ping(): Promise<void>;
+  /** Optional: the venue's account (Alpaca); a broker without one (the simulator) lacks it. */
+  account?(): Promise<BrokerAccount>;
+  /** Optional: the venue's market clock (Alpaca); without it the NYSE calendar answers. */
+  clock?(): Promise<MarketClock>;
 }
 
 /** A broker that learns prices from the bar stream (the simulator) and reports fills. */

@@ -38,6 +38,6 @@ export async function kafkaLag(admin: Pick<Admin, "fetchOffsets" | "fetchTopicOf
 }
 
 /** Consumer lag on the in-process bus: each handler's queue depth, as partition 0 of its topic. */
-export function memoryLag(bus: Pick<MemoryBus, "offsets">): LagRow[] {
-  return bus.offsets().flatMap((o) => partitionLag(o.group, o.topic, [{ partition: 0, offset: o.committed }], [{ partition: 0, high: o.end, low: 0 }]));
+export function memoryLag(offsets: ReturnType<MemoryBus["offsets"]>): LagRow[] {
+  return offsets.flatMap((o) => partitionLag(o.group, o.topic, [{ partition: 0, offset: o.committed }], [{ partition: 0, high: o.end, low: 0 }]));
 }

@@ -1,3 +1,4 @@
+import type { Admin } from "kafkajs";
 import type { Envelope, Topic } from "../core/events";
 
 export type Handler = (e: Envelope) => Promise<void> | void;
@@ -19,4 +20,10 @@ export interface EventBus {
   /** Wait until everything published so far has been handled. */
   drain(): Promise<void>;
   close(): Promise<void>;
+  /** Optional: the consumer groups this process runs (one per handler), for the heartbeat row. */
+  groups?(): { group: string; topics: string[] }[];
+  /** Optional: committed and end offsets per group and topic, known in process (the in-process bus). */
+  offsets?(): { group: string; topic: string; committed: number; end: number }[];
+  /** Optional: an admin client that reads any group's offsets from the cluster (Kafka). */
+  admin?(): Admin;
 }

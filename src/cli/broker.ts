@@ -1,14 +1,11 @@
-import { Reconciler, marketIsOpen, reconcileWindows } from "../agents/reconciler";
-import { openBroker } from "../broker/open";
-import { AlpacaPaperBroker } from "../broker/alpaca";
-import { isReconcilable } from "../broker/port";
-import { SystemClock } from "../core/clock";
+import { operatorReconciler, reconcilableBroker, reconcileLine } from "../ops/reconcile";
+import { marketIsOpen } from "../market/open-now";
+import { alpacaBroker, openStore } from "../compose/adapters";
 import { UsageError, errorMessage } from "../core/errors";
 import { fmtUsd } from "../core/money";
 import { safeUrl } from "../core/url";
-import { configSecrets, redactText } from "../llm/redact";
+import { redactText } from "../llm/redact";
 import { makeLogger } from "../obs/log";
-import { openStore } from "../store/open";
 import type { Store } from "../store/port";
 import { intFlag, parseArgs } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
@@ -39,9 +36,7 @@ Checks ALPACA_BASE_URL (must be Alpaca's paper host), the keys APCA_API_KEY_ID /
 (from the environment or <home>/.env) and the account against the API, and prints what it found.
 The secret is never printed; the key id is shown masked.`;
 
-function line(st: Record<string, number>): string {
-  return `RECONCILE_CYCLE pending_found=${st.pending_found} updated=${st.updated} became_terminal=${st.became_terminal} unchanged=${st.unchanged} errors=${st.errors} unknown=${st.became_unknown} linked=${st.linked} adopted=${st.adopted}`;
-}
+const line = reconcileLine;
 
 export async function reconcileCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["help", "once", "watch", "eod", "json"], value: [...GLOBAL_VALUE_FLAGS, "interval"] });
@@ -49,15 +44,14 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
   const modes = ["once", "watch", "eod"].filter((m) => p.flags[m]);
   if (modes.length !== 1) throw new UsageError("awet reconcile: give exactly one of --once, --watch, --eod");
   const s = settingsFrom(p);
-  const broker = openBroker(s);
-  if (!isReconcilable(broker)) {
-    out(`broker '${broker.name}' fills from the bar stream; nothing to reconcile (set broker: alpaca to use Alpaca's paper API)`);
+  const broker = reconcilableBroker(s);
+  if (!broker) {
+    out(`broker '${s.app.broker}' fills from the bar stream; nothing to reconcile (set broker: alpaca to use Alpaca's paper API)`);
     return 0;
   }
   const store = await openStore(s);
   const log = makeLogger({ logsDir: s.paths.logs, level: s.app.log_level, name: "reconcile" });
-  const clock = new SystemClock();
-  const r = new Reconciler({ store, broker, log, now: () => clock.now(), wallNow: () => clock.now(), ...reconcileWindows(s.app) });
+  const r = operatorReconciler(s, broker, store, log);
   try {
     if (p.flags.once || p.flags.eod) {
       if (p.flags.eod) out("EOD_JOB_STARTING");
@@ -101,16 +95,16 @@ export async function positionsCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["help", "watch", "json"], value: [...GLOBAL_VALUE_FLAGS, "interval"] });
   if (p.flags.help) return out(POSITIONS_HELP), 0;
   const s = settingsFrom(p);
-  const broker = openBroker(s);
+  const broker = reconcilableBroker(s);
   const store = await openStore(s);
   try {
-    if (!isReconcilable(broker)) {
-      out(`broker '${broker.name}': positions come from its fills; showing the book`);
+    if (!broker) {
+      out(`broker '${s.app.broker}': positions come from its fills; showing the book`);
       await printBook(store, Boolean(p.flags.json));
       return 0;
     }
     const log = makeLogger({ logsDir: s.paths.logs, level: s.app.log_level, name: "reconcile" });
-    const r = new Reconciler({ store, broker, log, now: () => Date.now(), ...reconcileWindows(s.app) });
+    const r = operatorReconciler(s, broker, store, log);
     const every = intFlag(p, "interval", s.app.positions_interval_seconds, 1, 86_400);
     for (;;) {
       const ps = await r.reconcilePositions();
@@ -139,21 +133,21 @@ export async function portfolioCommand(argv: string[]): Promise<number> {
 export async function verifyAlpacaCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, { bool: ["help", "json"], value: GLOBAL_VALUE_FLAGS });
   if (p.flags.help) return out(VERIFY_HELP), 0;
-  settingsFrom(p); // loads <home>/.env
-  const env = process.env;
-  const keyId = env.APCA_API_KEY_ID ?? "";
+  const s = settingsFrom(p); // with <home>/.env
+  const env = s.alpaca;
+  const keyId = env.keyId ?? "";
   const masked = keyId ? `${keyId.slice(0, 4)}…(${keyId.length} chars)` : "(not set)";
-  const report: Record<string, unknown> = { base_url: env.ALPACA_BASE_URL ? safeUrl(env.ALPACA_BASE_URL) : "(default paper host)", key_id: masked, secret: env.APCA_API_SECRET_KEY ? "set (not shown)" : "(not set)" };
+  const report: Record<string, unknown> = { base_url: env.baseUrl ? safeUrl(env.baseUrl) : "(default paper host)", key_id: masked, secret: env.secret ? "set (not shown)" : "(not set)" };
   let ok = false;
   try {
-    const b = new AlpacaPaperBroker({ baseUrl: env.ALPACA_BASE_URL, paper: env.ALPACA_PAPER, keyId: env.APCA_API_KEY_ID, secret: env.APCA_API_SECRET_KEY, allowLoopback: env.AWET_ALLOW_LOOPBACK_BROKER === "1" });
+    const b = alpacaBroker(s);
     report.trading_url = safeUrl(b.url);
     const a = await b.account();
     Object.assign(report, { account_id: a.id, account_status: a.status, equity: a.equity, buying_power: a.buying_power, pattern_day_trader: a.pattern_day_trader, currency: a.currency });
     ok = a.status === "ACTIVE";
     if (!ok) report.problem = `account status is ${a.status}, not ACTIVE`;
   } catch (e) {
-    report.problem = redactText(errorMessage(e), configSecrets());
+    report.problem = redactText(errorMessage(e), s.secrets);
   }
   if (p.flags.json) out(JSON.stringify({ ok, ...report }, null, 2));
   else {

@@ -1,23 +1,19 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { EMBEDDED_MINUTE_DATA } from "../embedded";
 import { isAbsolute, join, resolve } from "node:path";
-import { loadSettings, packageRoot, resolveHome, type Settings } from "../config";
-import { loadDotenv } from "../config/dotenv";
+import { loadProcessSettings, packageRoot, type Settings } from "../config";
+import { preferBackend } from "../model/tf-backend";
 import type { Parsed } from "./args";
-import { openStore } from "../store/open";
+import { openStore } from "../compose/adapters";
 import type { Store } from "../store/port";
 import { terminalSafe } from "../core/text";
 
 export const GLOBAL_VALUE_FLAGS = ["home", "config"];
 
-export function settingsFrom(p: Parsed, env: Record<string, string | undefined> = process.env): Settings {
-  // <home>/.env (Alpaca keys and the like) fills in what the environment does not set.
-  loadDotenv(join(resolveHome(p.flags.home as string | undefined, env), ".env"), env);
-  return loadSettings({
-    home: p.flags.home as string | undefined,
-    configDir: p.flags.config as string | undefined,
-    env,
-  });
+export function settingsFrom(p: Parsed): Settings {
+  const s = loadProcessSettings({ home: p.flags.home as string | undefined, configDir: p.flags.config as string | undefined });
+  preferBackend(s.tfBackend);
+  return s;
 }
 
 /**
@@ -53,8 +49,8 @@ export function outControl(seq: "clear"): void {
 }
 
 /** Open the configured store for one CLI command and close it afterwards. */
-export async function withStore<T>(p: Parsed, f: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(settingsFrom(p));
+export async function withStore<T>(s: Settings, f: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(s);
   try {
     return await f(store);
   } finally {

@@ -1,11 +1,11 @@
-import { openStore } from "../store/open";
+import type { Store } from "../store/port";
 import { UsageError } from "../core/errors";
 import { TradingStateService } from "../state/trading-state";
 import { approve, controlState, ensureApiToken, paperOff, paperOn, paperStatus, revoke, setExitLogic, setTradingState, type PaperStatus } from "../ops/control";
 import { audited, cliActor } from "../ops/audit";
 import { makeLogger } from "../obs/log";
 import { intFlag, parseArgs } from "./args";
-import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";
+import { GLOBAL_VALUE_FLAGS, out, settingsFrom, withStore } from "./common";
 import type { Settings } from "../config/load";
 
 export const CONTROL_HELP = `Operator controls (each also a REST endpoint; see GET /openapi):
@@ -34,17 +34,8 @@ function printStatus(st: PaperStatus, json: boolean): void {
   out(st.trading_enabled ? "✅ paper trading ENABLED: orders go to the paper broker" : "⛔ paper trading DISABLED: every order is blocked");
 }
 
-async function withStore<T>(s: Settings, f: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
-  const store = await openStore(s);
-  try {
-    return await f(store);
-  } finally {
-    await store.close();
-  }
-}
-
 /** Run one control action from the CLI, audited (who: the OS user; state before → after). */
-function control<T>(s: Settings, action: string, run: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T> | T): Promise<T> {
+function control<T>(s: Settings, action: string, run: (store: Store) => Promise<T> | T): Promise<T> {
   return withStore(s, (store) => {
     const log = makeLogger({ logsDir: s.paths.logs, level: s.app.log_level, stderr: false });
     return audited({ store, log, actor: cliActor() }, action, () => controlState(s, store), async () => run(store));
@@ -104,7 +95,7 @@ export async function resumeCommand(argv: string[]): Promise<number> {
 }
 
 async function daemonPost(s: Settings, path: string, port: number): Promise<unknown> {
-  const token = ensureApiToken(s, process.env, false);
+  const token = ensureApiToken(s, false);
   if (!token) throw new UsageError(`no API token: set AWET_API_TOKEN or start the daemon once (it writes ${s.paths.apiToken})`);
   const url = `http://${s.app.http_host}:${port}${path}`;
   let res: Response;

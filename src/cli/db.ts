@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { UsageError } from "../core/errors";
 import { checkPostgres, checkSqlite } from "../store/check";
-import { makeStore, timescaleOptions } from "../store/open";
+import { makeStore, postgresStore, timescaleOptions } from "../compose/adapters";
 import { PostgresStore } from "../store/postgres";
 import { copySqliteToPostgres } from "../store/copy";
 import { makeLogger } from "../obs/log";
@@ -54,7 +54,7 @@ export async function dbCommand(argv: string[]): Promise<number> {
   }
   if (sub === "check") {
     let diff;
-    if (s.app.store === "postgres") diff = await checkPostgres(process.env.DATABASE_URL!, process.env.AWET_PG_SCHEMA || "public", timescaleOptions(s));
+    if (s.app.store === "postgres") diff = await checkPostgres(s.database.url!, s.database.schema ?? "public", timescaleOptions(s));
     else {
       if (!existsSync(s.paths.db)) throw new UsageError(`no database at ${s.paths.db} (run awet db migrate)`);
       diff = { ...checkSqlite(s.paths.db), timescale: [] };
@@ -74,10 +74,9 @@ export async function dbCommand(argv: string[]): Promise<number> {
     return missing.length === 0 ? 0 : 1;
   }
   if (sub === "copy-to-postgres") {
-    const url = process.env.DATABASE_URL;
-    if (!url) throw new UsageError("awet db copy-to-postgres: set DATABASE_URL to the target PostgreSQL");
+    if (!s.database.url) throw new UsageError("awet db copy-to-postgres: set DATABASE_URL to the target PostgreSQL");
     if (!existsSync(s.paths.db)) throw new UsageError(`no embedded database at ${s.paths.db} to copy`);
-    const pg = new PostgresStore({ url, schema: process.env.AWET_PG_SCHEMA || undefined, timescale: timescaleOptions(s) });
+    const pg = postgresStore(s);
     try {
       await pg.migrate();
       const copied = await copySqliteToPostgres(s.paths.db, pg, p.flags.json ? undefined : (t, n) => out(`  ${t.padEnd(18)} ${n} rows copied`));

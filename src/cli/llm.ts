@@ -5,7 +5,7 @@ import { renderLlmSummary } from "../reports/llm";
 import { llmSummary } from "../ops/llm";
 import type { LlmTraceFilter, LlmTraceRow } from "../store/port";
 import { intFlag, parseArgs, type Parsed } from "./args";
-import { GLOBAL_VALUE_FLAGS, out, withStore } from "./common";
+import { GLOBAL_VALUE_FLAGS, out, settingsFrom, withStore } from "./common";
 import { oneLine } from "../core/text";
 import { isCalendarDate } from "../core/parse";
 
@@ -51,7 +51,7 @@ export async function llmCommand(argv: string[]): Promise<number> {
   const sub = p.positionals[0];
   if (p.flags.help || !sub) return out(LLM_HELP), p.flags.help ? 0 : 2;
   const f = filterFrom(p);
-  return withStore(p, async (store) => {
+  return withStore(settingsFrom(p), async (store) => {
     if (sub === "last") {
       const rows = await store.listLlmTraces({ ...f, limit: intFlag(p, "n", 20, 1, 10_000) });
       if (p.flags.json) out(JSON.stringify(rows.map((r) => ({ ...r, ts: new Date(r.ts).toISOString() })), null, 2));
@@ -97,7 +97,7 @@ export async function tradeChainCommand(argv: string[]): Promise<number> {
     if (!Number.isInteger(id) || id < 1) throw new UsageError(`--trade must be a trade id (a whole number); got '${p.flags.trade}'`);
     q = { trade: id };
   } else q = k === "corr" ? { corr: String(p.flags.corr) } : { order: String(p.flags.order) };
-  return withStore(p, async (store) => {
+  return withStore(settingsFrom(p), async (store) => {
     const c = await loadTradeChain(store, q);
     if (!c) {
       process.stderr.write(`no trade chain for --${k} ${oneLine(String(p.flags[k]))}: nothing is recorded under it\n`);

@@ -4,10 +4,12 @@ import type { Settings } from "../config/load";
 import type { Bar } from "../core/events";
 import { UsageError } from "../core/errors";
 import { parseCsv } from "../market/csv";
-import { dataFromBars, decisionKey, evaluateParams, evaluateVersion, horizonsOf, kindOf, loadData, promote, rollback, trainCandidate, trainOnData, type Evaluation, type Kind, type ProgressInfo } from "../model/service";
+import { dataFromBars, type Evaluation } from "../model/evaluation";
+import { decisionKey, horizonsOf, kindOf, productionOf, type Kind } from "../model/registry";
+import type { ProgressInfo } from "../model/training";
+import { evaluateKinds, evaluateVersion, progressLine, promote, rollback, trainCandidate, trainOnData } from "../ops/model";
 import type { TftModel } from "../model/tft";
 import type { HorizonMetrics } from "../model/walkforward";
-import type { ModelRow, Store } from "../store/port";
 import { intFlag, parseArgs } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, resolveDataPath, settingsFrom, withStore } from "./common";
 
@@ -39,12 +41,6 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const m4 = (x: Pick<HorizonMetrics, "pinball_loss" | "coverage_p10_p90" | "directional_accuracy"> & Partial<HorizonMetrics>) =>
   `pinball ${x.pinball_loss.toExponential(4)}  coverage p10-p90 ${pct(x.coverage_p10_p90)}${x.coverage_p10 !== undefined ? ` (below p10 ${pct(x.coverage_p10)}, ≤ p90 ${pct(x.coverage_p90!)})` : ""}  direction ${pct(x.directional_accuracy)}`;
 
-export function progressLine(p: ProgressInfo): string {
-  const s = p.eta_s === undefined ? 0 : Math.round(p.eta_s);
-  const eta = p.eta_s === undefined ? "" : `  ETA ${s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`}`;
-  return `epoch ${p.epoch}/${p.epochs}  loss ${p.loss.toExponential(3)}${p.val_loss !== undefined ? `  val ${p.val_loss.toExponential(3)}` : ""}${p.best_epoch !== undefined ? `  best ${p.best_epoch}` : ""}${eta}`;
-}
-
 function kindFlag(v: unknown, s: Settings): Kind {
   if (v === undefined) return s.app.model_kind as Kind;
   if (v !== "tft" && v !== "linear") throw new UsageError(`--kind must be tft or linear; got '${String(v)}'`);
@@ -61,19 +57,6 @@ function printEval(ev: Evaluation, label: string): void {
     out(`    random walk  ${m4(b.random_walk)}`);
     out(`    rolling vol  ${m4(b.rolling_vol)}`);
   }
-}
-
-/** The production-or-newest model of each kind, scored on one shared data set (same points). */
-async function perKind(store: Store, s: Settings, models: ModelRow[]): Promise<Record<string, unknown>> {
-  const pick = (k: Kind) => models.find((m) => kindOf(m) === k && m.status === "production") ?? models.find((m) => kindOf(m) === k);
-  const rows = (["linear", "tft"] as Kind[]).map((k) => [k, pick(k)] as const).filter((r): r is readonly [Kind, ModelRow] => Boolean(r[1]));
-  const d = await loadData(store, s, rows.flatMap(([, r]) => horizonsOf(r)));
-  const outp: Record<string, unknown> = {};
-  for (const [k, r] of rows) {
-    const ev = await evaluateParams(r.params, d);
-    outp[k] = { version: r.version, status: r.status, horizons: ev.horizons, ...ev.model, by_horizon: Object.fromEntries(Object.entries(ev.by_horizon).map(([h, b]) => [h, b.model])) };
-  }
-  return outp;
 }
 
 function readBars(dir: string): Bar[] {
@@ -101,7 +84,7 @@ export async function modelCommand(argv: string[]): Promise<number> {
     for (const kind of ["linear", "tft"] as Kind[]) {
       if (!p.flags.json) out(`training ${kind} on ${d.train.length} points (validation ${d.valid.length}, horizons ${d.horizons.join(", ")})`);
       const t0 = Date.now();
-      const r = await trainOnData(null, s, d, { kind, seed, epochs: kind === "tft" ? epochs : undefined, onProgress: progress, onNote: note });
+      const r = await trainOnData(null, s, d, Date.now(), { kind, seed, epochs: kind === "tft" ? epochs : undefined, onProgress: progress, onNote: note });
       base ??= r.evaluation;
       const extra = kind === "tft" ? { backend: (r.model as TftModel).backend, epochs_run: (r.model as TftModel).epochs_run, best_epoch: (r.model as TftModel).best_epoch, importances: (r.model as TftModel).importances } : {};
       res[kind] = { ...r.evaluation.model, by_horizon: Object.fromEntries(Object.entries(r.evaluation.by_horizon).map(([h, b]) => [h, b.model])), train_seconds: (Date.now() - t0) / 1000, where: r.where, ...extra };
@@ -110,10 +93,10 @@ export async function modelCommand(argv: string[]): Promise<number> {
     if (p.flags.json) out(JSON.stringify({ data: path, horizons: d.horizons, lookback: d.lookback, train_window: base!.train_window, validation_window: base!.validation_window, baselines: base!.baselines, by_horizon_baselines: Object.fromEntries(Object.entries(base!.by_horizon).map(([h, b]) => [h, { random_walk: b.random_walk, rolling_vol: b.rolling_vol }])), models: res }, null, 2));
     return 0;
   }
-  return withStore(p, async (store) => {
+  return withStore(s, async (store) => {
     if (sub === "train") {
       const kind = kindFlag(p.flags.kind, s);
-      const r = await trainCandidate(store, s, { kind, seed: intFlag(p, "seed", 42, 0, 2 ** 31), epochs: p.flags.epochs === undefined ? undefined : intFlag(p, "epochs", 1, 1, 1000), onProgress: progress, onNote: note });
+      const r = await trainCandidate(store, s, Date.now(), { kind, seed: intFlag(p, "seed", 42, 0, 2 ** 31), epochs: p.flags.epochs === undefined ? undefined : intFlag(p, "epochs", 1, 1, 1000), onProgress: progress, onNote: note });
       if (p.flags.json) out(JSON.stringify({ version: r.version, kind: r.kind, where: r.where, backend: r.backend ?? null, samples: r.samples, ...r.evaluation }, null, 2));
       else {
         out(`candidate ${r.version} (${r.kind}, trained in the ${r.where}${r.backend ? ` on the ${r.backend}` : ""} on ${r.evaluation.train_window.n} points; validated on ${r.evaluation.validation_window.n})`);
@@ -123,10 +106,10 @@ export async function modelCommand(argv: string[]): Promise<number> {
     }
     if (sub === "eval") {
       const models = await store.listModels();
-      const row = models.find((m) => m.status === "production") ?? models[0];
+      const row = productionOf(models) ?? models[0];
       if (!row) throw new UsageError("no model yet: run `awet model train` (bars are needed: `awet replay data/minute`)");
       const ev = await evaluateVersion(store, s, row);
-      const kinds = await perKind(store, s, models);
+      const kinds = await evaluateKinds(store, s, models);
       if (p.flags.json) out(JSON.stringify({ model: { version: row.version, status: row.status, kind: kindOf(row), ...ev.model }, baselines: ev.baselines, train_window: ev.train_window, validation_window: ev.validation_window, horizons: ev.horizons, by_horizon: ev.by_horizon, models: kinds }, null, 2));
       else {
         out(`walk-forward evaluation of ${row.version} (${kindOf(row)}, ${row.status}); validation ${ev.validation_window.from} .. ${ev.validation_window.to}, ${ev.validation_window.n} points`);
@@ -151,7 +134,7 @@ export async function modelCommand(argv: string[]): Promise<number> {
     if (sub === "show") {
       const models = await store.listModels();
       const v = p.positionals[1];
-      const row = v ? models.find((m) => m.version === v) : (models.find((m) => m.status === "production") ?? models[0]);
+      const row = v ? models.find((m) => m.version === v) : (productionOf(models) ?? models[0]);
       if (!row) throw new UsageError(v ? `awet model show: no model version '${v}' (see awet model list)` : "no model yet: run `awet model train`");
       const kind = kindOf(row);
       const params = row.params as TftModel;
@@ -178,12 +161,12 @@ export async function modelCommand(argv: string[]): Promise<number> {
       const v = p.positionals[1];
       if (!v) throw new UsageError("awet model promote VERSION");
       if (!(await store.listModels()).some((m) => m.version === v)) throw new UsageError(`awet model promote: no model version '${v}' (see awet model list)`);
-      await promote(store, v);
+      await promote(store, v, Date.now());
       out(`${v} is now the production model`);
       return 0;
     }
     if (sub === "rollback") {
-      out(`${await rollback(store)} is the production model again`);
+      out(`${await rollback(store, Date.now())} is the production model again`);
       return 0;
     }
     throw new UsageError(`awet model: expected train, eval, list, show, promote, rollback or walkforward; got '${sub}'`);

@@ -1,6 +1,6 @@
 import { doctorChecks, healthChecks, type Check } from "../ops/health";
 import { opsSnapshot } from "../ops/snapshot";
-import { openStore } from "../store/open";
+import { openStore } from "../compose/adapters";
 import { fmtUsd } from "../core/money";
 import { intFlag, parseArgs } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";

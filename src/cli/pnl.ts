@@ -2,7 +2,7 @@ import { UsageError } from "../core/errors";
 import { makeLogger } from "../obs/log";
 import { pnlForDate, pnlToday, pnlWeek, runEod, toDailyRow } from "../ops/pnl";
 import { renderDaily, renderWeek, reportJson } from "../reports/render";
-import { openStore } from "../store/open";
+import { openStore } from "../compose/adapters";
 import { intFlag, parseArgs } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, outControl, settingsFrom } from "./common";
 import { isCalendarDate } from "../core/parse";

@@ -5,7 +5,7 @@ import { findRun, runJson, runListItem } from "../ops/runs";
 import type { BacktestResults } from "../reports/backtest";
 import { equitySvg } from "../reports/equity-svg";
 import { compareRuns, renderComparison, renderRun, renderRunList } from "../reports/runs";
-import { openStore } from "../store/open";
+import { openStore } from "../compose/adapters";
 import type { Store } from "../store/port";
 import { intFlag, parseArgs } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";

@@ -8,8 +8,7 @@ import { isLoopbackHost } from "../core/net";
 import { Scheduler } from "../jobs/scheduler";
 import { StartupError, errorMessage } from "../core/errors";
 import { ReplaySource, type MarketSource } from "../market/replay";
-import { AlpacaBarSource } from "../market/alpaca";
-import { SystemClock } from "../core/clock";
+import { alpacaBarSource, makeClock } from "../compose/adapters";
 import { makeLogger } from "../obs/log";
 import { Metrics } from "../obs/metrics";
 import { buildApp } from "../server/app";
@@ -70,16 +69,13 @@ export async function startCommand(argv: string[]): Promise<number> {
   const live = settings.app.market_source === "alpaca" && !(agents && !agents.includes("ingestion"));
   // Open the input before anything listens, so a missing file or missing keys fail the start cleanly.
   const src: MarketSource | null = live
-    ? new AlpacaBarSource({
-        keyId: process.env.APCA_API_KEY_ID, secret: process.env.APCA_API_SECRET_KEY, symbols: settings.app.symbols,
-        url: process.env.ALPACA_DATA_STREAM_URL || undefined, allowLoopback: process.env.AWET_ALLOW_LOOPBACK_BROKER === "1",
-      })
+    ? alpacaBarSource(settings)
     : replayPaths.length
       ? new ReplaySource(replayPaths, speed, undefined, resolveDataPath(settings.app.factor_files_dir, settings.home))
       : null;
   // Live bars run on wall-clock time with a stable run tag, so a bar seen again after a restart
   // maps to the same idempotency key and cannot place a second order.
-  const sup = new Supervisor({ settings, log, metrics, agents, processId: name, ...(live ? { clock: new SystemClock(), runId: "live" } : {}) });
+  const sup = new Supervisor({ settings, log, metrics, agents, processId: name, ...(live ? { clock: makeClock("wall"), runId: "live" } : {}) });
   await sup.init(runSeed(replayPaths, settings));
   if (sup.reconciler) {
     const r = await sup.startupReconcile();
@@ -131,7 +127,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   log.info({ url: base, run_id: sup.runId }, "daemon started");
   scheduler.start();
   const st = scheduler.status();
-  out(`  jobs     ${Object.entries(st.jobs).filter(([, j]) => j.cron).map(([n, j]) => `${n} next ${j.next ?? "-"}`).join("; ")}`);
+  out(`  jobs     ${Object.entries(st.jobs).filter(([, j]) => j.cron || j.next).map(([n, j]) => `${n} next ${j.next ?? "-"}`).join("; ")}`);
   for (const l of await scheduler.catchUp()) out(`  missed   ${l}`);
 
   const abort = new AbortController();
@@ -154,17 +150,6 @@ export async function startCommand(argv: string[]): Promise<number> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
-  if (sup.reconciler) {
-    const cycle = async () => {
-      try {
-        if ((await sup.reconcileCycle()) === "market_closed") log.info("skipped_market_closed");
-      } catch (e) {
-        log.error({ err: errorMessage(e) }, "reconcile cycle failed");
-      }
-    };
-    setInterval(cycle, settings.app.reconcile_interval_seconds * 1000);
-    setInterval(() => void sup.syncPositions().catch((e) => log.error({ err: errorMessage(e) }, "positions sync failed")), settings.app.positions_interval_seconds * 1000);
-  }
   if (src) {
     const total = src.total === null ? "live" : src.total.toLocaleString("en-US");
     out(live ? `  market   live bars from Alpaca's stream for ${settings.app.symbols.join(", ")}` : `  replay   ${replayPaths.join(", ")} (${total} rows, speed ${speed})`);

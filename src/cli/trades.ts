@@ -1,6 +1,7 @@
-import { openStore } from "../store/open";
+import { openStore } from "../compose/adapters";
 import type { TradeStatus } from "../store/port";
-import { TRADE_STATUSES, tradeJson } from "../server/app";
+import { TRADE_STATUSES } from "../store/port";
+import { tradeJson } from "../ops/trades";
 import { UsageError } from "../core/errors";
 import { intFlag, parseArgs } from "./args";
 import { GLOBAL_VALUE_FLAGS, out, settingsFrom } from "./common";

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Logger } from "../obs/log";
-import { loadSettings, type Settings } from "./load";
+import { reloadSettings, type Settings } from "./load";
 import type { AppConfig } from "./schema";
 
 /**
@@ -20,7 +20,6 @@ export class LiveConfig {
 
   constructor(
     private base: Settings,
-    private env: Record<string, string | undefined> = process.env,
     private log?: Logger,
     private minGapMs = 250,
   ) {
@@ -37,7 +36,7 @@ export class LiveConfig {
   private follow(): void {
     const r = relative(resolve(this.base.home), resolve(this.base.configDir));
     const inHome = r === "" || !r.startsWith("..");
-    if (inHome || this.env.AWET_CONFIG_DIR) return;
+    if (inHome || this.base.configDirPinned) return;
     const homeDir = join(this.base.home, "config");
     if (this.dir !== homeDir && existsSync(join(homeDir, "app.yaml"))) {
       this.dir = homeDir;
@@ -68,7 +67,7 @@ export class LiveConfig {
     if (m === this.mtime) return this.current;
     this.mtime = m;
     try {
-      this.current = loadSettings({ home: this.base.home, configDir: this.dir, env: this.env }).app;
+      this.current = reloadSettings(this.base, this.dir).app;
       this.broken = null;
       this.log?.info({ file: this.file, execution_dry_run: this.current.execution_dry_run, enable_exit_logic: this.current.enable_exit_logic }, "config reloaded");
     } catch (e) {

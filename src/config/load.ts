@@ -4,23 +4,26 @@ import { parseDocument } from "yaml";
 import { ConfigError } from "../core/errors";
 import { APP_SCHEMA, LLM_SCHEMA, LLM_ENV_ALIASES, SYMBOL_RE, type AppConfig, type KeySpec, type LlmConfig } from "./schema";
 import { packageRoot } from "./paths";
+import { loadDotenv } from "./dotenv";
+import { configInputs, connectionsFrom, type Connections, type Env } from "./environment";
 
-export interface Settings {
+/** Everything configured: the YAML files, their env overrides and the connections the environment names (see environment.ts). */
+export interface Settings extends Connections {
   home: string;
   configDir: string;
   app: AppConfig;
   llm: LlmConfig;
   /** Where each value came from, for `awet config` and error messages. */
   sources: Record<string, string>;
-  /** Connections named by the environment (read here, once): the Kafka cluster and Schema Registry. */
-  kafka: { brokers: string[]; schemaRegistryUrl: string | null };
+  /** The environment variables config reads, captured at load; only reloadSettings uses them. */
+  readonly environment: Readonly<Record<string, string>>;
   paths: { db: string; approvalFile: string; logs: string; tmp: string; apiToken: string };
 }
 
 export interface LoadOptions {
   home?: string;
   configDir?: string;
-  env?: Record<string, string | undefined>;
+  env?: Env;
 }
 
 /** Parse one value against its spec. `where` names the file or env var for the error message. */
@@ -223,10 +226,8 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
     app,
     llm,
     sources,
-    kafka: {
-      brokers: (env.KAFKA_BROKERS ?? "").split(",").map((x) => x.trim()).filter(Boolean),
-      schemaRegistryUrl: env.SCHEMA_REGISTRY_URL || null,
-    },
+    ...connectionsFrom(env),
+    environment: configInputs(env, Object.keys(LLM_ENV_ALIASES)),
     paths: {
       db: join(home, ".awet", "awet.db"),
       approvalFile: join(tmp, "APPROVE_EXECUTION"),
@@ -235,6 +236,21 @@ export function loadSettings(opts: LoadOptions = {}): Settings {
       apiToken: join(tmp, "api-token"),
     },
   };
+}
+
+/** This process's settings: <home>/.env (Alpaca keys and the like) fills in what the environment does not set. */
+export function loadProcessSettings(o: { home?: string; configDir?: string } = {}, env: Env = process.env): Settings {
+  loadDotenv(join(resolveHome(o.home, env), ".env"), env);
+  return loadSettings({ home: o.home, configDir: o.configDir, env });
+}
+
+/**
+ * The settings again from the files on disk (another config directory when given), against the
+ * environment captured when `s` was loaded: what a running daemon's reload and the control
+ * actions' reads see.
+ */
+export function reloadSettings(s: Settings, configDir = s.configDir): Settings {
+  return loadSettings({ home: s.home, configDir, env: { ...s.environment } });
 }
 
 /** Defaults only (no files, no env): for tests and the bench. */

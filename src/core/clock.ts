@@ -1,6 +1,8 @@
 /** The Clock port: every "now" in the decision path comes from here, never from Date.now(). */
 export interface Clock {
   now(): number; // epoch ms
+  /** Optional: a clock driven by event time follows the bars (ReplayClock); wall clocks lack it. */
+  advanceTo?(ts: number): void;
 }
 
 export class SystemClock implements Clock {

@@ -203,7 +203,7 @@ async function loadOverview(): Promise<void> {
     ]));
   table($("#jobs-table"), "Jobs", ["job", "schedule", "next run", "last result"],
     o.jobs.map((j: Json) => [
-      j.name, j.cron ?? "on demand", nyTime(j.next),
+      j.name, j.cron ?? (j.every_seconds ? `every ${j.every_seconds} s` : "on demand"), nyTime(j.next),
       j.last ? h("span", { class: `tag ${j.last.status}`, title: j.last.error ?? "" }, `${j.last.status} ${nyTime(j.last.finished_at)}`) : h("span", { class: "muted" }, "never run"),
     ]), "no jobs");
   if (view.symbols.join() !== o.symbols.join()) setSymbols(o.symbols);

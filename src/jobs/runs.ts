@@ -5,22 +5,27 @@ import type { JobRunRepository, JobRunRow } from "../store/port";
 type Step = JobRunRow["steps"][number];
 
 /**
- * One run of a scheduled agent, recorded the way SuperAGI's APM tab shows runs: agent, trigger,
+ * One run of a scheduled job, recorded the way SuperAGI's APM tab shows runs: job, trigger,
  * start and end, status, and each step with its input summary, output summary and duration.
  */
 export class RunRecorder {
   readonly steps: Step[] = [];
   id = 0;
+  private startedAt = 0;
   constructor(
     private store: JobRunRepository,
-    readonly agent: string,
+    readonly job: string,
     readonly trigger: JobRunRow["trigger"],
     readonly log: Logger,
+    /** Record the run only when it fails (a job repeating every minute would drown the history otherwise). */
+    readonly failuresOnly = false,
   ) {}
 
   async start(): Promise<this> {
-    this.id = await this.store.startJobRun(this.agent, this.trigger, Date.now());
-    this.log.info({ run_id: this.id, trigger: this.trigger }, `${this.agent} run started`);
+    this.startedAt = Date.now();
+    if (this.failuresOnly) return this;
+    this.id = await this.store.startJobRun(this.job, this.trigger, this.startedAt);
+    this.log.info({ run_id: this.id, trigger: this.trigger }, `${this.job} run started`);
     return this;
   }
 
@@ -43,8 +48,12 @@ export class RunRecorder {
 
   async finish(status: JobRunRow["status"], error: string | null = null): Promise<JobRunRow> {
     const finished_at = Date.now();
+    if (this.failuresOnly) {
+      if (status !== "error") return { id: 0, job: this.job, trigger: this.trigger, started_at: this.startedAt, finished_at, status, steps: this.steps, error };
+      this.id = await this.store.startJobRun(this.job, this.trigger, this.startedAt);
+    }
     await this.store.finishJobRun(this.id, { status, steps: this.steps, error, finished_at });
-    this.log.info({ run_id: this.id, status, error }, `${this.agent} run finished`);
-    return { id: this.id, job: this.agent, trigger: this.trigger, started_at: 0, finished_at, status, steps: this.steps, error };
+    this.log.info({ run_id: this.id, status, error }, `${this.job} run finished`);
+    return { id: this.id, job: this.job, trigger: this.trigger, started_at: 0, finished_at, status, steps: this.steps, error };
   }
 }

@@ -1,10 +1,9 @@
 import { Cron } from "croner";
-import type { Supervisor } from "../agents/supervisor";
 import type { Settings } from "../config/load";
 import { errorMessage } from "../core/errors";
 import { makeLogger, type Logger } from "../obs/log";
 import type { JobRunRow, Store } from "../store/port";
-import { JOBS, shouldRunAt, type Job } from "./jobs";
+import { JOBS, shouldRunAt, type Job, type JobRuntime } from "./jobs";
 import { RunRecorder } from "./runs";
 
 export const TZ = "America/New_York";
@@ -28,17 +27,28 @@ export interface RunOptions {
   store: Store;
   trigger: JobRunRow["trigger"];
   dryRun?: boolean;
-  sup?: Supervisor;
+  sup?: JobRuntime;
   now?: number;
   say?: (l: string) => void;
   /** Check the trading-day / EOD-time rules (cron firings); manual runs always run. */
   checkCalendar?: boolean;
+  /** Record the run only when it fails (the scheduled runs of a job that repeats every few minutes). */
+  failuresOnly?: boolean;
+}
+
+/** One logger per job and logs directory: a pino file destination holds a descriptor, so none is opened per run. */
+const loggers = new Map<string, Logger>();
+function jobLogger(s: Settings, name: string): Logger {
+  const key = `${s.paths.logs}\0${s.app.log_level}\0${name}`;
+  let log = loggers.get(key);
+  if (!log) loggers.set(key, (log = makeLogger({ logsDir: s.paths.logs, level: s.app.log_level, name, stderr: false })));
+  return log;
 }
 
 /** Run one job with its run record; never overlaps itself (a second start is recorded as skipped). */
 export async function runJob(job: Job, o: RunOptions): Promise<JobRunRow> {
-  const log = makeLogger({ logsDir: o.settings.paths.logs, level: o.settings.app.log_level, name: job.name, stderr: false });
-  const rec = await new RunRecorder(o.store, job.name, o.trigger, log).start();
+  const log = jobLogger(o.settings, job.name);
+  const rec = await new RunRecorder(o.store, job.name, o.trigger, log, o.failuresOnly).start();
   const now = o.now ?? Date.now();
   try {
     if (running.has(job.name)) return await rec.finish("skipped", "a run of this job is still in progress (jobs never overlap)");
@@ -59,22 +69,36 @@ export async function runJob(job: Job, o: RunOptions): Promise<JobRunRow> {
 }
 
 /**
- * The daemon's schedule: each job on its croner pattern in America/New_York with `protect` (no
- * overlap). At start, a run missed while the daemon was down is reported, and run once when still
- * useful (the trainer, the deployer, the EOD job; not the watchdog).
+ * The daemon's schedule: each job on its croner pattern in America/New_York, or on its period in
+ * seconds (croner's `interval`, first run one period after the start), with `protect` (no
+ * overlap). Jobs that reconcile the broker are scheduled only when this process has a reconciler
+ * (Alpaca); their scheduled runs are recorded only when they fail. At start, a cron run missed
+ * while the daemon was down is reported, and run once when still useful (the trainer, the
+ * deployer, the EOD job; not the watchdog).
  */
 export class Scheduler {
-  private crons: Cron[] = [];
-  constructor(private o: { settings: Settings; store: Store; log: Logger; sup?: Supervisor }) {}
+  private crons = new Map<string, Cron>();
+  constructor(private o: { settings: Settings; store: Store; log: Logger; sup?: JobRuntime }) {}
 
-  start(): void {
+  /** Whether this process schedules the job at all. */
+  private scheduled(job: Job): boolean {
+    if (job.needsReconciler && !this.o.sup?.reconciler) return false;
+    return job.cron !== null || job.every !== undefined;
+  }
+
+  start(now = Date.now()): void {
     for (const job of JOBS) {
-      if (!job.cron) continue;
-      this.crons.push(
-        new Cron(job.cron, { timezone: TZ, protect: true, name: job.name }, async () => {
+      if (!this.scheduled(job)) continue;
+      if (job.cron) {
+        this.crons.set(job.name, new Cron(job.cron, { timezone: TZ, protect: true, name: job.name }, async () => {
           await runJob(job, { ...this.o, trigger: "cron", checkCalendar: true });
-        }),
-      );
+        }));
+        continue;
+      }
+      const n = job.every!(this.o.settings.app);
+      this.crons.set(job.name, new Cron("* * * * * *", { timezone: TZ, protect: true, name: job.name, interval: n, startAt: new Date(now + n * 1000) }, async () => {
+        await runJob(job, { ...this.o, trigger: "cron", failuresOnly: true });
+      }));
     }
   }
 
@@ -105,13 +129,20 @@ export class Scheduler {
     return lines;
   }
 
-  status(): { ok: boolean; jobs: Record<string, { cron: string | null; next: string | null }> } {
-    const jobs: Record<string, { cron: string | null; next: string | null }> = {};
-    for (const j of JOBS) jobs[j.name] = { cron: j.cron, next: nextEffectiveRun(j, new Date())?.toISOString() ?? null };
+  /** Each job's pattern or period and its next run here (null: on demand, or not scheduled in this process). */
+  status(): { ok: boolean; jobs: Record<string, { cron: string | null; every_seconds?: number; next: string | null }> } {
+    const jobs: Record<string, { cron: string | null; every_seconds?: number; next: string | null }> = {};
+    for (const j of JOBS) {
+      if (j.every) {
+        const next = this.crons.get(j.name)?.nextRun() ?? null;
+        jobs[j.name] = { cron: null, every_seconds: j.every(this.o.settings.app), next: this.scheduled(j) ? (next?.toISOString() ?? null) : null };
+      } else jobs[j.name] = { cron: j.cron, next: nextEffectiveRun(j, new Date())?.toISOString() ?? null };
+    }
     return { ok: true, jobs };
   }
 
   stop(): void {
-    for (const c of this.crons) c.stop();
+    for (const c of this.crons.values()) c.stop();
+    this.crons.clear();
   }
 }

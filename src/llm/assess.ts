@@ -1,7 +1,7 @@
 import type { Forecast, OrderIntent } from "../core/events";
 import type { Features } from "../features";
 import type { ChatMessage, LLMClient } from "./client";
-import { configSecrets, redactText } from "./redact";
+import { redactText } from "./redact";
 
 /** The JSON schema Ollama's `format` constrains the answer to. */
 export const ASSESSMENT_SCHEMA = {
@@ -59,7 +59,7 @@ export function buildPrompt(intent: OrderIntent, ctx: MarketContext = {}): ChatM
 }
 
 /** Strict parse of the model's answer; anything off is null with the reason. Pure. */
-export function parseAssessment(text: string | null): { ok: true; value: Assessment } | { ok: false; why: string } {
+export function parseAssessment(text: string | null, secrets: readonly string[] = []): { ok: true; value: Assessment } | { ok: false; why: string } {
   if (text === null) return { ok: false, why: "no answer" };
   let v: any;
   try {
@@ -76,7 +76,7 @@ export function parseAssessment(text: string | null): { ok: true; value: Assessm
   if (typeof v.size_factor !== "number" || !Number.isFinite(v.size_factor) || v.size_factor < 0) return { ok: false, why: "size_factor must be a number >= 0" };
   if (typeof v.reason !== "string") return { ok: false, why: "reason must be a string" };
   // The model's own reason is kept, redacted like any log text (a model can echo a secret).
-  return { ok: true, value: { risk_score: v.risk_score, decision: v.decision, size_factor: v.size_factor, reason: redactText(v.reason.slice(0, 200), configSecrets()) } };
+  return { ok: true, value: { risk_score: v.risk_score, decision: v.decision, size_factor: v.size_factor, reason: redactText(v.reason.slice(0, 200), secrets) } };
 }
 
 export interface Applied {
@@ -106,7 +106,7 @@ export function applyAssessment(ruleQty: number, a: Assessment | null, why = "no
 export async function assessIntent(client: LLMClient, intent: OrderIntent, ctx: MarketContext = {}): Promise<Applied & { assessment: Assessment | null }> {
   const r = await client.chat("RiskAgent", buildPrompt(intent, ctx), { format: ASSESSMENT_SCHEMA });
   if (!r.ok) return { ...applyAssessment(intent.qty, null, `llm error: ${r.error}`), assessment: null };
-  const p = parseAssessment(r.content);
+  const p = parseAssessment(r.content, client.secrets());
   if (!p.ok) return { ...applyAssessment(intent.qty, null, `malformed answer: ${p.why}`), assessment: null };
   return { ...applyAssessment(intent.qty, p.value), assessment: p.value };
 }

@@ -4,7 +4,7 @@ import { errorMessage } from "../core/errors";
 import type { Logger } from "../obs/log";
 import type { Metrics } from "../obs/metrics";
 import { currentCorrelationId } from "./context";
-import { configSecrets, redactDeep, redactText } from "./redact";
+import { redactDeep, redactText } from "./redact";
 import { safeUrl } from "../core/url";
 
 export interface ChatMessage {
@@ -105,7 +105,7 @@ export class LLMClient {
 
   constructor(
     private cfg: LlmConfig,
-    private deps: { log: Logger; sink?: TraceSink; metrics?: Metrics; now?: () => number; secrets?: string[] },
+    private deps: { log: Logger; sink?: TraceSink; metrics?: Metrics; now?: () => number; secrets?: readonly string[] },
   ) {
     this.baseUrl = safeUrl(cfg.base_url);
     const timeout = cfg.llm_timeout_ms;
@@ -118,8 +118,9 @@ export class LLMClient {
     });
   }
 
-  private secrets(): string[] {
-    return [...configSecrets(), ...(this.deps.secrets ?? [])];
+  /** Values redacted from every trace and error: the config's secrets (Settings.secrets), given by whoever builds the client. */
+  secrets(): readonly string[] {
+    return this.deps.secrets ?? [];
   }
 
   async chat(agent: string, messages: ChatMessage[], options: { format?: object; model?: string; temperature?: number } = {}): Promise<ChatResult> {

@@ -72,8 +72,3 @@ export function redactDeep<T>(v: T, secrets: readonly string[] = []): T {
   }
   return v;
 }
-
-/** The secrets of the running config that must never appear: Alpaca keys, API tokens. */
-export function configSecrets(env: Record<string, string | undefined> = process.env): string[] {
-  return [env.APCA_API_KEY_ID, env.APCA_API_SECRET_KEY, env.AWET_API_TOKEN, env.OPENAI_API_KEY].filter((x): x is string => !!x);
-}

@@ -16,26 +16,26 @@ export interface BackfillResult {
 }
 
 /** Is an Alpaca historical backfill configured (keys present and Alpaca in use)? */
-export function alpacaBackfillConfigured(s: Settings, env: Record<string, string | undefined> = process.env): boolean {
-  return Boolean(env.APCA_API_KEY_ID && env.APCA_API_SECRET_KEY && (s.app.broker === "alpaca" || s.app.market_source === "alpaca"));
+export function alpacaBackfillConfigured(s: Settings): boolean {
+  return Boolean(s.alpaca.keyId && s.alpaca.secret && (s.app.broker === "alpaca" || s.app.market_source === "alpaca"));
 }
 
 /**
  * Backfill one-minute bars of the configured symbols from Alpaca's market-data API (split- and
  * dividend-adjusted: `adjustment: all`), validated like live bars, stored idempotently.
  */
-export async function backfillFromAlpaca(store: Store, s: Settings, o: { days: number; now?: number; env?: Record<string, string | undefined> }): Promise<BackfillResult> {
-  const env = o.env ?? process.env;
+export async function backfillFromAlpaca(store: Store, s: Settings, o: { days: number; now?: number }): Promise<BackfillResult> {
+  const a = s.alpaca;
   let target = ALPACA_DATA_URL;
-  if (env.ALPACA_DATA_URL) {
-    const u = new URL(env.ALPACA_DATA_URL);
+  if (a.dataUrl) {
+    const u = new URL(a.dataUrl);
     const loop = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(u.hostname);
-    if (loop && env.AWET_ALLOW_LOOPBACK_BROKER !== "1") throw new SafetyError(`ALPACA_DATA_URL ${env.ALPACA_DATA_URL} is a loopback test double; set AWET_ALLOW_LOOPBACK_BROKER=1`);
-    if (!loop && u.hostname !== "data.alpaca.markets") throw new SafetyError(`ALPACA_DATA_URL ${env.ALPACA_DATA_URL} is not Alpaca's market-data host`);
+    if (loop && !a.allowLoopback) throw new SafetyError(`ALPACA_DATA_URL ${a.dataUrl} is a loopback test double; set AWET_ALLOW_LOOPBACK_BROKER=1`);
+    if (!loop && u.hostname !== "data.alpaca.markets") throw new SafetyError(`ALPACA_DATA_URL ${a.dataUrl} is not Alpaca's market-data host`);
     target = `${u.protocol}//${u.host}`;
   }
   const client = new Alpaca({
-    keyId: env.APCA_API_KEY_ID, secret: env.APCA_API_SECRET_KEY, paper: true, timeoutMs: 30_000,
+    keyId: a.keyId ?? undefined, secret: a.secret ?? undefined, paper: true, timeoutMs: 30_000,
     fetchApi: target === ALPACA_DATA_URL ? undefined : (input: any, init?: any) => fetch(String(input instanceof Request ? input.url : input).replace(ALPACA_DATA_URL, target), init),
   });
   const end = new Date(o.now ?? Date.now());

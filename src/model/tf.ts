@@ -14,14 +14,15 @@ import wasmThreaded from "../../node_modules/@tensorflow/tfjs-backend-wasm/dist/
 
 export { tf };
 
-export type BackendName = "wasm" | "cpu";
+import { preferredBackend, type BackendName } from "./tf-backend";
+export type { BackendName };
 let chosen: Promise<{ backend: BackendName; note: string }> | null = null;
 
 /**
- * Select the backend once per process: `prefer` wasm (the default; AWET_TF_BACKEND=cpu forces the
- * CPU backend), falling back to cpu with the reason in `note`.
+ * Select the backend once per process: `prefer` wasm (the default; settings.tfBackend, from
+ * AWET_TF_BACKEND=cpu, forces the CPU backend), falling back to cpu with the reason in `note`.
  */
-export function ensureBackend(prefer: BackendName = (process.env.AWET_TF_BACKEND as BackendName) === "cpu" ? "cpu" : "wasm"): Promise<{ backend: BackendName; note: string }> {
+export function ensureBackend(prefer: BackendName = preferredBackend()): Promise<{ backend: BackendName; note: string }> {
   if (chosen) return chosen;
   chosen = (async () => {
     if (prefer === "wasm") {

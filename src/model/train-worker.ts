@@ -1,30 +1,17 @@
 /// <reference lib="webworker" />
 // Trains a model off the main thread, so the pipeline keeps its latency meanwhile:
 // `linear` (one linear quantile head per horizon, or the old single-horizon form) or `tft`.
-import type { Point, Series } from "./series";
-import { trainLinearSet } from "./walkforward";
-import type { TftTrainOptions } from "./tft-train";
+import { runTrainingJob, type TrainingJob } from "./training";
 
 declare const self: Worker;
 
-type Job =
-  | { kind: "linear"; series: Series[]; points: Point[]; opts: { horizons: number[]; features: string[]; seed: number; epochs: number } }
-  | { kind: "tft"; series: Series[]; points: Point[]; opts: TftTrainOptions };
-
-self.onmessage = async (ev: MessageEvent<Job>) => {
+self.onmessage = async (ev: MessageEvent<TrainingJob>) => {
   try {
-    const job = ev.data;
-    if (job.kind === "tft") {
-      const { ensureBackend } = await import("./tf");
-      const { trainTft } = await import("./tft-train");
-      const be = await ensureBackend();
-      postMessage({ type: "backend", note: be.note });
-      const model = trainTft(job.series, job.points, { ...job.opts, backend: be.backend }, (p) => postMessage({ type: "progress", ...p }), Date.now);
-      postMessage({ type: "done", model });
-      return;
-    }
-    const o = job.opts;
-    const model = trainLinearSet(job.series, job.points, o.horizons, o.features, { seed: o.seed, epochs: o.epochs, onProgress: (epoch, epochs, loss) => postMessage({ type: "progress", epoch, epochs, loss }) });
+    const model = await runTrainingJob(ev.data, {
+      onProgress: (p) => postMessage({ type: "progress", ...p }),
+      onNote: (note) => postMessage({ type: "backend", note }),
+      clock: Date.now,
+    });
     postMessage({ type: "done", model });
   } catch (e) {
     postMessage({ type: "error", error: (e as Error).message });

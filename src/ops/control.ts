@@ -2,7 +2,7 @@ import { randomBytes, createHash, timingSafeEqual } from "node:crypto";
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseDocument } from "yaml";
-import { loadSettings, validateAppText, type Settings } from "../config/load";
+import { reloadSettings, validateAppText, type Settings } from "../config/load";
 import { ConfigError, StartupError } from "../core/errors";
 import type { TradingState } from "../gates/types";
 import { TradingStateService } from "../state/trading-state";
@@ -46,7 +46,7 @@ function isInside(child: string, parent: string): boolean {
  * operator's edit never changes the install.
  */
 export function editableConfigDir(s: Settings): { dir: string; copied: boolean } {
-  if (isInside(s.configDir, s.home) || process.env.AWET_CONFIG_DIR) return { dir: s.configDir, copied: false };
+  if (isInside(s.configDir, s.home) || s.configDirPinned) return { dir: s.configDir, copied: false };
   const dir = join(s.home, "config");
   mkdirSync(dir, { recursive: true });
   for (const f of ["app.yaml", "llm.yaml"]) {
@@ -106,7 +106,7 @@ export function revoke(s: Settings): boolean {
 
 /** The config directory a read uses: like editableConfigDir, but never copies anything. */
 function readableConfigDir(s: Settings): string {
-  if (isInside(s.configDir, s.home) || process.env.AWET_CONFIG_DIR) return s.configDir;
+  if (isInside(s.configDir, s.home) || s.configDirPinned) return s.configDir;
   const inHome = join(s.home, "config");
   return existsSync(join(inHome, "app.yaml")) ? inHome : s.configDir;
 }
@@ -114,13 +114,13 @@ function readableConfigDir(s: Settings): string {
 /** The file value of execution_dry_run (what a restart or the live reload would use). A read: writes nothing. */
 function currentDryRun(s: Settings): { value: boolean; file: string } {
   const dir = readableConfigDir(s);
-  const fresh = loadSettings({ home: s.home, configDir: dir, env: process.env });
+  const fresh = reloadSettings(s, dir);
   return { value: fresh.app.execution_dry_run, file: join(dir, "app.yaml") };
 }
 
 /** The control state an operator action can change: what the audit trail records before and after. A read. */
 export async function controlState(s: Settings, store: Store): Promise<{ trading_state: string; execution_dry_run: boolean; enable_exit_logic: boolean; approved: boolean }> {
-  const fresh = loadSettings({ home: s.home, configDir: readableConfigDir(s), env: process.env });
+  const fresh = reloadSettings(s, readableConfigDir(s));
   return {
     trading_state: await new TradingStateService(store).current(),
     execution_dry_run: fresh.app.execution_dry_run,
@@ -180,8 +180,8 @@ export { isLoopbackHost };
  * first start with mode 0600. Never a default password. Binding beyond loopback needs a token of
  * at least 32 bytes.
  */
-export function ensureApiToken(s: Settings, env: Record<string, string | undefined> = process.env, create = true): ApiToken | null {
-  const fromEnv = env.AWET_API_TOKEN;
+export function ensureApiToken(s: Settings, create = true): ApiToken | null {
+  const fromEnv = s.apiToken;
   let t: ApiToken | null = null;
   if (fromEnv) t = { token: fromEnv.trim(), source: "env", path: null };
   else if (existsSync(s.paths.apiToken) || isSymlink(s.paths.apiToken)) {

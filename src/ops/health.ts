@@ -1,11 +1,11 @@
 import { statfsSync, existsSync, statSync } from "node:fs";
 import { Kafka, logLevel } from "kafkajs";
-import { openBroker } from "../broker/open";
+import { openBroker } from "../compose/adapters";
 import { loadSettings, type Settings } from "../config/load";
 import { errorMessage } from "../core/errors";
-import { LLMClient } from "../llm/client";
+import { makeLlmClient } from "../compose/adapters";
 import { silentLogger } from "../obs/log";
-import { makeStore } from "../store/open";
+import { makeStore } from "../compose/adapters";
 import { safeUrl } from "../core/url";
 import { homeTrust } from "./trust";
 import type { Store } from "../store/port";
@@ -65,7 +65,7 @@ export async function healthChecks(s: Settings, daemonUrl: string): Promise<Chec
   }
   // LLM
   if (s.llm.llm_enabled) {
-    const h = await new LLMClient(s.llm, { log: silentLogger }).health();
+    const h = await makeLlmClient(s, { log: silentLogger }).health();
     checks.push(h.ok ? { name: "llm", ok: true, verdict: `Ollama is running (${h.detail})` } : { name: "llm", ok: false, verdict: `Ollama ${h.detail}`, fix: `check it: curl ${safeUrl(s.llm.base_url)}/ ; set OLLAMA_HOST, or llm_enabled: false to run rule-only` });
   } else checks.push({ name: "llm", ok: true, verdict: "disabled (llm_enabled: false): risk runs rule-only" });
   // daemon: agents and scheduler
@@ -76,7 +76,8 @@ export async function healthChecks(s: Settings, daemonUrl: string): Promise<Chec
     const bad = agents.filter(([, a]) => a.state === "failed" || a.state === "stopped");
     checks.push({ name: "agents", ok: bad.length === 0, verdict: bad.length ? `not running: ${bad.map(([n]) => n).join(", ")}` : `${agents.length} agents running (${agents.map(([n]) => n).join(", ")})`, fix: bad.length ? "see logs/awet.log; restart with `awet start`" : undefined });
     if (body.scheduler) {
-      const jobs = Object.keys(body.scheduler.jobs ?? {});
+      // A job on a period with no next run is not scheduled here (reconcile and positions_sync on the simulator).
+      const jobs = Object.values<any>(body.scheduler.jobs ?? {}).filter((j) => !(j.every_seconds !== undefined && j.next === null));
       checks.push({ name: "scheduler", ok: body.scheduler.ok !== false, verdict: `${jobs.length} jobs scheduled${body.scheduler.next ? `, next ${body.scheduler.next}` : ""}` });
     }
   } catch (e) {
@@ -136,8 +137,8 @@ export async function doctorChecks(home: string | undefined, configDir: string |
   } catch (e) {
     checks.push({ name: "disk", ok: false, verdict: errorMessage(e) });
   }
-  const b = openBroker(s) as { clock?: () => Promise<{ timestamp: number }> };
-  if (typeof b.clock === "function") {
+  const b = openBroker(s);
+  if (b.clock) {
     try {
       const t0 = Date.now();
       const c = await b.clock();

@@ -2,9 +2,7 @@ import { nyDate, nyDayStart } from "../core/time";
 import { isMarketOpen, isTradingDay, nyTime } from "../market/calendar";
 import { dailyPnl, fillsFromTrades, type PnlReport } from "../reports/pnl";
 import type { DailyPnlRow, Store } from "../store/port";
-import { Reconciler, reconcileWindows } from "../agents/reconciler";
-import { openBroker } from "../broker/open";
-import { isReconcilable } from "../broker/port";
+import { operatorReconciler, reconcilableBroker } from "./reconcile";
 import type { Settings } from "../config/load";
 import type { Logger } from "../obs/log";
 
@@ -66,11 +64,11 @@ export async function pnlWeek(store: Store, date: string, n: number, at = Date.n
 /** The end-of-day job (runbook 11/12), shared by the CLI, the scheduler and REST. */
 export async function runEod(s: Settings, store: Store, date: string, log: Logger, say: (l: string) => void = () => {}) {
   say("EOD_JOB_STARTING");
-  const broker = openBroker(s);
   let orders = "skipped (simulated broker: fills come from bars)";
   let positions = "skipped";
-  if (isReconcilable(broker)) {
-    const r = new Reconciler({ store, broker, log, now: () => Date.now(), ...reconcileWindows(s.app) });
+  const broker = reconcilableBroker(s);
+  if (broker) {
+    const r = operatorReconciler(s, broker, store, log);
     const st = await r.reconcileOrders();
     orders = `${st.updated} updated, ${st.became_terminal} terminal, ${st.errors} errors`;
     const ps = await r.reconcilePositions();

@@ -1,6 +1,5 @@
 import { Elysia } from "elysia";
-import type { Supervisor } from "../agents/supervisor";
-import { TRADE_STATUSES } from "../store/port";
+import type { Runtime } from "./runtime";
 import { auditRefused } from "../ops/audit";
 import { errorMessage } from "../core/errors";
 import { accessGuard, accessPolicy } from "./guard";
@@ -16,18 +15,15 @@ import { jobRoutes } from "./jobs";
 import { runsRoutes } from "./runs";
 import { watchtowerRoutes } from "./watchtower";
 import { dashboardPlugin } from "./dashboard";
-import { tradeJson } from "./schemas";
 
 export type { ServerInfo, FeedInfo } from "./context";
-/** Re-exported for the CLI; the list lives beside TradeStatus in store/port.ts, tradeJson in schemas.ts. */
-export { TRADE_STATUSES, tradeJson };
 
 /**
  * The HTTP face: one Elysia plugin per concern, each route with its `t` schemas, behind one access
  * guard (guard.ts) and one error shape (errors.ts); GET /openapi is generated from the schemas.
  * Tested with app.handle(), no socket needed.
  */
-export function buildApp(sup: Supervisor, info: ServerInfo) {
+export function buildApp(sup: Runtime, info: ServerInfo) {
   const c = serverContext(sup, info);
   const policy = info.policy ?? accessPolicy(sup.settings, info.token, (r) => auditRefused(sup.store, sup.log, r));
   return new Elysia({ name: "awet" })

@@ -1,4 +1,4 @@
-import type { Supervisor } from "../agents/supervisor";
+import type { Runtime } from "./runtime";
 import type { Scheduler } from "../jobs/scheduler";
 import { audited, type Actor } from "../ops/audit";
 import { controlState } from "../ops/control";
@@ -31,7 +31,7 @@ export interface RequestCtx {
 
 /** What every concern's plugin gets: the running daemon, its server settings, and shared helpers. */
 export interface ServerContext {
-  sup: Supervisor;
+  sup: Runtime;
   info: ServerInfo;
   actor(c: RequestCtx): Actor;
   /** Run one control action, audited with the control state before and after (src/ops/audit.ts). */
@@ -40,7 +40,7 @@ export interface ServerContext {
   scrub(text: string): string;
 }
 
-export function serverContext(sup: Supervisor, info: ServerInfo): ServerContext {
+export function serverContext(sup: Runtime, info: ServerInfo): ServerContext {
   const actor = ({ request, server }: RequestCtx): Actor => ({ via: "rest", address: server?.requestIP(request)?.address ?? null });
   return {
     sup,

@@ -28,8 +28,8 @@ const control = <S extends TSchema>(summary: string, ok: S) => ({
 export function controlRoutes(c: ServerContext) {
   const { sup } = c;
   const settings = sup.settings;
-  // Settings edits reach the running pipeline through the supervisor's live config.
-  const refreshLive = () => sup.live.refresh();
+  // Settings edits reach the running pipeline through the runtime's live config.
+  const refreshLive = () => sup.reloadConfig();
   const by = (ctx: Parameters<ServerContext["actor"]>[0]) => `rest ${c.actor(ctx).address ?? "?"}`;
   return new Elysia({ name: "awet-control" })
     .use(apiErrors())
@@ -85,7 +85,7 @@ export function controlRoutes(c: ServerContext) {
       parse: "none",
       ...control("Trading state ACTIVE", TradingStateChange),
     })
-    .post("/api/exit/run", (ctx) => c.act(ctx, "exit run", async () => ({ checks: await sup.exit.runOnce() }), (r) => ({ checks: r.checks.length })), {
+    .post("/api/exit/run", (ctx) => c.act(ctx, "exit run", async () => ({ checks: await sup.runExitOnce() }), (r) => ({ checks: r.checks.length })), {
       parse: "none",
       ...control("Evaluate every open position for take_profit / stop_loss / time_exit now", t.Object({ checks: t.Array(Open({})) })),
     })

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { Elysia, t } from "elysia";
-import type { Supervisor } from "../agents/supervisor";
+import type { Runtime } from "./runtime";
 import type { RunStats } from "../agents/context";
 import { dayBounds, pnlForDate, pnlToday } from "../ops/pnl";
 import { opsSnapshot } from "../ops/snapshot";
@@ -86,7 +86,7 @@ const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect 
  * by reason, and the live stream). Controls call the existing POST endpoints with the token. Who
  * may read is the access guard's decision (guard.ts), as for every /api/* route.
  */
-export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
+export function dashboardPlugin(sup: Runtime, o: DashboardOptions) {
   const feed: FeedInfo = o.feed ?? { kind: "none", total: null };
   const tickMs = o.tickMs ?? 500;
   const buffer = new LiveBuffer();
@@ -102,7 +102,7 @@ export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
   const enc = new TextEncoder();
 
   const stateNow = async (): Promise<LiveTick["state"]> => {
-    const app = sup.live.app;
+    const app = sup.appConfig;
     const ts = await sup.tradingState.info();
     return {
       trading_state: ts.state,
@@ -164,7 +164,7 @@ export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
     .get("/assets/icon.svg", () => new Response(ICON, { headers: { "content-type": "image/svg+xml", ...SECURITY_HEADERS } }), { detail: { hide: true } })
     .get("/api/dashboard/overview", async () => {
       const h = await sup.health();
-      const app = sup.live.app;
+      const app = sup.appConfig;
       const runs = await sup.store.listJobRuns({ limit: 200 });
       const last = await sup.store.latestBarTs();
       const lagRows = await sup.store.listLag();
@@ -190,8 +190,9 @@ export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
         }),
         jobs: JOBS.map((j) => {
           const r = runs.find((x) => x.job === j.name);
+          const st = o.scheduler?.status().jobs[j.name];
           return {
-            name: j.name, cron: j.cron, next: nextEffectiveRun(j, new Date())?.toISOString() ?? null,
+            name: j.name, cron: j.cron, every_seconds: j.every ? j.every(app) : null, next: st ? st.next : (nextEffectiveRun(j, new Date())?.toISOString() ?? null),
             last: r ? { status: r.status, trigger: r.trigger, finished_at: r.finished_at && new Date(r.finished_at).toISOString(), error: r.error } : null,
           };
         }),
@@ -246,7 +247,7 @@ export function dashboardPlugin(sup: Supervisor, o: DashboardOptions) {
       const { start, end } = dayBounds(date);
       const fills = fillsFromTrades(await sup.store.listTrades({ limit: 1_000_000 })).filter((f) => f.ts < end);
       const curve = equityCurve(fills, await sup.store.barCloses(start, end), start, end - 1);
-      const snap = await opsSnapshot(sup.settings, sup.store, sup.live.app);
+      const snap = await opsSnapshot(sup.settings, sup.store, sup.appConfig);
       return { date, report: reportJson(report), curve, positions: snap.positions, exposure: snap.exposure, pending_orders: snap.pending_orders };
     }, {
       response: { 200: Open({ date: t.String({ format: "date" }), report: Open({}), curve: t.Array(Open({})), positions: t.Array(Open({})), exposure: Open({}), pending_orders: t.Array(Open({})) }), ...READ_ERRORS },

@@ -83,12 +83,12 @@ export function healthRoutes(c: ServerContext) {
     .get(
       "/health/:agent",
       ({ params, set }) => {
-        const a = sup.agents.find((x) => x.status.name.toLowerCase() === params.agent.toLowerCase());
+        const a = sup.agentStatus(params.agent);
         if (!a) throw notFound(`no agent '${params.agent}' (agents: ${sup.agents.map((x) => x.status.name).join(", ")})`);
-        const ok = a.status.state !== "failed" && a.status.state !== "stopped";
+        const ok = a.state !== "failed" && a.state !== "stopped";
         set.status = ok ? 200 : 503;
-        const body = { agent: a.status.name, ...a.status.toJSON() };
-        return ok ? body : { ...body, error: "unhealthy", message: `agent ${a.status.name} is ${a.status.state}` };
+        const body = { agent: a.name, ...a.toJSON() };
+        return ok ? body : { ...body, error: "unhealthy", message: `agent ${a.name} is ${a.state}` };
       },
       {
         params: t.Object({ agent: t.String({ description: "agent name, any case" }) }),
@@ -117,7 +117,7 @@ export function healthRoutes(c: ServerContext) {
           bus: sup.bus.kind,
           broker: { name: sup.broker.name, paper: sup.broker.isPaper },
           safety: {
-            execution_dry_run: sup.live.app.execution_dry_run, // the running value: a `paper on` shows at once
+            execution_dry_run: sup.appConfig.execution_dry_run, // the running value: a `paper on` shows at once
             approval_file: s.paths.approvalFile,
             approved: existsSync(s.paths.approvalFile),
             trading_state: await sup.tradingState.current(),

@@ -23,20 +23,35 @@ const JobRun = Open({
 const runJson = (r: JobRunRow) => ({ ...r, started_at: new Date(r.started_at).toISOString(), finished_at: r.finished_at === null ? null : new Date(r.finished_at).toISOString() });
 
 /**
- * Scheduled jobs (night trainer, morning deployer, trade watchdog, orchestrator, EOD): the list
- * with their cron and next run, the run history, and a run now (token required, audited).
+ * Scheduled jobs (night trainer, morning deployer, trade watchdog, orchestrator, EOD, reconcile,
+ * positions sync): the list with their cron or period and next run, the run history, and a run now (token required, audited).
  * The pipeline agents are under /api/agents.
  */
 export function jobRoutes(c: ServerContext) {
   const { sup } = c;
   return new Elysia({ name: "awet-jobs" })
     .use(apiErrors())
-    .get("/api/jobs", () => ({ jobs: JOBS.map((j) => ({ name: j.name, description: j.description, cron: j.cron, next: nextEffectiveRun(j, new Date())?.toISOString() ?? null })) }), {
+    .get("/api/jobs", () => {
+      const st = c.info.scheduler?.status().jobs;
+      return {
+        jobs: JOBS.map((j) => ({
+          name: j.name, description: j.description, cron: j.cron, every_seconds: j.every ? j.every(sup.settings.app) : null,
+          next: st ? (st[j.name]?.next ?? null) : (nextEffectiveRun(j, new Date())?.toISOString() ?? null),
+        })),
+      };
+    }, {
       response: {
-        200: t.Object({ jobs: t.Array(t.Object({ name: t.String(), description: t.String(), cron: t.Nullable(t.String({ description: "croner pattern, New York time; null: on demand" })), next: t.Nullable(t.String({ format: "date-time" })) })) }),
+        200: t.Object({
+          jobs: t.Array(t.Object({
+            name: t.String(), description: t.String(),
+            cron: t.Nullable(t.String({ description: "croner pattern, New York time; null: on demand or on a period" })),
+            every_seconds: t.Nullable(t.Integer({ description: "the period of a job that repeats (reconcile, positions_sync); null for the others" })),
+            next: t.Nullable(t.String({ format: "date-time", description: "the next run (in the daemon: null when this process does not schedule it)" })),
+          })),
+        }),
         ...READ_ERRORS,
       },
-      detail: { tags: ["jobs"], summary: "Scheduled jobs with their cron and next run" },
+      detail: { tags: ["jobs"], summary: "Scheduled jobs with their cron or period and next run" },
     })
     .get(
       "/api/jobs/runs",

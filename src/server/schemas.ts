@@ -3,7 +3,7 @@ import { Kind, TypeRegistry } from "@sinclair/typebox";
 import { isCalendarDate } from "../core/parse";
 import { SYMBOL_RE } from "../core/symbol";
 import { MAX_TS, MIN_TS } from "../store/bounds";
-import { TRADE_STATUSES, type TradeRow } from "../store/port";
+import { TRADE_STATUSES } from "../store/port";
 import { ApiError, EXPECT } from "./errors";
 
 /**
@@ -95,14 +95,8 @@ export const TradeJson = t.Object(
   { additionalProperties: true },
 );
 
-/** Epoch-ms columns of a trade row as ISO times, for JSON (the API and `awet trades --json`). */
-export function tradeJson(r: TradeRow) {
-  const iso = (x: number | null) => (x === null ? null : new Date(x).toISOString());
-  return {
-    ...r, ts: iso(r.ts), filled_at: iso(r.filled_at), updated_at: iso(r.updated_at), submit_wall_at: iso(r.submit_wall_at),
-    first_contact_wall_at: iso(r.first_contact_wall_at), last_contact_wall_at: iso(r.last_contact_wall_at), adopted_at: iso(r.adopted_at),
-  };
-}
+/** The trade row as JSON lives with the operator actions (the CLI shares it). */
+export { tradeJson } from "../ops/trades";
 
 /** An object whose keys are documented here and whose other keys pass through (built elsewhere). */
 export const Open = <P extends Record<string, TSchema>>(properties: P, description?: string) => t.Object(properties, { additionalProperties: true, description });

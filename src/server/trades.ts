@@ -57,7 +57,7 @@ export function tradeRoutes(c: ServerContext) {
         detail: { tags: ["trades"], summary: "Timeline of audit events, LLM calls (prompt and answer as stored, redacted), risk decision and trade of one correlation id" },
       },
     )
-    .get("/api/ops/snapshot", () => opsSnapshot(sup.settings, sup.store, sup.live.app), {
+    .get("/api/ops/snapshot", () => opsSnapshot(sup.settings, sup.store, sup.appConfig), {
       response: {
         200: Open({ trading_state: t.String(), execution_dry_run: t.Boolean(), approved: t.Boolean(), pending_orders: t.Array(Open({})), positions: t.Array(PositionT), exposure: Open({}), operator_actions: t.Array(Open({})) }),
         ...READ_ERRORS,

@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import { apiErrors } from "./errors";
 import { Open, READ_ERRORS } from "./schemas";
-import type { Supervisor } from "../agents/supervisor";
+import type { Runtime } from "./runtime";
 import { deploymentView } from "../agents/watchtower";
 
 /**
@@ -10,12 +10,12 @@ import { deploymentView } from "../agents/watchtower";
  * process that runs the watchtower agent — its last round, recent changes and LLM summary. The
  * built-in dashboard reads this; any process answers it.
  */
-export function watchtowerRoutes(sup: Supervisor) {
+export function watchtowerRoutes(sup: Runtime) {
   return new Elysia({ name: "awet-watchtower" }).use(apiErrors()).get("/api/watchtower", async () => {
     const now = Date.now();
     const a = sup.settings.app;
     const { view, lag } = await deploymentView(sup.store, sup.settings, now);
-    const w = sup.watchtower;
+    const w = sup.watchtowerRound();
     const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
     return {
       process_id: sup.processId,
@@ -30,7 +30,7 @@ export function watchtowerRoutes(sup: Supervisor) {
         expected_agents: a.expected_agents,
       },
       watchtower: w
-        ? { runs_here: true, last_round: iso(w.lastTick), state: w.status.state, errors: w.status.errors, last_error: w.status.lastError, lag_errors: w.lagErrors, changes: w.changes, last_summary: w.lastSummary }
+        ? { runs_here: true, ...w, last_round: iso(w.last_round) }
         : { runs_here: false },
     };
   }, {

@@ -312,6 +312,8 @@ export interface ModelRepository {
   saveModel(m: ModelRow): Promise<void>;
   /** Newest first. */
   listModels(): Promise<ModelRow[]>;
+  /** The version whose status is production (the one record of it), or null; reads no params. */
+  productionModelVersion(): Promise<string | null>;
   /** Make `version` the only production model (the previous one becomes retired); atomic. */
   promoteModel(version: string, at: number): Promise<void>;
   setModelStatus(version: string, status: ModelRow["status"]): Promise<void>;

@@ -150,7 +150,7 @@ export class PostgresStore implements Store {
       // connection during it, is unhandled inside the package (an async function nobody awaits).
       fetch_types: false,
       types: { bigint: postgres.BigInt },
-      connection: { application_name: this.o.applicationName ?? (process.env.PGAPPNAME || "awet"), ...(this.o.schema ? { search_path: this.o.schema } : {}) },
+      connection: { application_name: this.o.applicationName ?? "awet", ...(this.o.schema ? { search_path: this.o.schema } : {}) },
     });
   }
 
@@ -353,7 +353,7 @@ export class PostgresStore implements Store {
     const schema = this.o.schema ?? String((await this.retry("watchState", () => this.sql`SELECT current_schema() AS s`))[0]!.s);
     const listener = postgres(this.o.url, {
       max: 1, onnotice: () => {}, connect_timeout: 5, fetch_types: false, backoff: (n: number) => Math.min(0.02 * 2 ** n, 2),
-      connection: { application_name: `${this.o.applicationName ?? (process.env.PGAPPNAME || "awet")}-state` },
+      connection: { application_name: `${this.o.applicationName ?? "awet"}-state` },
     });
     const prefix = `${schema}:`;
     try {

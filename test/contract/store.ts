@@ -22,7 +22,7 @@ export const STORE_METHODS = {
   positions: ["positions", "getPosition", "upsertPosition"],
   llm: ["recordLlmTrace", "listLlmTraces"],
   pnl: ["saveDailyPnl", "listDailyPnl"],
-  models: ["saveModel", "listModels", "promoteModel", "setModelStatus"],
+  models: ["saveModel", "listModels", "productionModelVersion", "promoteModel", "setModelStatus"],
   jobRuns: ["startJobRun", "finishJobRun", "listJobRuns"],
   backtests: ["saveBacktestRun", "getBacktestRun", "listBacktestRuns"],
   state: ["getState", "setState", "watchState"],
@@ -230,10 +230,13 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       const m = { name: "q", status: "candidate" as const, created_at: T0, promoted_at: null, metrics: { pinball_loss: 0.1 }, train_window: { n: 5 }, features: ["a"], params: { w: [1, 2] } };
       await store.saveModel({ ...m, version: "v1" });
       await store.saveModel({ ...m, version: "v2", created_at: T0 + 1 });
+      expect(await store.productionModelVersion()).toBeNull();
       await store.promoteModel("v1", T0 + 2);
+      expect(await store.productionModelVersion()).toBe("v1");
       await store.promoteModel("v2", T0 + 3);
       const ms = await store.listModels();
       expect(ms.map((x) => [x.version, x.status])).toEqual([["v2", "production"], ["v1", "retired"]]);
+      expect(await store.productionModelVersion()).toBe("v2");
       expect(ms[0]!.params).toEqual({ w: [1, 2] });
       await expect(store.promoteModel("nope", T0)).rejects.toThrow(/no model version nope/);
       const id = await store.startJobRun("night_trainer", "manual", T0);

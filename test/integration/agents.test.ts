@@ -18,19 +18,20 @@ async function awet(home: string, ...args: string[]) {
   return { out, err, code };
 }
 
-describe("scheduled agents and the model lifecycle", () => {
+describe("scheduled jobs and the model lifecycle", () => {
   test("night_trainer then morning_deployer leave a promoted or refused candidate with the reason in the run history", async () => {
     const h = tempHome();
     try {
       expect((await awet(h.home, "replay", join(ROOT, "data", "minute"), "--json")).code).toBe(0);
-      const t = await awet(h.home, "agents", "run", "night_trainer");
+      const t = await awet(h.home, "jobs", "run", "night_trainer");
       expect(t.code).toBe(0);
       expect(t.out).toMatch(/✓ train .* candidate t\d{8}-[0-9a-f]{8} \(tft\) trained in the worker on the wasm backend/);
       expect(t.out).toMatch(/training epoch 2\/2 {2}loss .* val .* ETA/);
-      const d = await awet(h.home, "agents", "run", "morning_deployer");
+      const d = await awet(h.home, "jobs", "run", "morning_deployer");
       expect(d.code).toBe(0);
-      const runs = JSON.parse((await awet(h.home, "agents", "runs", "--json")).out);
+      const runs = JSON.parse((await awet(h.home, "jobs", "runs", "--json")).out);
       expect(runs.map((r: any) => r.job)).toEqual(["morning_deployer", "night_trainer"]);
+      expect(JSON.parse((await awet(h.home, "jobs", "runs", "--job", "night_trainer", "--json")).out).map((r: any) => r.job)).toEqual(["night_trainer"]);
       const promote = runs[0].steps.find((s: any) => s.name === "promote");
       expect(promote.output).toMatch(/^first production model: candidate pinball .* inside \[70%, 90%\]|^refused: candidate (pinball .* is not 1% below the best of random walk .*, rolling vol|coverage .* outside the band)/);
       // the decision and its figures are kept and listed
@@ -64,9 +65,15 @@ describe("scheduled agents and the model lifecycle", () => {
       for (const f of ["ret_1", "realized_vol", "volume_z"]) expect(show.out).toContain(f);
       expect((await awet(h.home, "model", "show", "nonesuch")).code).toBe(2);
       expect((await awet(h.home, "model", "train", "--kind", "lstm")).err).toContain("--kind must be tft or linear");
-      const dry = await awet(h.home, "agents", "run", "night_trainer", "--dry-run");
+      const dry = await awet(h.home, "jobs", "run", "night_trainer", "--dry-run");
       expect(dry.out).toContain("dry run: would train");
-      expect((await awet(h.home, "agents", "run", "nonesuch")).code).toBe(2);
+      expect((await awet(h.home, "jobs", "run", "nonesuch")).code).toBe(2);
+      // "agents" are the pipeline's: the old subcommands point to `awet jobs`
+      const old = await awet(h.home, "agents", "run", "night_trainer");
+      expect([old.code, old.err]).toEqual([2, expect.stringContaining("`awet jobs run` now")]);
+      const listed = await awet(h.home, "agents");
+      expect(listed.code).toBe(0);
+      expect(listed.out.split("\n").filter(Boolean).map((l) => l.trim().split(/\s+/)[0])).toEqual(["ingestion", "features", "prediction", "risk", "execution", "exit", "watchtower"]);
     } finally {
       h.cleanup();
     }
@@ -83,8 +90,8 @@ describe("scheduled agents and the model lifecycle", () => {
       const run = await runJob(findJob("night_trainer")!, { settings, store: sup.store, trigger: "manual" });
       expect(run.status).toBe("ok");
       const version = (await sup.store.listModels())[0]!.version;
-      const { promote } = await import("../../src/model/service");
-      await promote(sup.store, version);
+      const { promote } = await import("../../src/ops/model");
+      await promote(sup.store, version, Date.now());
       await sup.prediction.reload();
       expect(sup.prediction.modelVersion).toBe(version);
       await sup.close();

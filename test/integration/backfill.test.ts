@@ -14,8 +14,6 @@ describe("night_trainer backfill from Alpaca's market-data API (fake server on l
     fake.historical.SPY = Array.from({ length: 30 }, (_, i) => ({ ts: now - (30 - i) * 60_000, o: 600 + i, h: 601 + i, l: 599 + i, c: 600.5 + i, v: 1000 }));
     fake.historical.SPY.push({ ts: now, o: 1, h: 900, l: 1, c: 2, v: 1 }); // garbage: quarantined
     const env = { APCA_API_KEY_ID: "PKBACKFILL0000000001", APCA_API_SECRET_KEY: "s", ALPACA_DATA_URL: fake.url, AWET_ALLOW_LOOPBACK_BROKER: "1", AWET_BROKER: "alpaca", ALPACA_BASE_URL: fake.url, LLM_ENABLED: "false" };
-    const saved = { ...process.env };
-    Object.assign(process.env, env);
     try {
       const settings = testSettings(h.home, env);
       const sup = new Supervisor({ settings });
@@ -30,11 +28,9 @@ describe("night_trainer backfill from Alpaca's market-data API (fake server on l
       expect(run.steps[0]).toMatchObject({ name: "backfill", ok: true, output: expect.stringContaining("source: Alpaca (31 fetched, 30 stored, 1 rejected") });
       expect(run.status).toBe("error"); // 30 bars are too few to train on, and the run says so
       expect(run.error).toContain("only 0 training points");
-      await expect(backfillFromAlpaca(sup.store, settings, { days: 1, env: { ...env, ALPACA_DATA_URL: "https://evil.example" } })).rejects.toThrow(/not Alpaca's market-data host/);
+      await expect(backfillFromAlpaca(sup.store, testSettings(h.home, { ...env, ALPACA_DATA_URL: "https://evil.example" }), { days: 1 })).rejects.toThrow(/not Alpaca's market-data host/);
       await sup.close();
     } finally {
-      for (const k of Object.keys(env)) delete process.env[k];
-      Object.assign(process.env, saved);
       fake.stop();
       h.cleanup();
     }

@@ -106,14 +106,14 @@ describe("control pieces", () => {
     const h = tempHome();
     try {
       const s = testSettings(h.home);
-      const t1 = ensureApiToken(s, {})!;
+      const t1 = ensureApiToken(s)!;
       expect(t1.source).toBe("generated");
       expect(t1.token.length).toBe(64);
       expect(statSync(s.paths.apiToken).mode & 0o777).toBe(0o600);
-      expect(ensureApiToken(s, {})!.token).toBe(t1.token);
-      expect(ensureApiToken(s, { AWET_API_TOKEN: "x".repeat(32) })!.source).toBe("env");
-      const wide = testSettings(h.home, { AWET_HTTP_HOST: "0.0.0.0" });
-      expect(() => ensureApiToken(wide, { AWET_API_TOKEN: "short" })).toThrow(/at least 32 bytes/);
+      expect(ensureApiToken(s)!.token).toBe(t1.token);
+      expect(ensureApiToken(testSettings(h.home, { AWET_API_TOKEN: "x".repeat(32) }))!.source).toBe("env");
+      const wide = testSettings(h.home, { AWET_HTTP_HOST: "0.0.0.0", AWET_API_TOKEN: "short" });
+      expect(() => ensureApiToken(wide)).toThrow(/at least 32 bytes/);
       expect(tokenMatches("a", "a")).toBe(true);
       expect(tokenMatches("a", "b")).toBe(false);
       expect(tokenMatches(undefined, "b")).toBe(false);

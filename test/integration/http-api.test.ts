@@ -198,6 +198,7 @@ describe("HTTP API", () => {
     for (const a of agents) expect(Object.keys(a)).toEqual(expect.arrayContaining(["name", "state", "processed", "errors", "last_event_ts", "last_error"]));
     const jobs = (await json(await req("/api/jobs"))).jobs;
     expect(jobs.map((j: any) => j.name)).toEqual(JOBS.map((j) => j.name));
-    expect(jobs.find((j: any) => j.name === "eod")).toMatchObject({ cron: expect.any(String), next: expect.stringMatching(/^\d{4}-/) });
+    expect(jobs.find((j: any) => j.name === "eod")).toMatchObject({ cron: expect.any(String), every_seconds: null, next: expect.stringMatching(/^\d{4}-/) });
+    expect(jobs.find((j: any) => j.name === "reconcile")).toEqual(expect.objectContaining({ cron: null, every_seconds: 60, next: null })); // Alpaca only, on its period
   });
 });

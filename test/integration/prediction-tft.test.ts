@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Supervisor } from "../../src/agents/supervisor";
 import type { Envelope, Forecast } from "../../src/core/events";
 import { ReplaySource } from "../../src/market/replay";
-import { promote, trainCandidate } from "../../src/model/service";
+import { promote, trainCandidate } from "../../src/ops/model";
 import { ROOT, tempHome, testSettings } from "../helpers";
 
 const TINY = { LLM_ENABLED: "false", AWET_TFT_LOOKBACK_BARS: "12", AWET_TFT_HIDDEN: "8", AWET_TFT_HEADS: "2", AWET_TFT_EPOCHS: "2", AWET_TFT_TRAIN_STRIDE: "10", AWET_FORECAST_HORIZONS_BARS: "15,30" };
@@ -20,11 +20,11 @@ describe("Prediction with a TFT in production", () => {
       const predTs: number[] = [];
       sup.bus.subscribe("predictions", "test", async (e) => void (seen.push((e as Envelope<Forecast>).payload), e.symbol === "AIG" && predTs.push(e.ts)));
       await sup.runSource(new ReplaySource([csv("SPY"), csv("IBM")], "max"));
-      const lin = await trainCandidate(sup.store, settings, { kind: "linear", epochs: 2 });
-      await promote(sup.store, lin.version);
+      const lin = await trainCandidate(sup.store, settings, Date.now(), { kind: "linear", epochs: 2 });
+      await promote(sup.store, lin.version, Date.now());
       await sup.prediction.reload();
-      const tft = await trainCandidate(sup.store, settings, { kind: "tft" });
-      await promote(sup.store, tft.version);
+      const tft = await trainCandidate(sup.store, settings, Date.now(), { kind: "tft" });
+      await promote(sup.store, tft.version, Date.now());
       await sup.prediction.reload();
       expect(sup.prediction.modelVersion).toBe(tft.version);
 
@@ -59,7 +59,7 @@ describe("Prediction with a TFT in production", () => {
       const params = JSON.parse(JSON.stringify(good.params));
       params.weights[3].data = "AAAA";
       await sup.store.saveModel({ ...good, version: "tcorrupt", status: "candidate", promoted_at: null, params });
-      await promote(sup.store, "tcorrupt");
+      await promote(sup.store, "tcorrupt", Date.now());
       await sup.prediction.reload();
       hh = (await sup.health()).agents.Prediction as typeof hh;
       expect(hh.model.degraded).toMatch(/^model tcorrupt could not be loaded: tft weights: \w+ holds 3 bytes, expected \d+; predicting with tft t/);

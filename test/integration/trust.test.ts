@@ -25,9 +25,9 @@ describe("trust of the home (issue 13.6)", () => {
       chmodSync(s.paths.tmp, 0o777);
       writeFileSync(s.paths.apiToken, PLANTED);
       chmodSync(s.paths.apiToken, 0o644);
-      expect(() => ensureApiToken(s, {})).toThrow(/api-token has mode 0644, not 0600/);
+      expect(() => ensureApiToken(s)).toThrow(/api-token has mode 0644, not 0600/);
       chmodSync(s.paths.apiToken, 0o600);
-      expect(() => ensureApiToken(s, {})).toThrow(/\.tmp is writable by every user/);
+      expect(() => ensureApiToken(s)).toThrow(/\.tmp is writable by every user/);
       const problems = homeTrust(s).map((p) => [p.what, p.fatal]);
       expect(problems).toContainEqual([".tmp", true]);
     } finally {
@@ -43,7 +43,7 @@ describe("trust of the home (issue 13.6)", () => {
       const elsewhere = join(h.home, "their-token");
       writeFileSync(elsewhere, PLANTED, { mode: 0o600 });
       symlinkSync(elsewhere, s.paths.apiToken);
-      expect(() => ensureApiToken(s, {})).toThrow(/is a symlink/);
+      expect(() => ensureApiToken(s)).toThrow(/is a symlink/);
     } finally {
       h.cleanup();
     }
@@ -93,7 +93,7 @@ describe("private files are 0600 in 0700 folders whatever the umask (issue 13.6)
       const log = makeLogger({ logsDir: s.paths.logs, stderr: false });
       log.info("x");
       approve(s);
-      ensureApiToken(s, {});
+      ensureApiToken(s);
       for (const f of [s.paths.db, `${s.paths.db}-wal`, `${s.paths.db}-shm`, join(s.paths.logs, "awet.log"), s.paths.approvalFile, s.paths.apiToken]) expect([f, modeOf(f).toString(8)]).toEqual([f, "600"]);
       for (const d of [join(h.home, ".awet"), s.paths.logs, s.paths.tmp]) expect([d, modeOf(d).toString(8)]).toEqual([d, "700"]);
       await store.close();

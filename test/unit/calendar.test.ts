@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { eodRunTime, holidayName, isEarlyClose, isMarketOpen, isTradingDay, nextClose, nextOpen, sessionFor } from "../../src/market/calendar";
+import { marketIsOpen } from "../../src/market/open-now";
 
 const iso = (t: number | null | undefined) => (t == null ? null : new Date(t).toISOString());
 
@@ -57,5 +58,21 @@ describe("NYSE calendar", () => {
 
   test("a bad date is an error naming it", () => {
     expect(() => isTradingDay("2013-13-45x")).toThrow("not a YYYY-MM-DD date: '2013-13-45x'");
+  });
+});
+
+describe("marketIsOpen: the broker's clock when the port offers one, else the calendar", () => {
+  const saturday = Date.parse("2026-11-28T16:00:00Z"); // a Saturday, 11:00 New York
+  const base = { name: "t", isPaper: true, submit: async () => ({ broker_order_id: "x", status: "new" }), ping: async () => {} };
+  test("a broker without a clock: the NYSE calendar answers", async () => {
+    expect(await marketIsOpen(base, saturday)).toEqual({ open: false, source: "calendar" });
+  });
+  test("a broker with a clock is believed over the calendar", async () => {
+    const b = { ...base, clock: async () => ({ timestamp: saturday, is_open: true, next_open: null, next_close: null }) };
+    expect(await marketIsOpen(b, saturday)).toEqual({ open: true, source: "broker" });
+  });
+  test("a clock that fails falls back to the calendar", async () => {
+    const b = { ...base, clock: async (): Promise<never> => { throw new Error("down"); } };
+    expect(await marketIsOpen(b, saturday)).toEqual({ open: false, source: "calendar" });
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import { APP_SCHEMA, LLM_SCHEMA, defaultApp, loadSettings } from "../../src/config";
+import { APP_SCHEMA, LLM_SCHEMA, defaultApp, loadSettings, reloadSettings } from "../../src/config";
 import { ConfigError } from "../../src/core/errors";
 import { ROOT, tempHome } from "../helpers";
 
@@ -120,5 +120,57 @@ describe("connections named by the environment", () => {
     expect(s.kafka).toEqual({ brokers: ["k1:9092", "k2:9092"], schemaRegistryUrl: "http://127.0.0.1:8081" });
     expect(s.app.bus).toBe("kafka");
     expect(loadSettings({ home: "/tmp/awet-kafka-env", env: {} }).kafka).toEqual({ brokers: [], schemaRegistryUrl: null });
+  });
+});
+
+describe("the environment is read once, by config", () => {
+  test("connections, credentials and test switches come from the env given to loadSettings", () => {
+    const h = tempHome();
+    try {
+      const s = loadSettings({
+        home: h.home,
+        env: {
+          DATABASE_URL: "postgres://u@127.0.0.1:5432/x", AWET_PG_SCHEMA: "s1", PGAPPNAME: "app1", KAFKA_BROKERS: "a:1, b:2",
+          APCA_API_KEY_ID: "PKENV0000000000001", APCA_API_SECRET_KEY: "secret-env-1", ALPACA_BASE_URL: "http://127.0.0.1:1", ALPACA_PAPER: "true",
+          ALPACA_DATA_URL: "http://127.0.0.1:2", ALPACA_DATA_STREAM_URL: "ws://127.0.0.1:3", AWET_ALLOW_LOOPBACK_BROKER: "1",
+          AWET_API_TOKEN: "tok-env-000000000001", AWET_CONFIG_DIR: join(ROOT, "config"), AWET_TF_BACKEND: "cpu", UNRELATED: "x",
+        },
+      });
+      expect(s.database).toEqual({ url: "postgres://u@127.0.0.1:5432/x", schema: "s1", applicationName: "app1" });
+      expect(s.kafka.brokers).toEqual(["a:1", "b:2"]);
+      expect(s.alpaca).toEqual({ keyId: "PKENV0000000000001", secret: "secret-env-1", baseUrl: "http://127.0.0.1:1", paper: "true", dataUrl: "http://127.0.0.1:2", dataStreamUrl: "ws://127.0.0.1:3", allowLoopback: true });
+      expect([s.apiToken, s.configDirPinned, s.tfBackend]).toEqual(["tok-env-000000000001", true, "cpu"]);
+      expect(s.secrets).toEqual(["PKENV0000000000001", "secret-env-1", "tok-env-000000000001"]);
+      expect(s.environment.UNRELATED).toBeUndefined(); // only what config reads is kept for reloads
+      const bare = loadSettings({ home: h.home, env: {} });
+      expect([bare.database.url, bare.alpaca.keyId, bare.alpaca.allowLoopback, bare.apiToken, bare.configDirPinned, bare.tfBackend, bare.secrets]).toEqual([null, null, false, null, false, "wasm", []]);
+    } finally {
+      h.cleanup();
+    }
+  });
+
+  test("a reload sees the environment captured at load, not the process's later one", () => {
+    const h = tempHome();
+    try {
+      const s = loadSettings({ home: h.home, env: { AWET_EXECUTION_DRY_RUN: "false" } });
+      process.env.AWET_EXECUTION_DRY_RUN = "true";
+      try {
+        expect(reloadSettings(s).app.execution_dry_run).toBe(false);
+      } finally {
+        delete process.env.AWET_EXECUTION_DRY_RUN;
+      }
+    } finally {
+      h.cleanup();
+    }
+  });
+
+  test("no module outside src/config/ reads process.env", () => {
+    const offenders: string[] = [];
+    for (const f of new Bun.Glob("src/**/*.ts").scanSync(ROOT)) {
+      if (f.startsWith("src/config/")) continue;
+      const text = readFileSync(join(ROOT, f), "utf8").replace(/"process\.env\.NODE_ENV"/g, ""); // a bundler define, not a read
+      if (/process\.env/.test(text)) offenders.push(f);
+    }
+    expect(offenders).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Bar } from "../../src/core/events";
 import { FEATURE_NAMES } from "../../src/model/dataset";
-import { decide } from "../../src/model/service";
+import { decide } from "../../src/model/registry";
 import { buildPoints, buildSeries, splitPoints, windowOf } from "../../src/model/series";
 import { ensureBackend, tf } from "../../src/model/tf";
 import { decodeWeights, LoadedTft, type TftModel } from "../../src/model/tft";

@@ -39,6 +39,10 @@ export function modelRepository(db: Db): ModelRepository {
       await db.run("saveModel", save, models.values(m));
     },
     listModels: async () => (await db.all("listModels", "SELECT * FROM models ORDER BY created_at DESC, version DESC")).map(models.decode),
+    async productionModelVersion() {
+      const [r] = await db.all("productionModelVersion", "SELECT version FROM models WHERE status = 'production' LIMIT 1");
+      return r ? (r.version as string) : null;
+    },
     async promoteModel(version, at) {
       const changed = await db.run("promoteModel", promote, [version, version, models.value("promoted_at", at), version, version]);
       if (changed === 0) throw new StoreError(`no model version ${version}`, "promoteModel");
