@@ -69,6 +69,19 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect(row!.paper_trade).toBe(true);
     });
 
+    test("insertTrade retried after its reply was lost returns its own row; a new attempt on the same key gets null", async () => {
+      const attempt = newTrade({ idempotency_key: "w-lost", status: "pending_submit", submit_wall_at: 1_700_000_000_123 });
+      const first = (await store.insertTrade(attempt))!;
+      // the same statement again (what a retry after a dropped connection sends): it is ours
+      const retried = await store.insertTrade(attempt);
+      expect(retried?.id).toBe(first.id);
+      // a redelivered intent is a new attempt (another wall time), and a blocked row has none: duplicates
+      expect(await store.insertTrade({ ...attempt, submit_wall_at: 1_700_000_000_999 })).toBeNull();
+      expect(await store.insertTrade({ ...attempt, submit_wall_at: null })).toBeNull();
+      expect(await store.insertTrade({ ...attempt, run_id: "other-run" })).toBeNull();
+      expect((await store.listTrades({})).length).toBe(1);
+    });
+
     test("a second insert with the same idempotency key writes nothing and returns null", async () => {
       await store.insertTrade(newTrade({ status: "pending_submit" }));
       const again = await store.insertTrade(newTrade({ status: "blocked", symbol: "IBM" }));

@@ -26,7 +26,14 @@ export function tradeRepository(db: Db): TradeRepository {
   return {
     async insertTrade(t) {
       const r = await db.writeAhead(t);
-      return r ? trades.decode(r) : null;
+      if (r) return trades.decode(r);
+      // The key has a row. If it is this very attempt — committed, but the reply was lost with the
+      // connection, so the retried statement found it — it is ours: same run, correlation and wall
+      // time of the attempt (a redelivered intent is a new attempt with a new wall time).
+      if (t.submit_wall_at === undefined || t.submit_wall_at === null) return null;
+      const [x] = await db.all("insertTrade", "SELECT * FROM trades WHERE idempotency_key = ?", [t.idempotency_key]);
+      const had = x ? trades.decode(x) : null;
+      return had && had.submit_wall_at === t.submit_wall_at && had.run_id === t.run_id && had.correlation_id === t.correlation_id && had.status === t.status ? had : null;
     },
     appendTrades: (rows) => db.append("trades", rows),
     async updateTrade(id, patch) {
