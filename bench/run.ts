@@ -167,6 +167,11 @@ function gateChainNs(): number {
 // --- SQLite, bundled minute set -------------------------------------------------------------
 // Three runs each, the median reported: this machine is shared, single runs move by ±30%.
 const median = <T>(xs: T[], key: (x: T) => number): T => [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)]!;
+// Two warm-up runs first (discarded): the first replays of a process run while the JIT is still
+// compiling the hot path (measured: ~27k, ~34k, then ~55-65k bars/s on the same machine); a
+// daemon replays warm. The long replay below shows the steady state on its own.
+const WARMUP = 2;
+for (let i = 0; i < WARMUP; i++) await pipeline({});
 const runs = [];
 for (let i = 0; i < 3; i++) runs.push(await pipeline({ keep: true }));
 const p = median(runs, (r) => r.summary.bars_per_sec);
@@ -176,7 +181,7 @@ for (const r of runs) r.cleanup();
 const written = TABLES.reduce((a, t) => a + rows[t]!.rows.length, 0);
 const raw = median([rawSqliteInsert(rows), rawSqliteInsert(rows), rawSqliteInsert(rows)], (r) => r.seconds);
 const pipeSeconds = s.elapsed_ms / 1000;
-console.log(`AWET bench — bundled data (${fmt(s.bars_read)} one-minute bars, SPY AIG BAC IBM, 2013-10-04..11), speed max, execution on (sim broker), LLM review off; medians of 3 runs`);
+console.log(`AWET bench — bundled data (${fmt(s.bars_read)} one-minute bars, SPY AIG BAC IBM, 2013-10-04..11), speed max, execution on (sim broker), LLM review off; medians of 3 runs after ${WARMUP} warm-up runs`);
 console.log(`  pipeline (audit decisions) ${fmt(s.bars_per_sec)} bars/s  (${fmt(s.elapsed_ms)} ms; ${s.orders_submitted} submitted, ${s.orders_blocked} blocked, ${s.fills} fills; runs ${runs.map((r) => fmt(r.summary.bars_per_sec)).join(", ")})`);
 console.log(`  bar → decision     p50 ${(p.p50 * 1000).toFixed(1)} µs   p99 ${(p.p99 * 1000).toFixed(1)} µs   (wall time from ingestion to the end of the bar's chain)`);
 console.log(`  rows written       ${fmt(written)}  (market_bars ${fmt(rows.market_bars!.rows.length)}, audit_events ${fmt(rows.audit_events!.rows.length)}, trades ${fmt(rows.trades!.rows.length)})`);
@@ -200,19 +205,22 @@ if (!quick) {
 // --- PostgreSQL ------------------------------------------------------------------------------
 const pgUrl = process.env.AWET_TEST_PG_URL ?? process.env.DATABASE_URL;
 if (pgUrl) {
-  const schema = `awet_bench_${process.pid}`;
+  const schemas = [1, 2, 3].map((i) => `awet_bench_${process.pid}_${i}`);
   const admin = postgres(pgUrl, { max: 1, onnotice: () => {} });
   try {
-    const q = await pipeline({ pg: { url: pgUrl, schema } });
-    const rawPg = await rawPgInsert(pgUrl, rows);
-    const rawCopy = await rawPgCopy(pgUrl, rows);
+    // three runs, each into a fresh schema, the median reported (the process is warm by now)
+    const qs = [];
+    for (const schema of schemas) qs.push(await pipeline({ pg: { url: pgUrl, schema } }));
+    const q = median(qs, (r) => r.summary.bars_per_sec);
+    const rawPg = median([await rawPgInsert(pgUrl, rows), await rawPgInsert(pgUrl, rows), await rawPgInsert(pgUrl, rows)], (r) => r.seconds);
+    const rawCopy = median([await rawPgCopy(pgUrl, rows), await rawPgCopy(pgUrl, rows), await rawPgCopy(pgUrl, rows)], (r) => r.seconds);
     const pgSeconds = q.summary.elapsed_ms / 1000;
-    console.log(`  pipeline on PostgreSQL  ${fmt(q.summary.bars_per_sec)} bars/s  (${fmt(q.summary.elapsed_ms)} ms; p50 ${(q.p50 * 1000).toFixed(1)} µs, p99 ${(q.p99 * 1000).toFixed(1)} µs)`);
-    console.log(`  raw PostgreSQL insert   ${fmt(rawPg.rows / rawPg.seconds)} rows/s: the same ${fmt(rawPg.rows)} rows, 500-row multi-row INSERTs, same server, in ${(rawPg.seconds * 1000).toFixed(0)} ms`);
-    console.log(`  raw PostgreSQL COPY     ${fmt(rawCopy.rows / rawCopy.seconds)} rows/s: the same rows with COPY FROM STDIN, in ${(rawCopy.seconds * 1000).toFixed(0)} ms`);
+    console.log(`  pipeline on PostgreSQL  ${fmt(q.summary.bars_per_sec)} bars/s  (${fmt(q.summary.elapsed_ms)} ms; p50 ${(q.p50 * 1000).toFixed(1)} µs, p99 ${(q.p99 * 1000).toFixed(1)} µs; runs ${qs.map((r) => fmt(r.summary.bars_per_sec)).join(", ")})`);
+    console.log(`  raw PostgreSQL insert   ${fmt(rawPg.rows / rawPg.seconds)} rows/s: the same ${fmt(rawPg.rows)} rows, 500-row multi-row INSERTs, same server, in ${(rawPg.seconds * 1000).toFixed(0)} ms (median of 3)`);
+    console.log(`  raw PostgreSQL COPY     ${fmt(rawCopy.rows / rawCopy.seconds)} rows/s: the same rows with COPY FROM STDIN, in ${(rawCopy.seconds * 1000).toFixed(0)} ms (median of 3)`);
     console.log(`  ratio              raw insert time / pipeline time on PostgreSQL = ${(rawPg.seconds / pgSeconds).toFixed(3)} (multi-row INSERTs), ${(rawCopy.seconds / pgSeconds).toFixed(3)} (COPY)`);
   } finally {
-    await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    for (const schema of schemas) await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin.end();
   }
 } else console.log("  PostgreSQL part skipped: set AWET_TEST_PG_URL (or DATABASE_URL) to measure it");
