@@ -97,12 +97,25 @@ export class PredictionAgent {
     this.ctx.log.error({ reason, fallback: fb?.version ?? "baseline-1" }, "Prediction degraded: production model unusable, falling back");
   }
 
+  private checking: Promise<void> | null = null;
+
   private onFeatures(e: Envelope<{ bar: Bar; features: Features }>): Promise<void> | void {
     if (++this.sinceCheck >= 500) {
       this.sinceCheck = 0;
-      return this.reload().then(() => this.handle(e));
+      // Every 500 bars: is another model in production now? Asked beside the stream, not in front
+      // of it (on PostgreSQL a round trip per check held the bar); a newly promoted model answers
+      // from the bar after the answer arrives.
+      if (!this.checking)
+        this.checking = this.reload()
+          .catch((err) => this.ctx.log.warn({ err: (err as Error).message }, "production model check failed; predicting with the current model"))
+          .finally(() => (this.checking = null));
     }
     return this.handle(e);
+  }
+
+  /** Resolves when no production-model check is running (the supervisor waits for it before closing the store). */
+  async idle(): Promise<void> {
+    await this.checking;
   }
 
   private handle(e: Envelope<{ bar: Bar; features: Features }>): Promise<void> | void {

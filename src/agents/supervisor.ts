@@ -379,6 +379,7 @@ export class Supervisor {
     await this.heartbeat?.stop();
     this.heartbeat = null;
     await this.bus.close();
+    await this.prediction.idle();
     for (const a of this.agents) a.status.state = "stopped";
     await this.tradingState.close();
     await this.store.close();
