@@ -16,7 +16,7 @@ import type { Store } from "../store/port";
 import type { RunRecorder } from "./runs";
 
 /** What a job may use of the running daemon. */
-export type JobRuntime = Pick<Supervisor, "agents" | "stats" | "reconciler" | "reconcileCycle" | "syncPositions">;
+export type JobRuntime = Pick<Supervisor, "agents" | "stats" | "reconciler" | "reconcileCycle" | "syncPositions"> & Partial<Pick<Supervisor, "tradingState">>;
 
 export interface JobContext {
   settings: Settings;
@@ -158,7 +158,8 @@ export const JOBS: Job[] = [
       if (hard.length && !ctx.dryRun) {
         const to = hard.some((f) => f.action === "HALTED") ? "HALTED" : "REDUCING";
         await rec.step("switch_state", hard.map((f) => f.check).join(", "), async () => {
-          await new TradingStateService(ctx.store).set(to, `trade_watchdog: ${hard.map((f) => f.detail).join("; ")}`, Date.now(), "job trade_watchdog");
+          // the daemon's own service when inside it (its cached read is refreshed at once), else one over the store
+          await (ctx.sup?.tradingState ?? new TradingStateService(ctx.store)).set(to, `trade_watchdog: ${hard.map((f) => f.detail).join("; ")}`, ctx.now, "job trade_watchdog");
           return { output: `trading state → ${to}` };
         });
         return `hard fault: trading state ${to} (${hard.map((f) => f.detail).join("; ")})`;

@@ -54,6 +54,6 @@ export class RunRecorder {
     }
     await this.store.finishJobRun(this.id, { status, steps: this.steps, error, finished_at });
     this.log.info({ run_id: this.id, status, error }, `${this.job} run finished`);
-    return { id: this.id, job: this.job, trigger: this.trigger, started_at: 0, finished_at, status, steps: this.steps, error };
+    return { id: this.id, job: this.job, trigger: this.trigger, started_at: this.startedAt, finished_at, status, steps: this.steps, error };
   }
 }

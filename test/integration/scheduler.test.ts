@@ -112,3 +112,24 @@ describe("the periodic reconcile and positions sync are jobs of the scheduler", 
     }
   });
 });
+
+describe("RunRecorder", () => {
+  test("a finished run reports the time it started, the same the history row holds", async () => {
+    const { RunRecorder } = await import("../../src/jobs/runs");
+    const h = tempHome();
+    const store = new SqliteStore(testSettings(h.home).paths.db);
+    await store.migrate();
+    try {
+      const before = Date.now();
+      const rec = await new RunRecorder(store, "eod", "manual", silentLogger).start();
+      const done = await rec.finish("ok");
+      expect(done.started_at).toBeGreaterThanOrEqual(before);
+      expect(done.started_at).toBeLessThanOrEqual(done.finished_at!);
+      const [row] = await store.listJobRuns({ job: "eod", limit: 1 });
+      expect(row!.started_at).toBe(done.started_at);
+    } finally {
+      await store.close();
+      h.cleanup();
+    }
+  });
+});
