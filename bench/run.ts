@@ -28,6 +28,7 @@ const quick = process.argv.includes("--quick");
 const TABLES = ["market_bars", "audit_events", "trades"] as const;
 
 async function pipeline(o: { pg?: { url: string; schema: string }; audit?: "decisions" | "all"; keep?: boolean }) {
+  Bun.gc(true); // each run starts from a collected heap, not the previous run's garbage
   const home = mkdtempSync(join(tmpdir(), "awet-bench-"));
   mkdirSync(join(home, ".tmp"));
   writeFileSync(join(home, ".tmp", "APPROVE_EXECUTION"), "");
