@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { FakeOllama } from "../helpers/fake-ollama";
-import { ROOT, tempHome } from "../helpers";
+import { ROOT, readDaemon, tempHome } from "../helpers";
 
 /**
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core, against the real
@@ -27,18 +27,10 @@ async function startDaemon(args: string[], env: Record<string, string>): Promise
     stdout: "pipe", stderr: "pipe", stdin: "ignore",
     env: { ...process.env, AWET_HOME: "", AWET_HTTP_PORT: "", AWET_API_TOKEN: TOKEN, ...env },
   });
-  const reader = proc.stdout.getReader();
-  const dec = new TextDecoder();
-  let out = "";
-  let base = "";
-  while (!base) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`daemon exited before printing the dashboard URL:\n${out}${await new Response(proc.stderr).text()}`);
-    out += dec.decode(value);
-    const m = /dashboard (http:\/\/127\.0\.0\.\d+:\d+)\/\n/.exec(out);
-    if (m) base = m[1]!;
-  }
-  void (async () => { while (!(await reader.read()).done); })(); // keep draining the progress lines
+  const dashboard = /dashboard (http:\/\/127\.0\.0\.\d+:\d+)\/\n/;
+  const { output: out } = await readDaemon(proc.stdout, (o) => dashboard.test(o), { drain: true, ms: 60_000 });
+  const base = dashboard.exec(out)?.[1];
+  if (!base) throw new Error(`daemon exited before printing the dashboard URL:\n${out}${await new Response(proc.stderr).text()}`);
   return { proc, base };
 }
 

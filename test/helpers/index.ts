@@ -46,3 +46,30 @@ export function intent(over: Partial<OrderIntent> = {}): OrderIntent {
 }
 
 export const ROOT = join(import.meta.dir, "..", "..");
+
+/**
+ * Read a spawned daemon's stdout until `until(output)` holds, the stream ends, or `ms` pass (checked
+ * between reads); returns what was read and the health base URL it printed ("" when none). With
+ * `drain`, the rest of the stream is read and dropped in the background (a daemon that prints
+ * progress never blocks on a full pipe); otherwise the stream is released for later reads.
+ */
+export async function readDaemon(
+  stream: ReadableStream<Uint8Array>, until: (output: string) => boolean, o: { ms?: number; drain?: boolean } = {},
+): Promise<{ output: string; base: string; ended: boolean }> {
+  const reader = stream.getReader();
+  const dec = new TextDecoder();
+  let output = "";
+  let ended = false;
+  const deadline = Date.now() + (o.ms ?? 30_000);
+  while (Date.now() < deadline && !until(output)) {
+    const { value, done } = await reader.read();
+    if (done) {
+      ended = true;
+      break;
+    }
+    output += dec.decode(value);
+  }
+  if (o.drain && !ended) void (async () => { while (!(await reader.read()).done); })();
+  else reader.releaseLock();
+  return { output, base: /health\s+(http:\/\/127\.0\.0\.1:\d+)\/health/.exec(output)?.[1] ?? "", ended };
+}

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { spawn } from "bun";
 import { join } from "node:path";
 import { FakeAlpaca } from "../helpers/fake-alpaca";
-import { ROOT, tempHome } from "../helpers";
+import { ROOT, readDaemon, tempHome } from "../helpers";
 
 test("a daemon on Alpaca runs the reconcile and positions sync as scheduler jobs on their configured periods, listed in /health", async () => {
   const alpaca = new FakeAlpaca();
@@ -16,19 +16,7 @@ test("a daemon on Alpaca runs the reconcile and positions sync as scheduler jobs
     },
   });
   try {
-    const reader = proc.stdout.getReader();
-    const dec = new TextDecoder();
-    let output = "";
-    let base = "";
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && !output.includes("  jobs ")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      output += dec.decode(value);
-      const m = /health\s+(http:\/\/127\.0\.0\.1:\d+)\/health/.exec(output);
-      if (m) base = m[1]!;
-    }
-    reader.releaseLock();
+    const { output, base } = await readDaemon(proc.stdout, (out) => out.includes("  jobs "));
     expect(output).toMatch(/ {2}jobs .*reconcile next \d{4}-.*positions_sync next \d{4}-/);
     const body = (await (await fetch(`${base}/health`)).json()) as any;
     expect(body.scheduler.jobs.reconcile).toMatchObject({ cron: null, every_seconds: 1 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type Subprocess } from "bun";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { ROOT, tempHome } from "../helpers";
+import { ROOT, readDaemon, tempHome } from "../helpers";
 
 /** Starts the real daemon (`awet start`) on a free port with a temp home and talks HTTP to it. */
 describe("daemon end to end", () => {
@@ -19,17 +19,7 @@ describe("daemon end to end", () => {
       stdin: "ignore",
       env: { ...process.env, AWET_HOME: "", AWET_HTTP_PORT: "" },
     });
-    const reader = proc.stdout.getReader();
-    const dec = new TextDecoder();
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && !output.includes("Replay finished")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      output += dec.decode(value);
-      const m = /health\s+(http:\/\/127\.0\.0\.1:\d+)\/health/.exec(output);
-      if (m) base = m[1]!;
-    }
-    reader.releaseLock();
+    ({ output, base } = await readDaemon(proc.stdout, (out) => out.includes("Replay finished")));
   }, 60_000);
 
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { spawn, type Subprocess } from "bun";
 import { Database } from "bun:sqlite";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { ROOT, tempHome } from "../helpers";
+import { ROOT, readDaemon, tempHome } from "../helpers";
 
 /**
  * Two real daemons (`awet start --agents ...`) sharing one home, so one SQLite store, each with
@@ -24,20 +24,7 @@ const procs: Subprocess<"ignore", "pipe", "pipe">[] = [];
 async function startDaemon(agents: string[]): Promise<{ proc: Subprocess<"ignore", "pipe", "pipe">; base: string }> {
   const proc = spawn({ cmd: [process.execPath, join(ROOT, "src", "main.ts"), "start", "--home", h.home, "--port", "0", "--no-replay", "--agents", agents.join(",")], stdout: "pipe", stderr: "pipe", stdin: "ignore", env });
   procs.push(proc);
-  const reader = proc.stdout.getReader();
-  const dec = new TextDecoder();
-  let output = "";
-  let base = "";
-  const deadline = Date.now() + 30_000;
-  while (!base && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    output += dec.decode(value);
-    base = /health\s+(http:\/\/127\.0\.0\.1:\d+)\/health/.exec(output)?.[1] ?? "";
-  }
-  void (async () => {
-    while (!(await reader.read()).done); // keep draining so the daemon never blocks on a full pipe
-  })();
+  const { output, base } = await readDaemon(proc.stdout, (out) => /health\s+http:\/\/127\.0\.0\.1:\d+\/health/.test(out), { drain: true });
   if (!base) throw new Error(`daemon ${agents.join(",")} did not start: ${output} ${await new Response(proc.stderr).text()}`);
   return { proc, base };
 }
