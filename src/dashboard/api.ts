@@ -1,3 +1,4 @@
+import { takeSseEvents } from "./sse";
 /**
  * Talking to the daemon: same origin only. The bearer token lives in sessionStorage (this tab,
  * gone when it closes), never in a URL or a cookie; it is sent on every request when present.
@@ -68,19 +69,9 @@ export function openStream(path: string, h: { onOpen(): void; onEvent(type: stri
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
-          buf += value;
-          let i: number;
-          while ((i = buf.indexOf("\n\n")) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            let type = "message";
-            const data: string[] = [];
-            for (const line of block.split("\n")) {
-              if (line.startsWith("event:")) type = line.slice(6).trim();
-              else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
-            }
-            if (data.length) h.onEvent(type, data.join("\n"));
-          }
+          const { events, rest } = takeSseEvents(buf + value);
+          buf = rest;
+          for (const ev of events) h.onEvent(ev.type, ev.data);
         }
         if (!stopped) h.onDown("the stream ended");
       } catch (e) {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Supervisor } from "../../src/agents/supervisor";
 import { ReplaySource } from "../../src/market/replay";
 import { buildApp } from "../../src/server/app";
+import { takeSseEvents } from "../../src/dashboard/sse";
 import { DASHBOARD_CSP } from "../../src/server/dashboard";
 import { ROOT, T0, newTrade, tempHome, testSettings } from "../helpers";
 
@@ -142,14 +143,9 @@ describe("dashboard routes", () => {
     while (!ticks.some((t) => t.progress.read === 2566)) {
       const { value, done } = await reader.read();
       if (done) break;
-      buf += value;
-      let i: number;
-      while ((i = buf.indexOf("\n\n")) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const data = block.split("\n").find((l) => l.startsWith("data:"));
-        if (block.includes("event: tick") && data) ticks.push(JSON.parse(data.slice(5)));
-      }
+      const { events, rest } = takeSseEvents(buf + value);
+      buf = rest;
+      for (const ev of events) if (ev.type === "tick") ticks.push(JSON.parse(ev.data));
     }
     await replay;
     ac.abort();

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { envelope, type Bar, type Forecast } from "../../src/core/events";
+import { takeSseEvents } from "../../src/dashboard/sse";
 import { LiveBuffer, describeEvent, forecastPoint } from "../../src/server/live";
 import { T0 } from "../helpers";
 
@@ -65,5 +66,17 @@ describe("LiveBuffer (the dashboard stream's throttle)", () => {
     expect(describeEvent(halt)).toBe("trading state ACTIVE → HALTED (api: operator, by api)");
     expect(describeEvent(raw(bar("SPY", 0)))).toBeNull();
     expect(describeEvent(pred("SPY", 0))).toBeNull();
+  });
+});
+
+
+describe("takeSseEvents", () => {
+  test("complete blocks become events; a partial block waits for the next chunk; data-less blocks are skipped", () => {
+    const a = takeSseEvents('event: tick\ndata: {"a":1}\n\n: keep-alive\n\ndata: x\ndata: y\n\nevent: tick\ndata: {"b"');
+    expect(a.events).toEqual([{ type: "tick", data: '{"a":1}' }, { type: "message", data: "x\ny" }]);
+    expect(a.rest).toBe('event: tick\ndata: {"b"');
+    const b = takeSseEvents(a.rest + ':2}\n\n');
+    expect(b.events).toEqual([{ type: "tick", data: '{"b":2}' }]);
+    expect(b.rest).toBe("");
   });
 });
