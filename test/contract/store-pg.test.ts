@@ -66,6 +66,31 @@ if (url) {
   const pg = schemas(url);
   storeContract("postgres", () => pg.open(), (s) => pg.close(s as PostgresStore));
 
+  test("a write-ahead whose commit reply is lost is retried, finds its own row and returns it: one row, one order", async () => {
+    const s = await pg.open();
+    try {
+      // The first attempt commits, then the connection "drops" before the reply is read: the
+      // adapter retries the same statement on a fresh client, which now conflicts on the key.
+      const w = s as unknown as { writeBatch: (...a: unknown[]) => Promise<unknown[]> };
+      const real = w.writeBatch.bind(s);
+      let lost = 0;
+      w.writeBatch = async (...a: unknown[]) => {
+        const rows = await real(...a);
+        if ((a[2] as unknown[]).length > 0 && lost++ === 0) throw Object.assign(new Error("write CONNECTION_CLOSED 127.0.0.1:5432"), { code: "CONNECTION_CLOSED" });
+        return rows;
+      };
+      const attempt = newTrade({ idempotency_key: "lost-reply", status: "pending_submit", submit_wall_at: Date.now() });
+      const row = await s.insertTrade(attempt);
+      expect(lost).toBe(2); // the attempt whose reply was lost, then the retry
+      expect(row?.idempotency_key).toBe("lost-reply");
+      expect((await s.listTrades({})).map((t) => t.id)).toEqual([row!.id]);
+      // a redelivered intent is a new attempt: still a duplicate
+      expect(await s.insertTrade({ ...attempt, submit_wall_at: attempt.submit_wall_at! + 1 })).toBeNull();
+    } finally {
+      await pg.close(s);
+    }
+  });
+
   test("a failed migrate leaves no schema behind", async () => {
     const schema = pg.name();
     // store_timescale: on against a server without the extension fails (CI's plain PostgreSQL); a
