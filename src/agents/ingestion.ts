@@ -31,6 +31,9 @@ export class DataIngestionAgent {
   async run(src: MarketSource, opts: { signal?: AbortSignal; onProgress?: (p: IngestionProgress) => void } = {}): Promise<void> {
     this.status.state = "running";
     const every = 2000;
+    const progress = () => {
+      if (opts.onProgress && this.ctx.stats.bars_read % every === 0) opts.onProgress({ read: this.ctx.stats.bars_read, total: src.total });
+    };
     const now = src.itemsNow?.() ?? null;
     if (now !== null) {
       // Nothing to wait for between items: a bar whose chain does no I/O costs no promise at all.
@@ -46,13 +49,13 @@ export class DataIngestionAgent {
         }
         const r = this.handle(it);
         if (r) await r;
-        if (opts.onProgress && this.ctx.stats.bars_read % every === 0) opts.onProgress({ read: this.ctx.stats.bars_read, total: src.total });
+        progress();
       }
     } else
       for await (const it of src.items(opts.signal)) {
         const r = this.handle(it);
         if (r) await r;
-        if (opts.onProgress && this.ctx.stats.bars_read % every === 0) opts.onProgress({ read: this.ctx.stats.bars_read, total: src.total });
+        progress();
       }
     await this.ctx.store.flush();
     this.status.state = "idle";
