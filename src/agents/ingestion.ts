@@ -1,5 +1,5 @@
 import { envelope, type Bar } from "../core/events";
-import { timeId } from "../core/ids";
+import { barCorrelations, timeId } from "../core/ids";
 import type { CsvItem } from "../market/csv";
 import type { MarketSource } from "../market/replay";
 import { validateBar } from "../market/validate";
@@ -20,6 +20,9 @@ export class DataIngestionAgent {
   readonly status = new AgentStatus("DataIngestion");
   private lastTs = new Map<string, number>();
   private symbols: Set<string>;
+  /** Correlation ids of the current run's bars (the run changes between replays of one daemon). */
+  private correlation: (symbol: string, ts: number) => string = () => "";
+  private corrRun: string | null = null;
   /** Wall-clock ms from ingestion to the end of the bar's chain (fixed size, any run length): the metrics' histogram. */
   readonly latency: LatencyHistogram;
 
@@ -76,7 +79,8 @@ export class DataIngestionAgent {
   accept(bar: Bar): Promise<void> | void {
     const { ctx } = this;
     const t0 = performance.now();
-    const correlation_id = timeId(bar.ts, `${ctx.runId}|${bar.symbol}|${bar.ts}`);
+    if (this.corrRun !== ctx.runId) (this.corrRun = ctx.runId), (this.correlation = barCorrelations(ctx.runId));
+    const correlation_id = this.correlation(bar.symbol, bar.ts);
     ctx.clock.advanceTo?.(bar.ts);
     const stored = ctx.store.appendBars([bar], ctx.runId);
     const go = (): Promise<void> | void => {

@@ -25,9 +25,28 @@ const hex4 = (x: number): string => HEX[(x >>> 24) & 0xff]! + HEX[(x >>> 16) & 0
  * append instead of scattering (the hot-path id: no SHA-1, no BigInt, spelled from a table).
  */
 export function timeId(ts: number, name: string): string {
+  return spell(ts, Bun.hash.murmur32v3(name, 0) >>> 0, Bun.hash.murmur32v3(name, 0x9e3779b9) >>> 0);
+}
+
+/**
+ * Correlation ids of a run's bars: timeId's layout with the bar time in front and, behind it, the
+ * hashes of `run|symbol`, made once per symbol (the time part already tells the bars of one
+ * symbol apart). Same run, symbol and time: the same id; any of them differs: another id.
+ */
+export function barCorrelations(run: string): (symbol: string, ts: number) => string {
+  const bySymbol = new Map<string, [number, number]>();
+  return (symbol, ts) => {
+    let h = bySymbol.get(symbol);
+    if (!h) {
+      const name = `${run}|${symbol}`;
+      bySymbol.set(symbol, (h = [Bun.hash.murmur32v3(name, 0) >>> 0, Bun.hash.murmur32v3(name, 0x9e3779b9) >>> 0]));
+    }
+    return spell(ts, h[0], h[1]);
+  };
+}
+
+function spell(ts: number, hi: number, lo: number): string {
   const t = Math.max(0, Math.floor(ts)) % 0x1000000000000;
-  const hi = Bun.hash.murmur32v3(name, 0) >>> 0;
-  const lo = Bun.hash.murmur32v3(name, 0x9e3779b9) >>> 0;
   return (
     hex4(Math.floor(t / 0x10000)) + "-" + hex2(t % 0x10000) + "-" +
     hex2(0x7000 | (hi >>> 20)) + "-" + // version 7 + 12 bits

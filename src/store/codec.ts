@@ -21,7 +21,10 @@ export interface Dialect {
 
 const nil = (f: Conv): Conv => (v) => (v === null || v === undefined ? null : f(v));
 const same = nil((v) => v);
-const iso = (t: number) => new Date(t).toISOString();
+/** ISO text of an epoch-ms time; the last one is kept, since a batch's rows share a bar time (the symbols of one minute, a bar's events). */
+let isoT = Number.NaN;
+let isoS = "";
+const iso = (t: number): string => (t === isoT ? isoS : ((isoS = new Date(t).toISOString()), (isoT = t), isoS));
 const msOf = (d: unknown) => (d instanceof Date ? d.getTime() : Date.parse(String(d)));
 
 /** SQLite: ISO-8601 UTC text for times (sortable as text), 0/1 booleans, JSON as text. */

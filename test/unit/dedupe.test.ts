@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Deduper } from "../../src/bus/dedupe";
-import { timeId } from "../../src/core/ids";
+import { barCorrelations, timeId } from "../../src/core/ids";
 
 describe("Deduper (bounded, O(1))", () => {
   test("a repeat is refused while held, and the oldest id leaves first at capacity", () => {
@@ -51,6 +51,23 @@ describe("timeId", () => {
     expect(parseInt(a.slice(0, 8) + a.slice(9, 13), 16)).toBe(1_380_000_000_000);
     const ids = [5, 60_000, 3_600_000, 1_380_000_000_000].map((t, i) => timeId(t, `n${9 - i}`));
     expect([...ids].sort()).toEqual(ids);
+  });
+
+  test("bar correlations: one id per run, symbol and bar time, time-ordered", () => {
+    const c = barCorrelations("run1");
+    const a = c("SPY", 1_380_000_000_000);
+    expect(barCorrelations("run1")("SPY", 1_380_000_000_000)).toBe(a); // a replay of the same run tag: the same ids
+    expect(c("SPY", 1_380_000_000_000)).toBe(a);
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(parseInt(a.slice(0, 8) + a.slice(9, 13), 16)).toBe(1_380_000_000_000);
+    expect(c("SPY", 1_380_000_060_000)).not.toBe(a);
+    expect(c("AIG", 1_380_000_000_000)).not.toBe(a);
+    expect(barCorrelations("run2")("SPY", 1_380_000_000_000)).not.toBe(a);
+    const ids = new Set<string>();
+    for (const sym of ["SPY", "AIG", "BAC", "IBM"]) for (let i = 0; i < 10_000; i++) ids.add(c(sym, 1_380_000_000_000 + i * 60_000));
+    expect(ids.size).toBe(40_000);
+    const spy = [0, 1, 2, 3].map((i) => c("SPY", 1_380_000_000_000 + i * 60_000));
+    expect([...spy].sort()).toEqual(spy);
   });
 
   test("no collisions over many names at one instant", () => {
