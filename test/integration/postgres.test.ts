@@ -169,14 +169,16 @@ describe.skipIf(!url)("the daemon on PostgreSQL", () => {
   }, 120_000);
   test("the server terminating the replay's connections (restart, failover) crashes nothing and loses nothing", async () => {
     // Server-side: pg_terminate_backend on this run's own backends (found by a unique application
-    // name, PGAPPNAME) every 200 ms — not a proxy closing TCP. The postgres package used to crash
-    // the process here (TypeError: null is not an object (evaluating 'socket.write')).
+    // name, PGAPPNAME) every 100 ms — not a proxy closing TCP. The postgres package used to crash
+    // the process here (TypeError: null is not an object (evaluating 'socket.write')). The whole
+    // bundled minute set, so the replay outlasts several cuts however fast the machine runs it.
+    // (With one file the replay once ended after 5 cuts, and the count itself was the failure.)
     const ref = fresh();
     const cut = fresh();
     const a = home();
     const b = home();
     const app = `awet_cut_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
-    const files = [join(ROOT, "data", "minute", "IBM.csv")];
+    const files = [join(ROOT, "data", "minute")];
     const env = { AWET_EXECUTION_DRY_RUN: "false", LLM_ENABLED: "false" };
     let cuts = 0;
     let stop = false;
@@ -189,7 +191,7 @@ describe.skipIf(!url)("the daemon on PostgreSQL", () => {
         while (!stop && !(await admin!.unsafe(`SELECT 1 FROM "${cut}".market_bars LIMIT 1`)).length) await Bun.sleep(50);
         while (!stop) {
           cuts += (await admin!`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${app}`).length;
-          await Bun.sleep(200);
+          await Bun.sleep(100);
         }
       })();
       const r2 = await awet(b.home, { ...env, DATABASE_URL: url!, AWET_PG_SCHEMA: cut, PGAPPNAME: app }, "replay", ...files, "--json");
