@@ -46,10 +46,9 @@ const BATCH = 4000;
 
 /**
  * Queued rows: bars as they came (immutable values: encoded by the flusher, off the per-bar path),
- * audit rows as column-array elements (the payload is captured when appended), trades as
- * parameter records.
+ * audit rows and trades as column-array elements (captured when appended).
  */
-type Queued = { table: "market_bars"; bar: object; common: Row | undefined } | { table: "audit_events"; v: unknown[] } | { table: "trades"; row: Row };
+type Queued = { table: "market_bars"; bar: object; common: Row | undefined } | { table: "audit_events" | "trades"; v: unknown[] };
 
 /**
  * A PostgreSQL array literal ('{"a","b",NULL}') sent as ONE text parameter and cast server-side
@@ -237,7 +236,7 @@ export class PostgresStore implements Store {
     if (table === "market_bars") for (const bar of rows) this.queue.push({ table, bar, common });
     else if (table === "audit_events") for (const r of rows) this.queue.push({ table, v: this.codec(table).elements(r, common) });
     else {
-      for (const r of rows) this.queue.push({ table, row: this.codec(table).record(r) });
+      for (const r of rows) this.queue.push({ table, v: this.codec(table).elements(r) });
       this.queuedTrades += rows.length;
     }
     if (this.queue.length >= (this.o.batchSize ?? BATCH)) this.kick();
@@ -270,14 +269,14 @@ export class PostgresStore implements Store {
    * given); they leave the queue only after it committed, so nothing is lost while the server is
    * away. Returns the rows the statement inserted into trades.
    */
-  private async writeQueued(max: number, trade?: Row): Promise<Row[]> {
+  private async writeQueued(max: number, trade?: unknown[]): Promise<Row[]> {
     const batch = this.queue.slice(0, max);
-    const bars: unknown[][] = [], audit: unknown[][] = [], trades: Row[] = [];
+    const bars: unknown[][] = [], audit: unknown[][] = [], trades: unknown[][] = [];
     const barCodec = this.codec("market_bars");
     for (const q of batch)
       if (q.table === "market_bars") bars.push(barCodec.elements(q.bar, q.common));
       else if (q.table === "audit_events") audit.push(q.v);
-      else trades.push(q.row);
+      else trades.push(q.v);
     if (trade) trades.push(trade);
     // One statement per batch: it lands whole or not at all, and is retried whole.
     const rows = await this.retry(trade ? "insertTrade" : "write batch", () => this.writeBatch(bars, audit, trades), trade ? 6 : Number.POSITIVE_INFINITY);
@@ -294,21 +293,25 @@ export class PostgresStore implements Store {
    * setImmediate and the TypeError escapes every await (porsager/postgres #1066, #1154, #1208).
    * Plain pooled statements never take that path; the store uses no reserved connection at all.
    * Bars and audit rows go in as column arrays (unnest: one parameter per column, the same
-   * statement text for any batch size); trades, few per batch, as a multi-row VALUES in decision
-   * order (ids follow it), returning what was inserted.
+   * statement text for any batch size); trades too, in decision order (WITH ORDINALITY: ids
+   * follow it), returning what was inserted. One statement text per combination of parts, whatever
+   * the number of rows: each is prepared once per connection, not once per row count.
    */
-  private async writeBatch(bars: unknown[][], audit: unknown[][], trades: Row[]): Promise<Row[]> {
+  private async writeBatch(bars: unknown[][], audit: unknown[][], trades: unknown[][]): Promise<Row[]> {
     const s = this.sql;
-    const unnest = (t: "market_bars" | "audit_events", rows: unknown[][]) => {
+    const arrays = (t: BatchTable, rows: unknown[][]) => {
       const c = this.codec(t);
-      const arrays = c.insertColumns.map((_, i) => s`${arrayLiteral(rows.map((r) => r[i]))}::${s.unsafe(c.arrayTypes[i]!)}`);
-      const list = arrays.reduce((acc, a) => s`${acc}, ${a}`);
-      return s`INSERT INTO ${s(t)} (${s.unsafe(c.insertColumns.join(", "))}) SELECT * FROM unnest(${list}) ON CONFLICT DO NOTHING`;
+      return c.insertColumns.map((_, i) => s`${arrayLiteral(rows.map((r) => r[i]))}::${s.unsafe(c.arrayTypes[i]!)}`).reduce((acc, a) => s`${acc}, ${a}`);
     };
+    const unnest = (t: "market_bars" | "audit_events", rows: unknown[][]) =>
+      s`INSERT INTO ${s(t)} (${s.unsafe(this.codec(t).insertColumns.join(", "))}) SELECT * FROM unnest(${arrays(t, rows)}) ON CONFLICT DO NOTHING`;
+    const tradeCols = this.codec("trades").insertColumns.join(", ");
     const parts = [
       bars.length ? unnest("market_bars", bars) : null,
       audit.length ? unnest("audit_events", audit) : null,
-      trades.length ? s`INSERT INTO trades ${s(trades, this.codec("trades").insertColumns as string[])} ON CONFLICT (idempotency_key) DO NOTHING RETURNING *` : null,
+      trades.length
+        ? s`INSERT INTO trades (${s.unsafe(tradeCols)}) SELECT ${s.unsafe(tradeCols)} FROM unnest(${arrays("trades", trades)}) WITH ORDINALITY AS u(${s.unsafe(tradeCols)}, n) ORDER BY n ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`
+        : null,
     ].filter((p) => p !== null);
     // Data-modifying CTEs all run to completion within the statement; the last part is the main query.
     if (parts.length === 1) return [...(await parts[0]!)];
@@ -324,7 +327,8 @@ export class PostgresStore implements Store {
    */
   private async writeAhead(t: object): Promise<Row | null> {
     while (this.flushing) await this.flushing;
-    const row = this.codec("trades").record(t);
+    const row = this.codec("trades").elements(t);
+    const key = (t as { idempotency_key: string }).idempotency_key;
     const job = (async () => {
       while (this.queue.length > (this.o.batchSize ?? BATCH)) await this.writeQueued(this.o.batchSize ?? BATCH);
       return this.writeQueued(this.queue.length, row);
@@ -334,7 +338,7 @@ export class PostgresStore implements Store {
       if (this.queue.length > 0) this.kick();
     });
     const rows = await job;
-    return rows.find((r) => r.idempotency_key === row.idempotency_key) ?? null;
+    return rows.find((r) => r.idempotency_key === key) ?? null;
   }
 
   /** PostgreSQL's setState: the write and its notification in one statement (NOTIFY is delivered at commit). */
