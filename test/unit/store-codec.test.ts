@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { SQLITE, codecs, postgresDialect } from "../../src/store/codec";
+import { SQLITE, codecs, postgresDialect, rowEncoder } from "../../src/store/codec";
 import { Where } from "../../src/store/db";
 import type { Position, TradeRow } from "../../src/store/port";
 import { MAX_TS } from "../../src/store/bounds";
@@ -21,6 +21,21 @@ describe("row codecs derived from tables.ts", () => {
     expect(at("dry_run")).toBe(0);
     expect(at("filled_at")).toBeNull();
     expect(at("submit_wall_at")).toBeNull(); // optional in NewTrade: undefined is written as NULL
+  });
+
+  test("the written-out row encoder equals the loop over names: conversions, order, `common` for absent fields", () => {
+    const encs = [(v: unknown) => `t:${String(v)}`, (v: unknown) => (v === null || v === undefined ? null : Number(v) * 2), (v: unknown) => v ?? "none"];
+    const written = rowEncoder(["a", "b", "c_d"], encs);
+    const looped = rowEncoder(["a", "b", "c-d"], encs); // not an identifier: the loop
+    for (const [row, common] of [
+      [{ a: 1, b: 2, c_d: "x", "c-d": "x" }, undefined],
+      [{ a: "s" }, { b: 5, c_d: "from common", "c-d": "from common" }],
+      [{ a: 0, b: null, c_d: undefined }, { b: 7, c_d: "y", "c-d": "y" }], // null is a value, undefined is absent
+      [{}, undefined],
+    ] as const) expect(written(row, common as never)).toEqual(looped({ ...row, "c-d": (row as any).c_d }, common as never));
+    expect(written({ a: 1, b: 2, c_d: "x" })).toEqual(["t:1", 4, "x"]);
+    expect(written({ a: 1 }, { b: 3, c_d: "z" })).toEqual(["t:1", 6, "z"]);
+    expect(written({ a: 1, b: null })).toEqual(["t:1", null, "none"]);
   });
 
   test("SQLite and PostgreSQL rows decode to the same row type", () => {
