@@ -51,18 +51,25 @@ const BATCH = 4000;
 type Queued = { table: "market_bars"; bar: object; common: Row | undefined } | { table: "audit_events" | "trades"; v: unknown[] };
 
 /**
- * A PostgreSQL array literal ('{"a","b",NULL}') sent as ONE text parameter and cast server-side
- * (`unnest($1::text[], ...)`): a batch of N rows is a statement with one parameter per column, not
- * N per column, which the server parses and plans in a fraction of the time.
+ * Column `col` of `rows` as a PostgreSQL array literal ('{"a","b",NULL}') sent as ONE text
+ * parameter and cast server-side (`unnest($1::text[], ...)`): a batch of N rows is a statement with
+ * one parameter per column, not N per column, which the server parses and plans in a fraction of
+ * the time.
+ * Every text element is quoted, so commas, braces, spaces and the word NULL stay text; inside the
+ * quotes only `"` and `\` are escaped (a backslash makes the next character literal, newlines
+ * included). Most elements — symbols, ISO times, ids — have neither and are copied as they are.
  */
-export function arrayLiteral(xs: readonly unknown[]): string {
+export function columnLiteral(rows: readonly (readonly unknown[])[], col: number): string {
   let s = "{";
-  for (let i = 0; i < xs.length; i++) {
-    const x = xs[i];
+  for (let i = 0; i < rows.length; i++) {
+    const x = rows[i]![col];
     if (i > 0) s += ",";
     if (x === null || x === undefined) s += "NULL";
     else if (typeof x === "number") s += Number.isFinite(x) ? String(x) : `"${String(x)}"`;
-    else s += '"' + String(x).replace(/[\\"]/g, "\\$&") + '"';
+    else {
+      const t = String(x);
+      s += t.indexOf('"') === -1 && t.indexOf("\\") === -1 ? '"' + t + '"' : '"' + t.replace(/[\\"]/g, "\\$&") + '"';
+    }
   }
   return s + "}";
 }
@@ -301,7 +308,7 @@ export class PostgresStore implements Store {
     const s = this.sql;
     const arrays = (t: BatchTable, rows: unknown[][]) => {
       const c = this.codec(t);
-      return c.insertColumns.map((_, i) => s`${arrayLiteral(rows.map((r) => r[i]))}::${s.unsafe(c.arrayTypes[i]!)}`).reduce((acc, a) => s`${acc}, ${a}`);
+      return c.insertColumns.map((_, i) => s`${columnLiteral(rows, i)}::${s.unsafe(c.arrayTypes[i]!)}`).reduce((acc, a) => s`${acc}, ${a}`);
     };
     const unnest = (t: "market_bars" | "audit_events", rows: unknown[][]) =>
       s`INSERT INTO ${s(t)} (${s.unsafe(this.codec(t).insertColumns.join(", "))}) SELECT * FROM unnest(${arrays(t, rows)}) ON CONFLICT DO NOTHING`;

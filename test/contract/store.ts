@@ -332,6 +332,23 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       await store.ping(); // resolves on a live store
     });
 
+    test("text through the batched writer comes back exactly: quotes, backslashes, commas, braces, newlines, the word NULL, non-ASCII", async () => {
+      const hostile = 'say "hi", C:\\path\\x {x} NULL\nline 2 \\" ünï €';
+      const e = envelope("audit", { ts: T0, correlation_id: "corr-hostile", source: "test", symbol: "SPY", payload: { event: "note", detail: hostile, nested: { q: '"', b: "\\", n: "NULL" } } });
+      await store.appendAudit([e]);
+      await store.appendTrades([newTrade({ idempotency_key: "hostile-1", status: "blocked", error_message: hostile })]);
+      await store.appendTrades([newTrade({ idempotency_key: "hostile-2", status: "blocked", error_message: "NULL" })]);
+      await store.appendTrades([newTrade({ idempotency_key: "hostile-4", status: "blocked", error_message: "C:\\dir\\n no quote" })]);
+      const w = (await store.insertTrade(newTrade({ idempotency_key: "hostile-3", status: "pending_submit", error_message: hostile })))!;
+      expect(w.error_message).toBe(hostile);
+      await store.flush();
+      const [a] = await store.auditByCorrelation("corr-hostile");
+      expect(a!.payload).toEqual({ event: "note", detail: hostile, nested: { q: '"', b: "\\", n: "NULL" } });
+      expect((await store.getTradeByKey("hostile-1"))!.error_message).toBe(hostile);
+      expect((await store.getTradeByKey("hostile-2"))!.error_message).toBe("NULL"); // the text, not a NULL
+      expect((await store.getTradeByKey("hostile-4"))!.error_message).toBe("C:\\dir\\n no quote");
+    });
+
     test("appendTrades: buffered rows land with the next batch, a known key is skipped, reads and inserts see them in order", async () => {
       await store.appendTrades([newTrade({ idempotency_key: "b1", status: "blocked", error_message: "cooldown" }), newTrade({ idempotency_key: "b2", status: "blocked" })]);
       const w = (await store.insertTrade(newTrade({ idempotency_key: "w1", status: "pending_submit" })))!;
