@@ -34,8 +34,23 @@ export function lastBusinessDays(now: number, n: number): string[] {
  * (a symbol bought and then sold on the same New York day) in the last 5 business days, whether
  * the symbol was bought today, and the times of stop-loss exits.
  */
+/**
+ * The last 5 trading days as a set, made once per New York date (the answer depends on the date
+ * alone: the daylight-saving switches fall on Sundays, which are never trading days). Bounded.
+ */
+const fiveDays = new Map<string, ReadonlySet<string>>();
+function lastFiveDays(now: number): ReadonlySet<string> {
+  const today = nyDate(now);
+  let s = fiveDays.get(today);
+  if (!s) {
+    if (fiveDays.size >= 1024) fiveDays.clear();
+    fiveDays.set(today, (s = new Set(lastBusinessDays(now, 5))));
+  }
+  return s;
+}
+
 export function deriveActivity(orders: PlacedOrder[], symbol: string, now: number): Activity {
-  const days = new Set(lastBusinessDays(now, 5));
+  const days = lastFiveDays(now);
   const today = nyDate(now);
   const bought = new Map<string, number>(); // symbol|day -> buys filled so far
   let dayTrades = 0;

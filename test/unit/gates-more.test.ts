@@ -1,3 +1,4 @@
+import { nyDayStart } from "../../src/core/time";
 import { describe, expect, test } from "bun:test";
 import { EXIT_CHAIN, deriveActivity, evaluateExit, lastBusinessDays, runChain, shapeOrder, type Limits, type Snapshot } from "../../src/gates";
 import { limitsFrom } from "../../src/portfolio/book";
@@ -119,6 +120,20 @@ describe("order shaping", () => {
 describe("deriveActivity", () => {
   const fill = (symbol: string, side: "buy" | "sell", iso: string, exit_reason: string | null = null) => ({
     ts: Date.parse(iso), symbol, side, status: "filled", filled_at: Date.parse(iso), exit_reason,
+  });
+  test("the 5-day window depends on the New York date alone (it is kept per date), DST Mondays included", () => {
+    for (const [monday, want] of [
+      ["2013-03-11", ["2013-03-11", "2013-03-08", "2013-03-07", "2013-03-06", "2013-03-05"]], // after spring forward
+      ["2013-11-04", ["2013-11-04", "2013-11-01", "2013-10-31", "2013-10-30", "2013-10-29"]], // after fall back
+    ] as const) {
+      const start = nyDayStart(Date.parse(`${monday}T12:00:00Z`));
+      for (let m = 0; m < 24 * 60; m += 30) expect(lastBusinessDays(start + m * 60_000, 5)).toEqual([...want]);
+    }
+    // the kept window moves with the date: a day trade 5 business days back drops out on the 6th
+    const trade = [fill("SPY", "buy", "2013-10-07T14:00:00Z"), fill("SPY", "sell", "2013-10-07T15:00:00Z")];
+    expect(deriveActivity(trade, "SPY", Date.parse("2013-10-11T15:00:00Z")).dayTradesLast5Days).toBe(1); // Friday: Mon..Fri
+    expect(deriveActivity(trade, "SPY", Date.parse("2013-10-14T15:00:00Z")).dayTradesLast5Days).toBe(0); // next Monday
+    expect(deriveActivity(trade, "SPY", Date.parse("2013-10-11T19:59:00Z")).dayTradesLast5Days).toBe(1); // Friday again
   });
   test("day trades: a same-day buy then sell, counted over 5 business days", () => {
     const now = Date.parse("2013-10-11T18:00:00Z"); // Friday
