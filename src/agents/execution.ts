@@ -95,9 +95,9 @@ export class ExecutionAgent {
     });
     if (!row) return this.blocked(intent, "duplicate_idempotency_key", `idempotency key ${intent.idempotency_key} already has a trade row`, src);
     ctx.metrics.pendingOrders.inc();
-    // The write-ahead row is committed (insertTrade returns after the commit); the chain's buffered
-    // audit rows go to disk too before the broker hears of the order.
-    await ctx.store.flush();
+    // The write-ahead row is committed (insertTrade returns after the commit) and the order's chain
+    // with it — its bar and its correlation's audit rows (the Store contract) — before the broker
+    // hears of the order. Other bars' rows go on being written beside the order.
     try {
       const ack = await ctx.broker.submit(
         {

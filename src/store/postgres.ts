@@ -46,9 +46,9 @@ const BATCH = 4000;
 
 /**
  * Queued rows: bars as they came (immutable values: encoded by the flusher, off the per-bar path),
- * audit rows and trades as column-array elements (captured when appended).
+ * audit rows as column-array elements (captured when appended) with their correlation id.
  */
-type Queued = { table: "market_bars"; bar: object; common: Row | undefined } | { table: "audit_events" | "trades"; v: unknown[] };
+type Queued = { table: "market_bars"; bar: { symbol: string; ts: number }; common: Row | undefined } | { table: "audit_events"; v: unknown[]; corr: string };
 
 /**
  * Column `col` of `rows` as a PostgreSQL array literal ('{"a","b",NULL}') sent as ONE text
@@ -96,7 +96,12 @@ export class PostgresStore implements Store {
   readonly kind = "postgres" as const;
   private client: Sql;
   private queue: Queued[] = [];
-  private queuedTrades = 0;
+  /** Blocked trade rows (column-array elements) in decision order: written with the next write-ahead, or by the timer. */
+  private trades: unknown[][] = [];
+  /** The bars and audit rows the flusher's statement is writing now (out of the queue). */
+  private inFlight: Queued[] | null = null;
+  /** Statements that write trade rows run one after another, so ids follow the decisions. */
+  private tradeWriter: Promise<unknown> = Promise.resolve();
   private flushing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private waiters: (() => void)[] = [];
@@ -127,7 +132,7 @@ export class PostgresStore implements Store {
       run: async (op, sql, params) => (await exec(op, sql, params)).count,
       append: (t, rows, common) => this.enqueue(t, rows, common),
       writeAhead: (t) => this.writeAhead(t),
-      settle: (only) => (only !== "trades" || this.queuedTrades > 0 ? this.flush() : undefined),
+      settle: (only) => (only !== "trades" ? this.flush() : this.settleTrades()),
     };
     // the state write is dialect here: it also notifies watchers (watchState)
     Object.assign(this, repositories(this.io), { setState: (key: string, value: string, at: number) => this.setStateNotify(key, value, at) });
@@ -173,7 +178,7 @@ export class PostgresStore implements Store {
   }
 
   backlog(): Backlog {
-    return { ...this.state, queued: this.queue.length };
+    return { ...this.state, queued: this.queue.length + (this.inFlight?.length ?? 0) + this.trades.length };
   }
 
   /** Run one statement, retrying on a lost connection (with a fresh client) and backoff. */
@@ -238,59 +243,87 @@ export class PostgresStore implements Store {
 
   /** Queue rows for the flusher; returns a promise only when the queue is full and the caller must wait. */
   private enqueue(table: BatchTable, rows: readonly object[], common?: Row): Promise<void> | void {
-    if (this.queue.length >= this.state.max && !this.closed) return this.enqueueWhenRoom(table, rows, common);
+    if (this.queue.length + this.trades.length >= this.state.max && !this.closed) return this.enqueueWhenRoom(table, rows, common);
     this.state.waiting = false;
-    if (table === "market_bars") for (const bar of rows) this.queue.push({ table, bar, common });
-    else if (table === "audit_events") for (const r of rows) this.queue.push({ table, v: this.codec(table).elements(r, common) });
-    else {
-      for (const r of rows) this.queue.push({ table, v: this.codec(table).elements(r) });
-      this.queuedTrades += rows.length;
-    }
+    if (table === "market_bars") for (const bar of rows) this.queue.push({ table, bar: bar as { symbol: string; ts: number }, common });
+    else if (table === "audit_events") for (const r of rows) this.queue.push({ table, v: this.codec(table).elements(r, common), corr: (r as { correlation_id: string }).correlation_id });
+    else for (const r of rows) this.trades.push(this.codec(table).elements(r));
     if (this.queue.length >= (this.o.batchSize ?? BATCH)) this.kick();
     else if (!this.flushing && !this.timer)
       this.timer = setTimeout(() => {
         this.timer = null;
         this.kick();
+        if (this.trades.length > 0) void this.settleTrades().catch((e) => this.o.log?.warn({ err: errorMessage(e) }, "blocked trade rows not written yet; kept for the next write"));
       }, 20);
   }
 
   private async enqueueWhenRoom(table: BatchTable, rows: readonly object[], common?: Row): Promise<void> {
-    while (this.queue.length >= this.state.max && !this.closed) {
+    while (this.queue.length + this.trades.length >= this.state.max && !this.closed) {
       this.state.waiting = true; // back-pressure: the caller waits for the flusher
       this.kick();
+      if (this.trades.length > 0) void this.settleTrades().catch(() => undefined);
       await new Promise<void>((r) => this.waiters.push(r));
     }
     this.enqueue(table, rows, common);
   }
 
   private kick(): void {
-    if (!this.flushing) this.flushing = this.drainQueue().finally(() => (this.flushing = null));
+    if (!this.flushing && this.queue.length > 0) this.flushing = this.drainQueue().finally(() => (this.flushing = null));
   }
 
   private async drainQueue(): Promise<void> {
-    while (this.queue.length > 0) await this.writeQueued(this.o.batchSize ?? BATCH);
+    while (this.queue.length > 0) await this.writeRows(this.o.batchSize ?? BATCH);
   }
 
   /**
-   * Write the first `max` queued rows in one statement (plus `trade`, the write-ahead row, when
-   * given); they leave the queue only after it committed, so nothing is lost while the server is
-   * away. Returns the rows the statement inserted into trades.
+   * The flusher: the first `max` queued bars and audit rows in one statement. They leave the queue
+   * for the statement and come back to its front if it fails for good, so nothing is lost while
+   * the server is away (a lost connection is retried without end).
    */
-  private async writeQueued(max: number, trade?: unknown[]): Promise<Row[]> {
-    const batch = this.queue.slice(0, max);
-    const bars: unknown[][] = [], audit: unknown[][] = [], trades: unknown[][] = [];
+  private async writeRows(max: number): Promise<void> {
+    const batch = this.queue.splice(0, max);
+    this.inFlight = batch;
+    try {
+      const { bars, audit } = this.split(batch);
+      await this.retry("write batch", () => this.writeBatch(bars, audit, []), Number.POSITIVE_INFINITY);
+    } catch (e) {
+      this.queue.unshift(...batch);
+      throw e;
+    } finally {
+      this.inFlight = null;
+      for (const w of this.waiters.splice(0)) w();
+    }
+  }
+
+  private split(rows: readonly Queued[]): { bars: unknown[][]; audit: unknown[][] } {
+    const bars: unknown[][] = [], audit: unknown[][] = [];
     const barCodec = this.codec("market_bars");
-    for (const q of batch)
-      if (q.table === "market_bars") bars.push(barCodec.elements(q.bar, q.common));
-      else if (q.table === "audit_events") audit.push(q.v);
-      else trades.push(q.v);
-    if (trade) trades.push(trade);
-    // One statement per batch: it lands whole or not at all, and is retried whole.
-    const rows = await this.retry(trade ? "insertTrade" : "write batch", () => this.writeBatch(bars, audit, trades), trade ? 6 : Number.POSITIVE_INFINITY);
-    this.queue.splice(0, batch.length);
-    this.queuedTrades -= trades.length - (trade ? 1 : 0);
-    for (const w of this.waiters.splice(0)) w();
-    return rows;
+    for (const q of rows) if (q.table === "market_bars") bars.push(barCodec.elements(q.bar, q.common));
+    else audit.push(q.v);
+    return { bars, audit };
+  }
+
+  /** Run `f` as the trade writer: after every statement that writes trade rows before it. */
+  private asTradeWriter<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.tradeWriter.then(f);
+    this.tradeWriter = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Write the blocked trade rows waiting (after any write-ahead running): what reads of trades wait for. */
+  private settleTrades(): Promise<void> {
+    if (this.trades.length === 0) return this.tradeWriter.then(() => undefined);
+    return this.asTradeWriter(async () => {
+      const rows = this.trades.splice(0);
+      if (rows.length === 0) return;
+      try {
+        await this.retry("write batch", () => this.writeBatch([], [], rows), Number.POSITIVE_INFINITY);
+      } catch (e) {
+        this.trades.unshift(...rows);
+        throw e;
+      }
+      for (const w of this.waiters.splice(0)) w();
+    });
   }
 
   /**
@@ -328,24 +361,43 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * The write-ahead insert: everything queued before it (bars, audit rows, blocked trades) and this
-   * row in ONE statement, committed before this returns — one round trip per order, and the
-   * order's chain is durable with its row. Runs as the writer (no batch is in flight meanwhile).
+   * The write-ahead insert: the order's chain — its bar and its correlation's audit rows still
+   * queued — every blocked trade row decided before it, and its own row, in ONE statement,
+   * committed before this returns (one round trip per order). Bars and audit rows of other bars
+   * stay with the flusher, whose statement runs beside this one: the order waits only when the
+   * flusher is writing rows of its own chain. Ids follow the decisions: trade rows are written by
+   * one writer at a time (asTradeWriter), and the rows decided before this order are taken now.
    */
   private async writeAhead(t: object): Promise<Row | null> {
-    while (this.flushing) await this.flushing;
+    const o = t as { idempotency_key: string; correlation_id: string; symbol: string; ts: number };
     const row = this.codec("trades").elements(t);
-    const key = (t as { idempotency_key: string }).idempotency_key;
-    const job = (async () => {
-      while (this.queue.length > (this.o.batchSize ?? BATCH)) await this.writeQueued(this.o.batchSize ?? BATCH);
-      return this.writeQueued(this.queue.length, row);
-    })();
-    this.flushing = job.then(() => undefined, () => undefined).finally(() => {
-      this.flushing = null;
-      if (this.queue.length > 0) this.kick();
+    const mine = (q: Queued) => (q.table === "audit_events" ? q.corr === o.correlation_id : q.bar.symbol === o.symbol && q.bar.ts === o.ts);
+    const take = (): Queued[] => {
+      const chain: Queued[] = [];
+      if (this.queue.some(mine)) this.queue = this.queue.filter((q) => (mine(q) ? (chain.push(q), false) : true));
+      return chain;
+    };
+    const chain = take();
+    const before = this.trades.splice(0);
+    const flusher = this.inFlight?.some(mine) ? this.flushing : null;
+    const rows = await this.asTradeWriter(async () => {
+      // Part of the chain is in the flusher's statement: it commits first (if it fails, its rows are
+      // back in the queue and are taken again here).
+      if (flusher) {
+        await flusher.catch(() => undefined);
+        chain.push(...take());
+      }
+      const { bars, audit } = this.split(chain);
+      try {
+        return await this.retry("insertTrade", () => this.writeBatch(bars, audit, [...before, row]), 6);
+      } catch (e) {
+        this.queue.unshift(...chain);
+        this.trades.unshift(...before);
+        throw e;
+      }
     });
-    const rows = await job;
-    return rows.find((r) => r.idempotency_key === key) ?? null;
+    for (const w of this.waiters.splice(0)) w();
+    return rows.find((r) => r.idempotency_key === o.idempotency_key) ?? null;
   }
 
   /** PostgreSQL's setState: the write and its notification in one statement (NOTIFY is delivered at commit). */
@@ -380,10 +432,16 @@ export class PostgresStore implements Store {
     };
   }
 
+  /** Everything queued is committed when this resolves: bars and audit rows, blocked trades, a write-ahead running. */
   async flush(): Promise<void> {
-    while (this.queue.length > 0) {
+    for (;;) {
       this.kick();
-      await this.flushing;
+      if (this.flushing) await this.flushing;
+      else if (this.trades.length > 0) await this.settleTrades();
+      else {
+        await this.tradeWriter;
+        if (this.queue.length === 0 && this.trades.length === 0 && !this.flushing) return;
+      }
     }
   }
 

@@ -51,6 +51,10 @@ function schemas(dbUrl: string) {
       }
       return s;
     },
+    /** A second store on the same schema (another client, no migrate): what another process sees. */
+    peer(s: PostgresStore): PostgresStore {
+      return new PostgresStore({ url: dbUrl, schema: made.get(s)! });
+    },
     async close(s: PostgresStore) {
       await s.close();
       await drop(made.get(s)!);
@@ -64,7 +68,7 @@ const hypertablesIn = async (admin: postgres.Sql, schema: string) =>
 
 if (url) {
   const pg = schemas(url);
-  storeContract("postgres", () => pg.open(), (s) => pg.close(s as PostgresStore));
+  storeContract("postgres", () => pg.open(), (s) => pg.close(s as PostgresStore), (s) => pg.peer(s as PostgresStore));
 
   test("a write-ahead whose commit reply is lost is retried, finds its own row and returns it: one row, one order", async () => {
     const s = await pg.open();
@@ -146,7 +150,7 @@ if (url) {
 if (tsUrl) {
   const ts = schemas(tsUrl);
   // The whole contract on hypertables in a per-run schema, the extension living in public.
-  storeContract("postgres+timescaledb", () => ts.open({ mode: "on" }), (s) => ts.close(s as PostgresStore));
+  storeContract("postgres+timescaledb", () => ts.open({ mode: "on" }), (s) => ts.close(s as PostgresStore), (s) => ts.peer(s as PostgresStore));
 
   describe("TimescaleDB", () => {
     const asked: TimescaleOptions = { mode: "auto", compressAfterDays: 7, retainDays: 30 };

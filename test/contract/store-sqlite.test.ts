@@ -18,4 +18,6 @@ storeContract(
     await s.close();
     rmSync(dirs.get(s as SqliteStore)!, { recursive: true, force: true });
   },
+  // another connection to the same file
+  (s) => new SqliteStore(join(dirs.get(s as SqliteStore)!, "awet.db")),
 );

@@ -41,7 +41,7 @@ void everyMethodListed;
  * empty store; `dispose` cleans it up. Every method of the port must be called by some test here
  * (checked after the suite).
  */
-export function storeContract(name: string, make: () => Promise<Store>, dispose: (s: Store) => Promise<void>) {
+export function storeContract(name: string, make: () => Promise<Store>, dispose: (s: Store) => Promise<void>, peer: (s: Store) => Store) {
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     let raw: Store;
@@ -347,6 +347,32 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect((await store.getTradeByKey("hostile-1"))!.error_message).toBe(hostile);
       expect((await store.getTradeByKey("hostile-2"))!.error_message).toBe("NULL"); // the text, not a NULL
       expect((await store.getTradeByKey("hostile-4"))!.error_message).toBe("C:\\dir\\n no quote");
+    });
+
+    test("insertTrade commits the order's chain with it — its bar, its correlation's audit rows, the blocked rows decided before it — as another connection sees", async () => {
+      const bar = (symbol: string) => ({ symbol, ts: T0, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 });
+      const ev = (corr: string, type: "market.engineered" | "predictions" | "risk.approved", symbol: string) =>
+        envelope(type, { ts: T0, correlation_id: corr, source: "test", symbol, payload: { type } });
+      await store.appendBars([bar("SPY"), bar("IBM")], "test");
+      await store.appendAudit([ev("corr-A", "market.engineered", "SPY"), ev("corr-B", "market.engineered", "IBM"), ev("corr-A", "predictions", "SPY")]);
+      await store.appendTrades([newTrade({ idempotency_key: "blk-1", status: "blocked", symbol: "IBM", correlation_id: "corr-B" })]);
+      await store.appendAudit([ev("corr-A", "risk.approved", "SPY")]);
+      const w = (await store.insertTrade(newTrade({ idempotency_key: "wa-1", status: "pending_submit", symbol: "SPY", correlation_id: "corr-A" })))!;
+      // What the broker call may rely on, read over a second connection before anything else is flushed:
+      const other = peer(raw);
+      try {
+        expect((await other.auditByCorrelation("corr-A")).map((r) => r.event_type)).toEqual(["market.engineered", "predictions", "risk.approved"]);
+        expect((await other.barsBetween(T0, T0 + 1)).map((b) => b.symbol)).toContain("SPY");
+        const trades = (await other.listTrades({ limit: 10 })).sort((x, y) => x.id - y.id);
+        expect(trades.map((t) => t.idempotency_key)).toEqual(["blk-1", "wa-1"]); // ids keep the order of the decisions
+        expect(trades[1]!.id).toBe(w.id);
+      } finally {
+        await other.close();
+      }
+      // the rest follows with the next flush
+      await store.flush();
+      expect((await store.auditByCorrelation("corr-B")).length).toBe(1);
+      expect((await store.barsBetween(T0, T0 + 1)).map((b) => b.symbol).sort()).toEqual(["IBM", "SPY"]);
     });
 
     test("appendTrades: buffered rows land with the next batch, a known key is skipped, reads and inserts see them in order", async () => {
