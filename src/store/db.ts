@@ -26,8 +26,9 @@ export interface Db {
    */
   append(table: BatchTable, rows: readonly object[], common?: Row): Promise<void> | void;
   /**
-   * The write-ahead insert of one trade row (an object with TradeRow's fields), together with every
-   * buffered row, in one commit; the inserted row, or null when its idempotency key already exists.
+   * The write-ahead insert of one trade row (an object with TradeRow's fields), in one commit with
+   * at least its chain's buffered rows and every buffered trade row (TradeRepository.insertTrade);
+   * the inserted row, or null when its idempotency key already exists.
    */
   writeAhead(trade: object): Promise<Row | null> | Row | null;
   /** Make buffered rows readable: every one, or with "trades" only when trade rows are waiting. */

@@ -263,9 +263,11 @@ export interface AuditRepository {
 /** Trade rows (orders and blocked intents). */
 export interface TradeRepository {
   /**
-   * Write-ahead insert, committed before it returns, together with everything appended before it
-   * (bars, audit rows, blocked trades: one commit, so an order's chain is durable with its row).
-   * Returns null when the idempotency key already exists (that row is not written again).
+   * Write-ahead insert, committed before it returns, in one commit with the order's chain — the
+   * bar of its symbol and time and every audit row of its correlation appended before it — and the
+   * trade rows appended before it (so ids keep the order of the decisions). Other appended rows may
+   * follow later (SQLite commits them too; PostgreSQL leaves them to its flusher). Returns null
+   * when the idempotency key already exists (that row is not written again).
    */
   insertTrade(t: NewTrade): Promise<TradeRow | null>;
   /**
