@@ -52,11 +52,15 @@ export class ExitAgent {
       this.ctx.log.debug({ at: new Date(now).toISOString() }, "skipped_market_closed");
       return;
     }
-    return this.runOnce(now, e.correlation_id, e.symbol).then(() => undefined);
+    return this.runOnce(now, e.correlation_id, e.symbol, false).then(() => undefined);
   }
 
-  /** One pass over every open position. `barCorrelation` ties an exit to the bar that triggered it. */
-  async runOnce(now = this.ctx.clock.now(), barCorrelation?: string, barSymbol?: string): Promise<ExitCheck[]> {
+  /**
+   * One pass over every open position. `barCorrelation` ties an exit to the bar that triggered it.
+   * `report`: read each exit's trade row back for its result (the API's and CLI's check); the bar
+   * stream does not look at the results and skips those reads.
+   */
+  async runOnce(now = this.ctx.clock.now(), barCorrelation?: string, barSymbol?: string, report = true): Promise<ExitCheck[]> {
     const { ctx } = this;
     const app = this.ctx.live.app;
     const cfg = { takeProfitPct: app.take_profit_pct, stopLossPct: app.stop_loss_pct, maxHoldingMinutes: app.max_holding_minutes };
@@ -87,7 +91,7 @@ export class ExitAgent {
       ctx.stats.exit_signals++;
       await ctx.emit(envelope("exit.signals", { ts: now, correlation_id, idempotency_key: intent.idempotency_key, source: this.status.name, symbol: p.symbol, payload: intent }));
       // In one process the bus has run Execution by now; across processes the row may come later.
-      const row = await ctx.store.getTradeByKey(intent.idempotency_key);
+      const row = report ? await ctx.store.getTradeByKey(intent.idempotency_key) : null;
       out.push({ symbol: p.symbol, qty: p.qty, price, decision: d.reason, detail: d.detail, result: row ? resultOf(row) : undefined });
     }
     return out;
