@@ -100,6 +100,10 @@ export class PostgresStore implements Store {
   private trades: unknown[][] = [];
   /** The bars and audit rows the flusher's statement is writing now (out of the queue). */
   private inFlight: Queued[] | null = null;
+  /** Rows per flusher statement now: halved after a statement is cut off, doubled back after one lands. */
+  private batchRows = BATCH;
+  /** Flusher statements cut off in a row: the pause before the next grows with it (to 5 s). */
+  private cutStreak = 0;
   /** Statements that write trade rows run one after another, so ids follow the decisions. */
   private tradeWriter: Promise<unknown> = Promise.resolve();
   private flushing: Promise<void> | null = null;
@@ -272,23 +276,30 @@ export class PostgresStore implements Store {
   }
 
   private async drainQueue(): Promise<void> {
-    while (this.queue.length > 0) await this.writeRows(this.o.batchSize ?? BATCH);
+    while (this.queue.length > 0 && !this.closed) await this.writeRows(Math.min(this.o.batchSize ?? BATCH, this.batchRows));
+    if (this.closed && this.queue.length > 0) throw new StoreError(`write batch failed: the store closed with ${this.queue.length} rows unwritten`, "write batch");
   }
 
   /**
    * The flusher: the first `max` queued bars and audit rows in one statement. They leave the queue
-   * for the statement and come back to its front if it fails for good, so nothing is lost while
-   * the server is away (a lost connection is retried without end).
+   * for the statement and come back to its front if it fails, so nothing is lost while the server
+   * is away. A statement cut off with its connection (twice in a row) is sent again in halves,
+   * down to 64 rows: a server that drops connections faster than a large batch takes to write
+   * still sees the queue shrink, instead of the same batch cut off forever.
    */
   private async writeRows(max: number): Promise<void> {
     const batch = this.queue.splice(0, max);
     this.inFlight = batch;
     try {
       const { bars, audit } = this.split(batch);
-      await this.retry("write batch", () => this.writeBatch(bars, audit, []), Number.POSITIVE_INFINITY);
+      await this.retry("write batch", () => this.writeBatch(bars, audit, []), 2);
+      this.batchRows = Math.min(BATCH, this.batchRows * 2);
+      this.cutStreak = 0;
     } catch (e) {
       this.queue.unshift(...batch);
-      throw e;
+      if (!isConnectionError(e) || this.closed) throw e;
+      this.batchRows = Math.max(64, Math.floor(batch.length / 2));
+      await new Promise((r) => setTimeout(r, Math.min(5_000, 20 * 2 ** this.cutStreak++)));
     } finally {
       this.inFlight = null;
       for (const w of this.waiters.splice(0)) w();

@@ -70,6 +70,37 @@ if (url) {
   const pg = schemas(url);
   storeContract("postgres", () => pg.open(), (s) => pg.close(s as PostgresStore), (s) => pg.peer(s as PostgresStore));
 
+  test("a flusher statement cut off whenever it is large is sent again in halves until it lands: nothing lost, no endless retry", async () => {
+    const s = await pg.open();
+    try {
+      // A server that drops the connection under any statement of more than 300 rows (as one that
+      // terminates backends faster than a large batch takes to write): the same 2,000-row batch
+      // retried as it was would never land.
+      const w = s as unknown as { writeBatch: (...a: unknown[]) => Promise<unknown[]> };
+      const real = w.writeBatch.bind(s);
+      const landed: number[] = [];
+      let cut = 0;
+      w.writeBatch = async (...a: unknown[]) => {
+        const n = (a[0] as unknown[]).length + (a[1] as unknown[]).length;
+        if (n > 300) {
+          cut++;
+          throw Object.assign(new Error("write CONNECTION_CLOSED 127.0.0.1:5432"), { code: "CONNECTION_CLOSED" });
+        }
+        landed.push(n);
+        return real(...a);
+      };
+      const bars = Array.from({ length: 2000 }, (_, i) => ({ symbol: "SPY", ts: T0 + i * 60_000, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 }));
+      await s.appendBars(bars, "test");
+      await s.flush();
+      expect(cut).toBeGreaterThan(0);
+      expect(landed.reduce((x, y) => x + y, 0)).toBe(2000);
+      expect((await s.counts()).market_bars).toBe(2000);
+      expect((await s.barsBetween(T0, T0 + 2000 * 60_000)).map((b) => b.ts)).toEqual(bars.map((b) => b.ts));
+    } finally {
+      await pg.close(s);
+    }
+  }, 30_000);
+
   test("a write-ahead whose commit reply is lost is retried, finds its own row and returns it: one row, one order", async () => {
     const s = await pg.open();
     try {
