@@ -302,7 +302,7 @@ export class PostgresStore implements Store {
       await new Promise((r) => setTimeout(r, Math.min(5_000, 20 * 2 ** this.cutStreak++)));
     } finally {
       this.inFlight = null;
-      for (const w of this.waiters.splice(0)) w();
+      this.wake();
     }
   }
 
@@ -312,6 +312,11 @@ export class PostgresStore implements Store {
     for (const q of rows) if (q.table === "market_bars") bars.push(barCodec.elements(q.bar, q.common));
     else audit.push(q.v);
     return { bars, audit };
+  }
+
+  /** Appends waiting for room in the queue (back-pressure) look again. */
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
   }
 
   /** Run `f` as the trade writer: after every statement that writes trade rows before it. */
@@ -333,7 +338,7 @@ export class PostgresStore implements Store {
         this.trades.unshift(...rows);
         throw e;
       }
-      for (const w of this.waiters.splice(0)) w();
+      this.wake();
     });
   }
 
@@ -407,7 +412,7 @@ export class PostgresStore implements Store {
         throw e;
       }
     });
-    for (const w of this.waiters.splice(0)) w();
+    this.wake();
     return rows.find((r) => r.idempotency_key === o.idempotency_key) ?? null;
   }
 
@@ -473,7 +478,7 @@ export class PostgresStore implements Store {
       await this.flush();
     } finally {
       this.closed = true;
-      for (const w of this.waiters.splice(0)) w();
+      this.wake();
       await this.client.end({ timeout: 5 });
     }
   }
