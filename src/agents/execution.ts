@@ -22,8 +22,9 @@ export type ProcessResult =
  * Execution, the order gateway: runs the gate chain on every intent and writes exactly one trade
  * row for it (blocked, or write-ahead `pending_submit` then the broker's answer). Entries arrive on
  * risk.approved and take the full chain; exits arrive on exit.signals and take the reduce-only
- * chain. The gate snapshot comes from the in-memory Portfolio; the one store read per intent is
- * the trading state, so a halt from another process acts on the next intent. Fills are the
+ * chain. The gate snapshot comes from the in-memory Portfolio; the trading state is read again
+ * whenever another process may have written it, so a halt from another process acts on the next
+ * intent. Fills are the
  * Portfolio's side (FillHandler).
  */
 export class ExecutionAgent {

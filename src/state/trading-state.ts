@@ -31,13 +31,15 @@ export const STATE_CACHE_MS = 1000;
  * trail as an `audit` event `trading_state`, and updates the awet_trading_state gauge when a
  * Metrics is attached. Everything else asks this service; nobody reads the raw key.
  *
- * Reads: by default every `current()` reads the store (SQLite: a few µs). After `watch()` on a
- * store that announces state writes (PostgreSQL LISTEN/NOTIFY), a read is reused until a write by
- * any process is announced, the watch reconnects, or STATE_CACHE_MS pass — no round trip per order
- * intent, and a halt from another process still lands within milliseconds.
+ * Reads: on a store with a state version (SQLite's data_version) a read is reused while the version
+ * stays the same: any other process's commit moves it, so `awet halt` acts on the next intent.
+ * After `watch()` on a store that announces state writes (PostgreSQL LISTEN/NOTIFY), a read is
+ * reused until a write by any process is announced, the watch reconnects, or STATE_CACHE_MS pass —
+ * no round trip per order intent, and a halt from another process still lands within
+ * milliseconds. A store with neither is read on every `current()`.
  */
 export class TradingStateService {
-  private cached: { state: TradingState; at: number } | null = null;
+  private cached: { state: TradingState; at: number; version: string | undefined } | null = null;
   /** Bumped by every announced write: a read that overlapped one is not cached. */
   private generation = 0;
   private live = false;
@@ -83,12 +85,14 @@ export class TradingStateService {
 
   async current(): Promise<TradingState> {
     const c = this.cached;
-    if (c !== null && this.live && this.wall() - c.at < STATE_CACHE_MS) return c.state;
+    // read before the store is: a write after this point moves the token past what is cached
+    const version = this.store.stateVersion?.();
+    if (c !== null && ((this.live && this.wall() - c.at < STATE_CACHE_MS) || (version !== undefined && c.version === version))) return c.state;
     const gen = this.generation;
     const at = this.wall();
     const v = await this.store.getState("trading_state");
     const s = (v && (TRADING_STATES as string[]).includes(v) ? v : "ACTIVE") as TradingState;
-    if (this.live && gen === this.generation) this.cached = { state: s, at };
+    if ((this.live || version !== undefined) && gen === this.generation) this.cached = { state: s, at, version };
     this.opts.metrics?.tradingState.set(GAUGE[s]);
     return s;
   }

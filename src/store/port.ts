@@ -349,6 +349,13 @@ export interface StateRepository {
    * have been missed meanwhile). Returns the function that ends the watch.
    */
   watchState?(onChange: (key: string) => void, onListen: () => void): Promise<() => Promise<void>>;
+  /**
+   * Optional: a token, read synchronously and cheaply, that changes whenever a state key may have
+   * been written since the last read of it — by this store or by any other process (SQLite: the
+   * connection's data_version, which moves on every other connection's commit, plus this store's
+   * own state writes). A reader may reuse a value it read while the token stays the same.
+   */
+  stateVersion?(): string;
 }
 
 /** Events a handler failed on. */

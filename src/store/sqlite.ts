@@ -77,7 +77,24 @@ export class SqliteStore implements Store {
         if (only !== "trades" || this.buffers.trades.length) this.flushSync();
       },
     };
-    Object.assign(this, repositories(this.io));
+    const repos = repositories(this.io);
+    // own state writes move stateVersion (data_version moves only on other connections' commits)
+    const setState = async (key: string, value: string, at: number) => {
+      try {
+        await repos.setState(key, value, at);
+      } finally {
+        this.ownStateWrites++;
+      }
+    };
+    Object.assign(this, repos, { setState });
+  }
+
+  private ownStateWrites = 0;
+
+  /** See StateRepository.stateVersion: any commit by another connection, or a state write by this one, changes it. */
+  stateVersion(): string {
+    const r = failsAs("stateVersion", () => this.q("PRAGMA data_version").get() as { data_version: number });
+    return `${r.data_version}:${this.ownStateWrites}`;
   }
 
   counts(): Promise<StoreCounts> {

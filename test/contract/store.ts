@@ -25,7 +25,7 @@ export const STORE_METHODS = {
   models: ["saveModel", "listModels", "productionModelVersion", "promoteModel", "setModelStatus"],
   jobRuns: ["startJobRun", "finishJobRun", "listJobRuns"],
   backtests: ["saveBacktestRun", "getBacktestRun", "listBacktestRuns"],
-  state: ["getState", "setState", "watchState"],
+  state: ["getState", "setState", "watchState", "stateVersion"],
   deadLetters: ["recordDeadLetter"],
   watch: ["saveHeartbeat", "listHeartbeats", "deleteHeartbeat", "saveLag", "listLag", "pruneWatch"],
   lifecycle: ["migrate", "counts", "ping", "backlog", "warnings", "flush", "close"],
@@ -444,6 +444,29 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
         expect(await store.getState("trading_state")).toBe("HALTED");
       } finally {
         await stop();
+      }
+    });
+
+    test("stateVersion, where the adapter has it: moves on another connection's commit and on this store's state write, not on reads", async () => {
+      if (!store.stateVersion) {
+        expect(store.kind).toBe("postgres"); // announces writes instead (watchState)
+        return;
+      }
+      const v0 = store.stateVersion();
+      await store.getState("trading_state");
+      expect(store.stateVersion()).toBe(v0);
+      await store.setState("trading_state", "REDUCING", T0);
+      const v1 = store.stateVersion();
+      expect(v1).not.toBe(v0);
+      const other = peer(raw); // "awet halt" in another process
+      try {
+        await other.setState("trading_state", "HALTED", T0 + 1);
+        const v2 = store.stateVersion();
+        expect(v2).not.toBe(v1);
+        expect(await store.getState("trading_state")).toBe("HALTED");
+        expect(store.stateVersion()).toBe(v2);
+      } finally {
+        await other.close();
       }
     });
 

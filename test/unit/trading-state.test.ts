@@ -3,11 +3,12 @@ import { STATE_CACHE_MS, TradingStateService } from "../../src/state/trading-sta
 import type { Store } from "../../src/store/port";
 
 /** Just the state part of a Store, with a watch the test drives by hand and a count of reads. */
-function fakeStore(opts: { canWatch: boolean }) {
+function fakeStore(opts: { canWatch: boolean; versioned?: boolean }) {
   const kv = new Map<string, string>();
   let onChange: ((k: string) => void) | null = null;
   let onListen: (() => void) | null = null;
   let pending: (() => void) | null = null;
+  let version = 0;
   const f = {
     reads: 0,
     /** Hold the next read until release() (to overlap a write with it). */
@@ -18,6 +19,7 @@ function fakeStore(opts: { canWatch: boolean }) {
     /** A write by "another process": the value changes, announced only if `announce`. */
     external(v: string, announce = true) {
       kv.set("trading_state", v);
+      version++; // another process's commit moves the version (SQLite's data_version)
       if (announce) onChange?.("trading_state");
     },
     store: {
@@ -32,9 +34,11 @@ function fakeStore(opts: { canWatch: boolean }) {
       },
       async setState(k: string, v: string) {
         kv.set(k, v);
+        version++;
         onChange?.(k);
       },
       appendAudit() {},
+      ...(opts.versioned ? { stateVersion: () => String(version) } : {}),
       ...(opts.canWatch
         ? {
             async watchState(c: (k: string) => void, l: () => void) {
@@ -80,6 +84,28 @@ describe("TradingStateService reads", () => {
     expect(await s.current()).toBe("HALTED");
     now += 1;
     expect(await s.current()).toBe("REDUCING");
+  });
+
+  test("with a state version (SQLite) reads are reused while it stays the same; another process's write is seen at once", async () => {
+    const f = fakeStore({ canWatch: false, versioned: true });
+    const s = new TradingStateService(f.store, { now: () => 0 });
+    expect(await s.current()).toBe("ACTIVE");
+    for (let i = 0; i < 100; i++) expect(await s.current()).toBe("ACTIVE");
+    expect(f.reads).toBe(1);
+    f.external("HALTED", false); // no announcement: only the version tells
+    expect(await s.current()).toBe("HALTED");
+    expect(f.reads).toBe(2);
+    await s.set("ACTIVE", "test", 1, "test");
+    expect(await s.current()).toBe("ACTIVE");
+    f.holdNextRead = true; // a write while a read is in flight: the read's version is the older one
+    f.external("REDUCING", false);
+    f.external("HALTED", false);
+    const r = s.current();
+    await Bun.sleep(0);
+    f.release();
+    expect(await r).toBe("HALTED");
+    f.external("ACTIVE", false);
+    expect(await s.current()).toBe("ACTIVE");
   });
 
   test("a reconnect of the watch forgets the cached read (notifications may have been missed)", async () => {
