@@ -135,7 +135,8 @@ export class PredictionAgent {
     // In-process bus: ingestion waits for each bar's chain, so no other symbol can join this bar's
     // batch: run it now, a batch of one, on the synchronous path.
     if (this.ctx.bus.kind === "memory") {
-      const f = this.forecastBatch([{ e, x, window: w, base, done: () => {} }])[0];
+      // no model loaded: the baseline's forecast is the answer (no batch built)
+      const f = this.active || this.fallback ? this.forecastBatch([{ e, x, window: w, base, done: () => {} }])[0] : base;
       if (!f) return;
       this.ctx.stats.predictions++;
       return this.ctx.emit(envelope<Forecast>("predictions", { ts: e.ts, correlation_id: e.correlation_id, source: this.status.name, symbol: bar.symbol, payload: f }));

@@ -27,22 +27,33 @@ export class Deduper {
   }
 }
 
+/** The log that saw an event first, kept on the event itself (not enumerable: JSON, spreads and equality ignore it). */
+const OFFERED = Symbol("awet.offered");
+
 /**
  * The in-process bus's redelivery guard. In one process an event is the envelope object its
  * emitter made, so it is recognised by identity: no id has to be made or hashed for the many
  * events that are never stored or sent. Publishing the same event again runs only the handlers
- * that failed on it (none when all succeeded). Weak maps: an event that is gone is forgotten.
- * (Across processes — Kafka — events are recognised by id: Deduper.)
+ * that failed on it (none when all succeeded). The first log to see an event marks it with a
+ * hidden property (a third of the cost of a WeakSet, which every event paid); an event another
+ * log marked first, or one that cannot take a property, is kept in a WeakSet. Weak maps: an event
+ * that is gone is forgotten. (Across processes — Kafka — events are recognised by id: Deduper.)
  */
 export class EventLog<E extends object> {
-  private seen = new WeakSet<E>();
+  private others = new WeakSet<E>();
   private failed = new WeakMap<E, Set<string>>();
   private static readonly NONE: ReadonlySet<string> = new Set();
 
   /** null the first time an event is offered (deliver to every handler); else the handlers to run again. */
   offer(e: E): ReadonlySet<string> | null {
-    if (!this.seen.has(e)) {
-      this.seen.add(e);
+    const by = (e as { [OFFERED]?: unknown })[OFFERED];
+    if (by === this) return this.failed.get(e) ?? EventLog.NONE;
+    if (by === undefined && Object.isExtensible(e)) {
+      Object.defineProperty(e, OFFERED, { value: this });
+      return null;
+    }
+    if (!this.others.has(e)) {
+      this.others.add(e);
       return null;
     }
     return this.failed.get(e) ?? EventLog.NONE;

@@ -34,22 +34,32 @@ export function timeId(ts: number, name: string): string {
  * symbol apart). Same run, symbol and time: the same id; any of them differs: another id.
  */
 export function barCorrelations(run: string): (symbol: string, ts: number) => string {
-  const bySymbol = new Map<string, [number, number]>();
+  // everything behind the time part depends on run and symbol only: spelled once per symbol
+  const bySymbol = new Map<string, string>();
   return (symbol, ts) => {
-    let h = bySymbol.get(symbol);
-    if (!h) {
+    let tail = bySymbol.get(symbol);
+    if (tail === undefined) {
       const name = `${run}|${symbol}`;
-      bySymbol.set(symbol, (h = [Bun.hash.murmur32v3(name, 0) >>> 0, Bun.hash.murmur32v3(name, 0x9e3779b9) >>> 0]));
+      bySymbol.set(symbol, (tail = spellTail(Bun.hash.murmur32v3(name, 0) >>> 0, Bun.hash.murmur32v3(name, 0x9e3779b9) >>> 0)));
     }
-    return spell(ts, h[0], h[1]);
+    return spellTime(ts) + tail;
   };
 }
 
 function spell(ts: number, hi: number, lo: number): string {
+  return spellTime(ts) + spellTail(hi, lo);
+}
+
+/** The first 48 bits: event time in ms ("xxxxxxxx-xxxx"). */
+function spellTime(ts: number): string {
   const t = Math.max(0, Math.floor(ts)) % 0x1000000000000;
+  return hex4(Math.floor(t / 0x10000)) + "-" + hex2(t % 0x10000);
+}
+
+/** The rest, from the two hashes ("-7xxx-yxxx-xxxxxxxxxxxx"). */
+function spellTail(hi: number, lo: number): string {
   return (
-    hex4(Math.floor(t / 0x10000)) + "-" + hex2(t % 0x10000) + "-" +
-    hex2(0x7000 | (hi >>> 20)) + "-" + // version 7 + 12 bits
+    "-" + hex2(0x7000 | (hi >>> 20)) + "-" + // version 7 + 12 bits
     hex2(0x8000 | ((hi >>> 6) & 0x3fff)) + "-" + // variant + 14 bits
     hex2(((hi & 0x3f) << 10) | (lo >>> 22)) + hex4(lo) // 6 + 10 bits, then 32 bits
   );

@@ -113,6 +113,25 @@ describe("EventLog and the in-process bus's redelivery guard", () => {
     expect(log.offer(b)).toBeNull(); // another event
   });
 
+  test("each log knows its own events: one event on two logs, a frozen event, a copy, and the mark stays invisible", () => {
+    const l1 = new EventLog<object>(), l2 = new EventLog<object>();
+    const e = envelope("market.raw", { ts: 1, correlation_id: "c", source: "t", symbol: "A", payload: { x: 1 } });
+    expect(l1.offer(e)).toBeNull();
+    expect(l2.offer(e)).toBeNull(); // first time on this log
+    expect([...l1.offer(e)!]).toEqual([]);
+    expect([...l2.offer(e)!]).toEqual([]);
+    l2.failedOn(e, "h");
+    expect([...l2.offer(e)!]).toEqual(["h"]);
+    expect([...l1.offer(e)!]).toEqual([]);
+    const frozen = Object.freeze({ ...e });
+    expect(l1.offer(frozen)).toBeNull();
+    expect([...l1.offer(frozen)!]).toEqual([]);
+    const copy = { ...e, payload: { x: 2 } }; // a new event made from an offered one
+    expect(l1.offer(copy)).toBeNull();
+    expect(Object.keys(JSON.parse(JSON.stringify(e))).sort()).toEqual(["correlation_id", "id", "idempotency_key", "payload", "schema_version", "source", "symbol", "ts", "type"]);
+    expect(e).toEqual(envelope("market.raw", { ts: 1, correlation_id: "c", source: "t", symbol: "A", payload: { x: 1 } }));
+  });
+
   test("MemoryBus: after a handler fails, republishing the event re-runs that handler only", async () => {
     const errors: string[] = [];
     const bus = new MemoryBus((i) => void errors.push(i.handler));
