@@ -48,11 +48,11 @@ export class FillHandler {
       ctx.log.error({ client_order_id: f.client_order_id }, "fill for an unknown order");
       return;
     }
-    await portfolio.updateTrade(t, { status: "filled", alpaca_status: "filled", filled_qty: f.qty, avg_fill_price: f.price, filled_at: f.ts, updated_at: f.ts });
+    // the row's fill and the position it leaves: one commit
+    await portfolio.recordFill(t, { status: "filled", alpaca_status: "filled", filled_qty: f.qty, avg_fill_price: f.price, filled_at: f.ts, updated_at: f.ts }, f);
     ctx.metrics.pendingOrders.dec();
     ctx.metrics.ordersFilled.inc();
     ctx.stats.fills++;
-    await portfolio.applyFill(f);
     const totals = portfolio.totals();
     ctx.metrics.openPositions.set(totals.open);
     ctx.metrics.portfolioValue.set(totals.value);

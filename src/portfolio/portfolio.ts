@@ -264,6 +264,11 @@ export class Portfolio implements PortfolioView {
 
   async updateTrade(row: TradeRow, patch: TradePatch): Promise<void> {
     await this.store.updateTrade(row.id, patch);
+    this.patched(row, patch);
+  }
+
+  /** A patch the store has taken: onto the row held here; a row neither placed nor open leaves the book. */
+  private patched(row: TradeRow, patch: TradePatch): void {
     Object.assign(row, patch);
     if (!isPlacedStatus(row.status) && !isOpenStatus(row.status)) {
       this.rows.delete(row.id);
@@ -295,10 +300,15 @@ export class Portfolio implements PortfolioView {
   }
 
   /** A fill onto the book: the trade row's fill (by the caller), the position, FIFO lots. Returns the new position. */
-  async applyFill(f: Fill): Promise<Position> {
+  /**
+   * A fill of `row`: the row's patch and the position it leaves go to the store in one commit
+   * (recordFill), then into this book.
+   */
+  async recordFill(row: TradeRow, patch: TradePatch, f: Fill): Promise<Position> {
     const prev = this.positions.get(f.symbol) ?? null;
     const next = mark(applyFillToPosition(prev, f), f.price, f.ts);
-    await this.store.upsertPosition(next);
+    await this.store.recordFill(row.id, patch, next);
+    this.patched(row, patch);
     this.positions.set(f.symbol, next);
     this.dirty.delete(f.symbol);
     this.prices.set(f.symbol, f.price);

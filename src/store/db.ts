@@ -33,6 +33,19 @@ export interface Db {
   writeAhead(trade: object): Promise<Row | null> | Row | null;
   /** Make buffered rows readable: every one, or with "trades" only when trade rows are waiting. */
   settle(only?: "trades"): Promise<void> | void;
+  /**
+   * Run statements in one transaction: all of them are committed or none. A statement with
+   * `mustChange` that changes no row fails the whole transaction with that text.
+   */
+  atomic(op: string, statements: readonly Statement[]): Promise<void> | void;
+}
+
+/** One statement of `Db.atomic`. */
+export interface Statement {
+  sql: string;
+  params: readonly unknown[];
+  /** The error when it changes no row (e.g. "trade 7 not found"). */
+  mustChange?: string;
 }
 
 /** A WHERE clause built from optional filters; each bound is encoded with its column's kind. */

@@ -292,6 +292,11 @@ export interface PositionRepository {
   positions(): Promise<Position[]>;
   getPosition(symbol: string): Promise<Position | null>;
   upsertPosition(p: Position): Promise<void>;
+  /**
+   * A fill: its trade row's patch and the position it leaves, in one commit — a crash leaves both
+   * written or neither. An unknown trade id is an error and writes nothing.
+   */
+  recordFill(tradeId: number, patch: TradePatch, position: Position): Promise<void>;
 }
 
 export interface LlmTraceRepository {

@@ -137,6 +137,18 @@ export class PostgresStore implements Store {
       append: (t, rows, common) => this.enqueue(t, rows, common),
       writeAhead: (t) => this.writeAhead(t),
       settle: (only) => (only !== "trades" ? this.flush() : this.settleTrades()),
+      // retried whole on a lost connection: the statements given here set values, so a second
+      // run after a commit whose reply was lost writes the same again
+      atomic: async (op, statements) => {
+        await this.retry(op, () =>
+          this.sql.begin(async (tx) => {
+            for (const s of statements) {
+              const r = await tx.unsafe(text(s.sql), s.params as never[], { prepare: true });
+              if (s.mustChange !== undefined && r.count === 0) throw new StoreError(`${op} failed: ${s.mustChange}`, op);
+            }
+          }),
+        );
+      },
     };
     // the state write is dialect here: it also notifies watchers (watchState)
     Object.assign(this, repositories(this.io), { setState: (key: string, value: string, at: number) => this.setStateNotify(key, value, at) });

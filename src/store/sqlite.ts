@@ -76,6 +76,15 @@ export class SqliteStore implements Store {
       settle: (only) => {
         if (only !== "trades" || this.buffers.trades.length) this.flushSync();
       },
+      atomic: (op, statements) =>
+        failsAs(op, () =>
+          this.db.transaction(() => {
+            for (const s of statements) {
+              const changed = this.q(s.sql).run(...(s.params as never[])).changes;
+              if (s.mustChange !== undefined && changed === 0) throw new Error(s.mustChange);
+            }
+          })(),
+        ),
     };
     const repos = repositories(this.io);
     // own state writes move stateVersion (data_version moves only on other connections' commits)

@@ -19,7 +19,7 @@ export const STORE_METHODS = {
   bars: ["appendBars", "barCloses", "barsBetween", "latestBarTs"],
   audit: ["appendAudit", "auditByCorrelation", "recentAudit", "countAudit"],
   trades: ["insertTrade", "appendTrades", "updateTrade", "getTrade", "getTradeByKey", "listTrades", "orderStats", "placedTradesSince"],
-  positions: ["positions", "getPosition", "upsertPosition"],
+  positions: ["positions", "getPosition", "upsertPosition", "recordFill"],
   llm: ["recordLlmTrace", "listLlmTraces"],
   pnl: ["saveDailyPnl", "listDailyPnl"],
   models: ["saveModel", "listModels", "productionModelVersion", "promoteModel", "setModelStatus"],
@@ -149,6 +149,27 @@ export function storeContract(name: string, make: () => Promise<Store>, dispose:
       expect((await store.getPosition("SPY"))!.inherited).toBe(true);
       await store.upsertPosition({ symbol: "SPY", qty: 5, avg_entry_price: 168, last_price: 169, market_value: 845, unrealized_pl: 5, opened_at: T0, updated_at: T0 + 1 });
       expect((await store.getPosition("SPY"))!.inherited ?? false).toBe(false);
+    });
+
+    test("recordFill: the trade's fill and the position in one commit; an unknown trade writes neither", async () => {
+      const row = (await store.insertTrade(newTrade({ idempotency_key: "fill-1", status: "submitted", qty: 10 })))!;
+      const pos = { symbol: "SPY", qty: 10, avg_entry_price: 168.2, last_price: 168.2, market_value: 1682, unrealized_pl: 0, opened_at: T0 + 60_000, updated_at: T0 + 60_000 };
+      await store.recordFill(row.id, { status: "filled", filled_qty: 10, avg_fill_price: 168.2, filled_at: T0 + 60_000, updated_at: T0 + 60_000 }, pos);
+      const other = peer(raw); // committed: another connection sees both
+      try {
+        expect(await other.getTrade(row.id)).toMatchObject({ status: "filled", filled_qty: 10, avg_fill_price: 168.2, filled_at: T0 + 60_000 });
+        expect(await other.getPosition("SPY")).toMatchObject({ qty: 10, avg_entry_price: 168.2, opened_at: T0 + 60_000 });
+      } finally {
+        await other.close();
+      }
+      // an unknown trade: an error naming it, and the position is not touched either
+      await expect(store.recordFill(999_999, { status: "filled", filled_qty: 5 }, { ...pos, qty: 5, updated_at: T0 + 120_000 })).rejects.toThrow(/trade 999999 not found/);
+      expect((await store.getPosition("SPY"))!.qty).toBe(10);
+      // the position written first would be kept by a second commit: both must be one transaction
+      const row2 = (await store.insertTrade(newTrade({ idempotency_key: "fill-2", status: "submitted", qty: 5, symbol: "IBM" })))!;
+      await store.recordFill(row2.id, { status: "filled", filled_qty: 5 }, { ...pos, symbol: "IBM", qty: 5 });
+      expect((await store.getTrade(row2.id))!.status).toBe("filled");
+      expect((await store.getPosition("IBM"))!.qty).toBe(5);
     });
 
     test("positions upsert and read back", async () => {

@@ -1,9 +1,11 @@
 import { excludedSet, valuesList, type Db } from "../db";
-import type { DailyPnlRow, PnlRepository, Position, PositionRepository } from "../port";
+import type { DailyPnlRow, PnlRepository, Position, PositionRepository, TradeRow } from "../port";
+import { tradePatchStatement } from "./trades";
 
 /** Positions, one row per symbol. */
 export function positionRepository(db: Db): PositionRepository {
   const positions = db.codec<Position>("positions");
+  const trades = db.codec<TradeRow>("trades");
   const cols = positions.insertColumns;
   const upsert = `INSERT INTO positions (${cols.join(", ")}) VALUES ${valuesList(1, cols.length)}
     ON CONFLICT (symbol) DO UPDATE SET ${excludedSet(cols.filter((c) => c !== "symbol"))}`;
@@ -21,6 +23,11 @@ export function positionRepository(db: Db): PositionRepository {
     },
     async upsertPosition(p) {
       await db.run("upsertPosition", upsert, positions.values(p));
+    },
+    async recordFill(id, patch, p) {
+      await db.settle("trades");
+      const u = tradePatchStatement(trades, id, patch);
+      await db.atomic("recordFill", [...(u ? [u] : []), { sql: upsert, params: positions.values(p) }]);
     },
   };
 }

@@ -1,7 +1,8 @@
 import { StoreError } from "../../core/errors";
 import { round6 } from "../../core/money";
-import { Where, type Db } from "../db";
-import { OPEN_STATUSES, type OrderStats, type TradeRepository, type TradeRow } from "../port";
+import type { TableCodec } from "../codec";
+import { Where, type Db, type Statement } from "../db";
+import { OPEN_STATUSES, type OrderStats, type TradePatch, type TradeRepository, type TradeRow } from "../port";
 
 const OPEN = OPEN_STATUSES.map((s) => `'${s}'`).join(", ");
 const PLACED = "status NOT IN ('blocked', 'rejected')";
@@ -18,6 +19,14 @@ const ORDER_STATS = `SELECT
     SUM(CASE WHEN status IN (${OPEN}) AND side = 'buy' THEN (qty - filled_qty) * price ELSE 0 END) AS pending_buy,
     SUM(CASE WHEN status IN (${OPEN}) AND side = 'buy' AND symbol = ? THEN (qty - filled_qty) * price ELSE 0 END) AS pending_symbol_buy
   FROM trades WHERE ${PLACED}`;
+
+/** The UPDATE of a trade patch (fields left undefined are not changed); null when it changes nothing. */
+export function tradePatchStatement(trades: TableCodec<TradeRow>, id: number, patch: TradePatch): Statement | null {
+  const keys = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined && k !== "id");
+  if (keys.length === 0) return null;
+  const params = keys.map((k) => trades.value(k, (patch as Record<string, unknown>)[k]));
+  return { sql: `UPDATE trades SET ${keys.map((k) => `${k} = ?`).join(", ")} WHERE id = ?`, params: [...params, id], mustChange: `trade ${id} not found` };
+}
 
 /** Trade rows: the write-ahead insert, buffered blocked rows, patches and the reads of the gates and reports. */
 export function tradeRepository(db: Db): TradeRepository {
@@ -38,11 +47,10 @@ export function tradeRepository(db: Db): TradeRepository {
     appendTrades: (rows) => db.append("trades", rows),
     async updateTrade(id, patch) {
       await db.settle("trades");
-      const keys = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined && k !== "id");
-      if (keys.length === 0) return;
-      const params = keys.map((k) => trades.value(k, (patch as Record<string, unknown>)[k]));
-      const changed = await db.run("updateTrade", `UPDATE trades SET ${keys.map((k) => `${k} = ?`).join(", ")} WHERE id = ?`, [...params, id]);
-      if (changed === 0) throw new StoreError(`trade ${id} not found`, "updateTrade");
+      const u = tradePatchStatement(trades, id, patch);
+      if (!u) return;
+      const changed = await db.run("updateTrade", u.sql, u.params);
+      if (changed === 0) throw new StoreError(u.mustChange!, "updateTrade");
     },
     async getTrade(id) {
       await db.settle("trades");
