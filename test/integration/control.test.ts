@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { spawnSync } from "bun";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Supervisor } from "../../src/agents/supervisor";
 import { buildApp } from "../../src/server/app";
 import { ensureApiToken, setAppKey, tokenMatches } from "../../src/ops/control";
 import { loadSettings } from "../../src/config";
-import { ROOT, tempHome, testSettings } from "../helpers";
+import { ROOT, T0, tempHome, testSettings } from "../helpers";
 
 const TOKEN = "t".repeat(40);
 
@@ -159,4 +159,39 @@ describe("control pieces", () => {
       h.cleanup();
     }
   }, 60_000);
+
+  test("POST /api/exit/run reports each open position's decision, and a fired exit's order as Execution placed it", async () => {
+    const h2 = tempHome();
+    const settings = testSettings(h2.home, { AWET_EXECUTION_DRY_RUN: "false", LLM_ENABLED: "false" });
+    mkdirSync(dirname(settings.paths.approvalFile), { recursive: true });
+    writeFileSync(settings.paths.approvalFile, "");
+    const s = new Supervisor({ settings });
+    try {
+      await s.init("exit-run");
+      // SPY 1% under its entry (stop_loss at 0.5%), IBM 0.3% over it and held for 10 minutes: hold
+      const opened = T0 - 10 * 60_000;
+      await s.store.upsertPosition({ symbol: "SPY", qty: 10, avg_entry_price: 100, last_price: 99, market_value: 990, unrealized_pl: -10, opened_at: opened, updated_at: T0 });
+      await s.store.upsertPosition({ symbol: "IBM", qty: 5, avg_entry_price: 180, last_price: 180.54, market_value: 902.7, unrealized_pl: 2.7, opened_at: opened, updated_at: T0 });
+      await s.portfolio.restore();
+      s.clock.advanceTo!(T0); // Monday 10:00 New York
+      const a = buildApp(s, { version: "test", token: TOKEN });
+      const r = await a.handle(new Request("http://localhost/api/exit/run", { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } }));
+      expect(r.status).toBe(200);
+      const { checks } = (await r.json()) as { checks: any[] };
+      const by = Object.fromEntries(checks.map((c) => [c.symbol, c]));
+      expect(Object.keys(by).sort()).toEqual(["IBM", "SPY"]);
+      expect(by.IBM).toMatchObject({ decision: "hold", qty: 5, price: 180.54 });
+      expect(by.IBM.result).toBeUndefined();
+      expect(by.SPY).toMatchObject({ decision: "stop_loss", qty: 10, price: 99, result: { status: "submitted", qty: 10 } });
+      const row = (await s.store.getTrade(by.SPY.result.trade_id))!;
+      expect(row).toMatchObject({ symbol: "SPY", side: "sell", qty: 10, status: "submitted", exit_reason: "stop_loss", paper_trade: true });
+      // a second run while that sell is open leaves SPY to it (no second exit order)
+      const again = (await (await a.handle(new Request("http://localhost/api/exit/run", { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } }))).json()) as { checks: any[] };
+      expect(again.checks.map((c) => c.symbol)).toEqual(["IBM"]);
+      expect((await s.store.listTrades({ symbol: "SPY" })).length).toBe(1);
+    } finally {
+      await s.close();
+      h2.cleanup();
+    }
+  });
 });
