@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the pipeline's throughput and latency on the bundled real data, each beside a
  * ceiling measured in the same run — a raw insert of exactly the rows the pipeline wrote (bars,
- * audit rows and trade rows, into the same schema with the same indexes) — then a long replay of
+ * audit rows and trade rows, into the same schema with the same indexes) and by the same replay
+ * with its bar and audit inserts skipped (the most a writer thread could take off it) — then a long replay of
  * over a million bars in its own process (flat speed, peak RSS, database bytes per bar, complete
  * chains), the same on PostgreSQL when AWET_TEST_PG_URL (or DATABASE_URL) is set, and one gate
  * chain evaluation. `--quick` skips the long replay.
@@ -20,6 +21,7 @@ import { ReplaySource } from "../src/market/replay";
 import { limitsFrom } from "../src/portfolio/book";
 import { loadMigrations } from "../src/store/migrations";
 import { PostgresStore } from "../src/store/postgres";
+import { SqliteStore } from "../src/store/sqlite";
 import { forecastBench } from "./forecast";
 
 const DATA = join(packageRoot(), "data", "minute");
@@ -27,7 +29,7 @@ const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
 const quick = process.argv.includes("--quick");
 const TABLES = ["market_bars", "audit_events", "trades"] as const;
 
-async function pipeline(o: { pg?: { url: string; schema: string }; audit?: "decisions" | "all"; keep?: boolean }) {
+async function pipeline(o: { pg?: { url: string; schema: string }; audit?: "decisions" | "all"; keep?: boolean; noRowWrites?: boolean }) {
   Bun.gc(true); // each run starts from a collected heap, not the previous run's garbage
   const home = mkdtempSync(join(tmpdir(), "awet-bench-"));
   mkdirSync(join(home, ".tmp"));
@@ -35,7 +37,12 @@ async function pipeline(o: { pg?: { url: string; schema: string }; audit?: "deci
   // Execution on (dry run off, approval given) so every stage, gates and the paper broker run.
   // The LLM review is off here: this measures the pipeline itself, not a model's latency.
   const settings = loadSettings({ home, env: { AWET_EXECUTION_DRY_RUN: "false", LLM_ENABLED: "false", AWET_AUDIT_LEVEL: o.audit ?? "decisions" } });
-  const store = o.pg ? new PostgresStore({ url: o.pg.url, schema: o.pg.schema }) : undefined;
+  const store = o.pg ? new PostgresStore({ url: o.pg.url, schema: o.pg.schema }) : o.noRowWrites ? new SqliteStore(settings.paths.db) : undefined;
+  if (o.noRowWrites && store) {
+    // A measurement only: everything but the bar and audit inserts (trade rows and their commits stay).
+    store.appendBars = () => undefined;
+    store.appendAudit = () => undefined;
+  }
   const sup = new Supervisor({ settings, store });
   await sup.init(runSeed([DATA], settings));
   const src = new ReplaySource([DATA], "max");
@@ -183,7 +190,9 @@ for (let i = 0; i < RUNS; i++) {
   const rows = rowsOf(run.db);
   run.cleanup();
   const r = rawSqliteInsert(rows);
-  pairs.push({ run, rows, raw: r, ratio: r.seconds / (run.summary.elapsed_ms / 1000) });
+  // the same replay with its bar and audit inserts skipped: what is left if writing them cost nothing
+  const bare = await pipeline({ noRowWrites: true });
+  pairs.push({ run, rows, raw: r, ratio: r.seconds / (run.summary.elapsed_ms / 1000), bare: bare.summary.elapsed_ms, bound: r.seconds / (bare.summary.elapsed_ms / 1000) });
 }
 const p = median(pairs, (x) => x.run.summary.bars_per_sec).run;
 const s = p.summary;
@@ -197,6 +206,8 @@ console.log(`  bar → decision     p50 ${(p.p50 * 1000).toFixed(1)} µs   p99 $
 console.log(`  rows written       ${fmt(written)}  (market_bars ${fmt(rows.market_bars!.rows.length)}, audit_events ${fmt(rows.audit_events!.rows.length)}, trades ${fmt(rows.trades!.rows.length)})`);
 console.log(`  raw sqlite insert  ${fmt(raw.rowsPerSec)} rows/s: the same ${fmt(raw.rows)} rows, same schema and indexes, 2048-row transactions, in ${(raw.seconds * 1000).toFixed(0)} ms (each right after its run)`);
 console.log(`  ratio              raw insert time / pipeline time = ${ratio.toFixed(3)}, median of the ${RUNS} pairs (${pairs.map((x) => x.ratio.toFixed(2)).join(", ")}; 1.0 = the pipeline costs no more than writing its rows)`);
+const bound = median(pairs, (x) => x.bound).bound;
+console.log(`  without row writes ${fmt(median(pairs, (x) => x.bare).bare)} ms: the same replay with its bar and audit inserts skipped (runs ${pairs.map((x) => fmt(x.bare)).join(", ")} ms); raw insert time / that = ${bound.toFixed(3)} (${pairs.map((x) => x.bound.toFixed(2)).join(", ")}), the ratio even a free writer thread could not exceed`);
 const all = await pipeline({ audit: "all" });
 console.log(`  pipeline (audit all) ${fmt(all.summary.bars_per_sec)} bars/s  (${fmt(all.counts.audit_events)} audit rows: every event but the raw bar)`);
 
