@@ -17,6 +17,7 @@ import sqlite009 from "../sql/sqlite/009_job_runs.sql" with { type: "text" };
 import postgres009 from "../sql/postgres/009_job_runs.sql" with { type: "text" };
 import sqlite010 from "../sql/sqlite/010_production_model.sql" with { type: "text" };
 import postgres010 from "../sql/postgres/010_production_model.sql" with { type: "text" };
+import postgres011 from "../sql/postgres/011_raise.sql" with { type: "text" };
 import appYaml from "../config/app.yaml" with { type: "text" };
 import llmYaml from "../config/llm.yaml" with { type: "text" };
 import spy from "../data/minute/SPY.csv" with { type: "text" };
@@ -41,7 +42,7 @@ export const EMBEDDED_MIGRATIONS: Record<"sqlite" | "postgres", Record<string, s
   },
   postgres: {
     "001_init.sql": postgres001, "002_order_wall_times.sql": postgres002, "005_backtest_runs.sql": postgres005, "006_watchtower.sql": postgres006, "008_audit_lean.sql": postgres008,
-    "009_job_runs.sql": postgres009, "010_production_model.sql": postgres010,
+    "009_job_runs.sql": postgres009, "010_production_model.sql": postgres010, "011_raise.sql": postgres011,
   },
 };
 

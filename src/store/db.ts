@@ -40,7 +40,7 @@ export interface Db {
   atomic(op: string, statements: readonly Statement[]): Promise<void> | void;
 }
 
-/** One statement of `Db.atomic`. */
+/** One statement of `Db.atomic`: an INSERT, UPDATE or DELETE without RETURNING. */
 export interface Statement {
   sql: string;
   params: readonly unknown[];
