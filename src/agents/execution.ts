@@ -24,8 +24,7 @@ export type ProcessResult =
  * risk.approved and take the full chain; exits arrive on exit.signals and take the reduce-only
  * chain. The gate snapshot comes from the in-memory Portfolio; the trading state is read again
  * whenever another process may have written it, so a halt from another process acts on the next
- * intent. Fills are the
- * Portfolio's side (FillHandler).
+ * intent. Fills are the Portfolio's side (FillHandler).
  */
 export class ExecutionAgent {
   readonly status = new AgentStatus("Execution");

@@ -30,11 +30,6 @@ export function lastBusinessDays(now: number, n: number): string[] {
 }
 
 /**
- * What the protections need from past orders, derived purely from the placed orders: day trades
- * (a symbol bought and then sold on the same New York day) in the last 5 business days, whether
- * the symbol was bought today, and the times of stop-loss exits.
- */
-/**
  * The last 5 trading days as a set, made once per New York date (the answer depends on the date
  * alone: the daylight-saving switches fall on Sundays, which are never trading days). Bounded.
  */
@@ -49,6 +44,11 @@ function lastFiveDays(now: number): ReadonlySet<string> {
   return s;
 }
 
+/**
+ * What the protections need from past orders, derived purely from the placed orders: day trades
+ * (a symbol bought and then sold on the same New York day) in the last 5 business days, whether
+ * the symbol was bought today, and the times of stop-loss exits.
+ */
 export function deriveActivity(orders: PlacedOrder[], symbol: string, now: number): Activity {
   const days = lastFiveDays(now);
   const today = nyDate(now);

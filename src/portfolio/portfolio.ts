@@ -299,10 +299,9 @@ export class Portfolio implements PortfolioView {
     }
   }
 
-  /** A fill onto the book: the trade row's fill (by the caller), the position, FIFO lots. Returns the new position. */
   /**
    * A fill of `row`: the row's patch and the position it leaves go to the store in one commit
-   * (recordFill), then into this book.
+   * (recordFill), then into this book (the row, the position, FIFO lots). Returns the new position.
    */
   async recordFill(row: TradeRow, patch: TradePatch, f: Fill): Promise<Position> {
     const prev = this.positions.get(f.symbol) ?? null;
